@@ -1,0 +1,80 @@
+#pragma once
+// Encoders turn a dataset's features (bytes 0..255) into network input bits:
+// a bit_matrix with one row per input bit and one column per sample. Every
+// input bit is `value > threshold` for one feature and one integer threshold
+// in 0..254, so one 8-bit comparator form serves every encoder in hardware.
+//
+// binarize     1 bit per feature: value ≥ θ (params.threshold), stored as
+//              threshold θ − 1.
+// thermometer  T = params.bits bits per feature, bit t = value > θ_t with
+//              θ_0 < θ_1 < … < θ_{T−1}:
+//   uniform    θ_t = ⌊(t+1)·256/(T+1)⌋ − 1, i.e. bit t = value ≥ ⌊(t+1)·256/(T+1)⌋:
+//              T+1 equal intervals of 0..255 (T = 1: value ≥ 128; T = 3:
+//              value ≥ 64, 128, 192).
+//   quantile   fitted per feature on the training split: θ_t is the smallest
+//              v with #(training values ≤ v) ≥ (t+1)/(T+1) · #samples, so
+//              bit t is 1 for at most a fraction 1 − (t+1)/(T+1) of the
+//              training values. Where quantiles coincide (ties, constant
+//              features) they are pushed apart: θ_t = max(θ_t, θ_{t−1} + 1)
+//              upward, then θ_t = min(θ_t, θ_{t+1} − 1) downward from
+//              θ_{T−1} ≤ 254. Such bits may be constant on the training data.
+//
+// Rows are feature-major: row = feature · T + t (binarize: T = 1).
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lutra/core/bit_matrix.hpp"
+#include "lutra/core/dataset.hpp"
+
+namespace lutra::core {
+
+// Where one input bit comes from.
+struct input_bit {
+    std::uint32_t feature = 0;  // index into the dataset's features
+    std::uint16_t x = 0;        // the feature's column, f % width
+    std::uint16_t y = 0;        // its row, (f / width) % height
+    std::uint16_t channel = 0;  // its plane, f / (width · height)
+    std::uint16_t bit = 0;      // index within the feature's T bits, 0 = lowest threshold
+    friend bool operator==(const input_bit&, const input_bit&) = default;
+};
+
+// Only the fields of the chosen kind are read and checked.
+struct encoder_params {
+    std::string kind = "thermometer";     // binarize | thermometer
+    unsigned bits = 3;                    // thermometer: bits per feature, 1..255
+    std::string thresholds = "quantile";  // thermometer: uniform | quantile
+    unsigned threshold = 128;             // binarize: bit = value ≥ threshold, 1..255
+};
+
+class encoder {
+public:
+    // An encoder of no features; fit() makes useful ones.
+    encoder() = default;
+
+    // Checks params (lutra::error naming the field and the valid range or
+    // choices) and fits the thresholds, on data.train only.
+    [[nodiscard]] static encoder fit(const encoder_params& params, const dataset& data);
+
+    [[nodiscard]] std::uint32_t num_features() const noexcept { return num_features_; }
+    [[nodiscard]] std::uint32_t num_bits() const noexcept { return static_cast<std::uint32_t>(bits_.size()); }
+    // Per input bit (row): where it comes from.
+    [[nodiscard]] std::span<const input_bit> bits() const noexcept { return bits_; }
+    // Per input bit (row): the threshold θ with bit = value > θ.
+    [[nodiscard]] std::span<const std::uint8_t> thresholds() const noexcept { return thresholds_; }
+
+    // num_bits() rows × split.size() samples; padding bits beyond the samples
+    // are zero. Throws lutra::error if the split does not have num_features()
+    // features per sample.
+    [[nodiscard]] bit_matrix encode(const data_split& split) const;
+
+private:
+    std::uint32_t num_features_ = 0;
+    std::uint32_t bits_per_feature_ = 0;
+    std::vector<input_bit> bits_;
+    std::vector<std::uint8_t> thresholds_;
+};
+
+}  // namespace lutra::core

@@ -1,0 +1,33 @@
+#include "lutra/core/bit_matrix.hpp"
+
+#include <bit>
+
+namespace lutra::core {
+
+std::size_t bit_matrix::count(std::size_t r) const noexcept {
+    const std::uint64_t* w = words_.data() + r * stride_;
+    const std::size_t full = samples_ / 64;
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < full; ++i) total += static_cast<std::size_t>(std::popcount(w[i]));
+    if (samples_ % 64 != 0)
+        total += static_cast<std::size_t>(std::popcount(w[full] & ((std::uint64_t{1} << (samples_ % 64)) - 1)));
+    return total;
+}
+
+// Equal shape and equal bits on the real samples; padding bits are ignored,
+// since engines leave whatever their tail vectors computed there.
+bool operator==(const bit_matrix& a, const bit_matrix& b) noexcept {
+    if (a.rows_ != b.rows_ || a.samples_ != b.samples_) return false;
+    const std::size_t full = a.samples_ / 64;
+    const std::uint64_t tail = a.samples_ % 64 ? (std::uint64_t{1} << (a.samples_ % 64)) - 1 : 0;
+    for (std::size_t r = 0; r < a.rows_; ++r) {
+        const std::uint64_t* x = a.words_.data() + r * a.stride_;
+        const std::uint64_t* y = b.words_.data() + r * b.stride_;
+        for (std::size_t i = 0; i < full; ++i)
+            if (x[i] != y[i]) return false;
+        if (tail && ((x[full] ^ y[full]) & tail)) return false;
+    }
+    return true;
+}
+
+}  // namespace lutra::core

@@ -1,0 +1,165 @@
+#include "lutra/core/engine.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "kernel_abi.hpp"
+#include "lutra/core/error.hpp"
+
+namespace lutra::core {
+
+namespace {
+
+using kernel_fn = void (*)(const kernels::tile_job&);
+
+kernel_fn kernel_for(isa set) {
+    switch (set) {
+        case isa::portable: return &kernels::evaluate_tile_portable;
+        case isa::avx2: return &kernels::evaluate_tile_avx2;
+        case isa::avx512: return &kernels::evaluate_tile_avx512;
+    }
+    throw internal_error("unknown instruction set");
+}
+
+// Scores and decisions for samples [first, first + count), whose head output
+// bits start at bit 0 of rows[j][0]. Bit-sliced: per 64-sample word, each
+// class's popcount is accumulated in vertical binary counters (counter bit b
+// of every sample in one word), then read out per sample.
+void score_words(const group_sum_head& head, const std::uint64_t* const* rows, std::size_t first, std::size_t count,
+                 head_output& out) {
+    const std::uint32_t classes = head.num_classes;
+    const std::size_t group = head.outputs.size() / classes;
+    const unsigned counter_bits = static_cast<unsigned>(std::bit_width(group));
+    for (std::size_t w = 0; w * 64 < count; ++w) {
+        const std::size_t in_word = std::min<std::size_t>(64, count - w * 64);
+        for (std::uint32_t c = 0; c < classes; ++c) {
+            std::uint64_t counter[64] = {};
+            for (std::size_t j = 0; j < group; ++j) {
+                std::uint64_t carry = rows[c * group + j][w];
+                for (unsigned b = 0; carry != 0; ++b) {
+                    const std::uint64_t next = counter[b] & carry;
+                    counter[b] ^= carry;
+                    carry = next;
+                }
+            }
+            for (std::size_t i = 0; i < in_word; ++i) {
+                std::uint32_t value = 0;
+                for (unsigned b = 0; b < counter_bits; ++b) value |= static_cast<std::uint32_t>((counter[b] >> i) & 1U) << b;
+                out.scores[(first + w * 64 + i) * classes + c] = value;
+            }
+        }
+        for (std::size_t i = 0; i < in_word; ++i) {
+            const std::size_t s = first + w * 64 + i;
+            const std::uint32_t* row = out.scores.data() + s * classes;
+            out.predictions[s] = static_cast<std::uint16_t>(std::max_element(row, row + classes) - row);
+        }
+    }
+}
+
+head_output empty_head_output(const group_sum_head& head, std::size_t samples) {
+    if (head.num_classes == 0) throw error("classify: the network has no head (num_classes = 0)");
+    head_output r;
+    r.num_classes = head.num_classes;
+    r.scores.assign(samples * head.num_classes, 0);
+    r.predictions.assign(samples, 0);
+    return r;
+}
+
+}  // namespace
+
+head_output group_sum(const group_sum_head& head, const bit_matrix& output_planes) {
+    head_output r = empty_head_output(head, output_planes.samples());
+    if (output_planes.rows() != head.outputs.size())
+        throw error("group_sum: " + std::to_string(output_planes.rows()) + " planes for a head of " +
+                    std::to_string(head.outputs.size()) + " outputs");
+    std::vector<const std::uint64_t*> rows(output_planes.rows());
+    for (std::size_t j = 0; j < rows.size(); ++j) rows[j] = output_planes.row(j).data();
+    score_words(head, rows.data(), 0, output_planes.samples(), r);
+    return r;
+}
+
+bitslice_engine::bitslice_engine(network net, engine_options options)
+    : net_(std::move(net)),
+      isa_(options.instruction_set.value_or(best_isa())),
+      threads_(options.threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : options.threads),
+      tile_samples_(options.tile_samples) {
+    if (!net_.combinational())
+        throw error("bit-sliced engine: the network has delayed slots; run it with the event engine");
+    if (!isa_supported(isa_))
+        throw error("bit-sliced engine: this processor does not support " + std::string(to_string(isa_)));
+    if (tile_samples_ == 0 || tile_samples_ % vector_samples != 0)
+        throw error("bit-sliced engine: tile_samples = " + std::to_string(tile_samples_) +
+                    " is not a positive multiple of 512");
+}
+
+// Runs per_tile(word_offset, words, planes, plane_stride) for every tile, the
+// tiles shared among the threads; each thread owns its planes and scratch.
+template <class PerTile>
+void bitslice_engine::run_tiles(const bit_matrix& inputs, PerTile&& per_tile) const {
+    if (inputs.rows() != net_.num_inputs())
+        throw error("bit-sliced engine: " + std::to_string(inputs.rows()) + " input rows for a network of " +
+                    std::to_string(net_.num_inputs()) + " inputs");
+    const std::size_t tile_words = tile_samples_ / 64;
+    const std::size_t n_tiles = (inputs.stride() + tile_words - 1) / tile_words;
+    const kernel_fn kernel = kernel_for(isa_);
+    const network_arrays& a = net_.arrays();
+
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    auto worker = [&] {
+        try {
+            aligned_words planes(std::size_t{net_.num_nodes()} * tile_words);
+            aligned_words scratch(kernels::scratch_planes * tile_words);
+            for (std::size_t t; (t = next.fetch_add(1)) < n_tiles;) {
+                const std::size_t offset = t * tile_words;
+                const std::size_t words = std::min(tile_words, inputs.stride() - offset);
+                const kernels::tile_job job{net_.num_inputs(), net_.num_nodes(), a.k.data(),       a.sources.data(),
+                                            a.tables.data(),   inputs.data() + offset, inputs.stride(), planes.data(),
+                                            tile_words,        words,                  scratch.data()};
+                kernel(job);
+                per_tile(offset, words, planes.data(), tile_words);
+            }
+        } catch (...) {
+            const std::scoped_lock lock(failure_mutex);
+            if (!failure) failure = std::current_exception();
+            next = n_tiles;
+        }
+    };
+    const unsigned n_threads = static_cast<unsigned>(std::min<std::size_t>(threads_, n_tiles));
+    if (n_threads <= 1) {
+        worker();
+    } else {
+        std::vector<std::jthread> pool;
+        for (unsigned i = 0; i < n_threads; ++i) pool.emplace_back(worker);
+    }
+    if (failure) std::rethrow_exception(failure);
+}
+
+bit_matrix bitslice_engine::evaluate(const bit_matrix& inputs) const {
+    bit_matrix out(net_.num_nodes(), inputs.samples());
+    run_tiles(inputs, [&](std::size_t offset, std::size_t words, const std::uint64_t* planes, std::size_t stride) {
+        for (std::uint32_t n = 0; n < net_.num_nodes(); ++n)
+            std::copy_n(planes + n * stride, words, out.row(n).data() + offset);
+    });
+    return out;
+}
+
+head_output bitslice_engine::classify(const bit_matrix& inputs) const {
+    const group_sum_head& head = net_.head();
+    head_output r = empty_head_output(head, inputs.samples());
+    run_tiles(inputs, [&](std::size_t offset, std::size_t words, const std::uint64_t* planes, std::size_t stride) {
+        const std::size_t first = offset * 64;
+        if (first >= inputs.samples()) return;
+        std::vector<const std::uint64_t*> rows(head.outputs.size());
+        for (std::size_t j = 0; j < rows.size(); ++j) rows[j] = planes + head.outputs[j] * stride;
+        score_words(head, rows.data(), first, std::min(words * 64, inputs.samples() - first), r);
+    });
+    return r;
+}
+
+}  // namespace lutra::core

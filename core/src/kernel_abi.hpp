@@ -1,0 +1,44 @@
+#pragma once
+// The plain-data boundary between the engine and its per-instruction-set
+// kernels. Kernel files include nothing but this and <immintrin.h>, and keep
+// everything else in an anonymous namespace: that way no inline function
+// compiled for AVX-512 can leak, through the linker's choice among identical
+// copies, into code that runs on a processor without it.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lutra::core::kernels {
+
+// Evaluate every node of a network on one tile of samples.
+struct tile_job {
+    std::uint32_t num_inputs;
+    std::uint32_t num_nodes;
+    const std::uint8_t* k;         // per node
+    const std::uint32_t* sources;  // per slot, node-major; id < num_inputs is an input row, else a node plane
+    const std::uint64_t* tables;   // node-major table words
+    const std::uint64_t* inputs;   // input row r of this tile starts at inputs + r · input_stride
+    std::size_t input_stride;
+    std::uint64_t* planes;         // node n's plane of this tile starts at planes + n · plane_stride
+    std::size_t plane_stride;
+    std::size_t words;             // words per plane in this tile: a multiple of 8 (512-sample vectors)
+    std::uint64_t* scratch;        // scratch_planes · words words, 64-byte aligned
+};
+
+// 8 leaf planes of a LUT6 plus one temporary per address bit above 6.
+inline constexpr std::size_t scratch_planes = 8 + 10;
+
+void evaluate_tile_portable(const tile_job& job);
+void evaluate_tile_avx2(const tile_job& job);
+void evaluate_tile_avx512(const tile_job& job);
+
+// 16 independent chains of `iterations` muxes each on whole registers, for
+// measuring the peak mux rate; returns a digest so nothing is optimised away.
+std::uint64_t mux_chains_portable(std::uint64_t iterations, std::uint64_t seed);
+std::uint64_t mux_chains_avx2(std::uint64_t iterations, std::uint64_t seed);
+std::uint64_t mux_chains_avx512(std::uint64_t iterations, std::uint64_t seed);
+inline constexpr std::uint64_t mux_chain_count = 16;
+// 64-bit words one register of each kernel holds.
+inline constexpr std::size_t register_words_portable = 8, register_words_avx2 = 4, register_words_avx512 = 8;
+
+}  // namespace lutra::core::kernels

@@ -1,0 +1,30 @@
+// AVX-512F kernels: one zmm register is one 512-sample vector, and every
+// 3-input function (table leaves and muxes alike) is a single vpternlogq.
+#include <immintrin.h>
+
+#include <utility>
+
+#include "kernel_abi.hpp"
+
+namespace {
+
+struct vec {
+    using t = __m512i;
+    static constexpr std::size_t words = 8;
+    static t load(const std::uint64_t* p) { return _mm512_load_si512(p); }
+    static void store(std::uint64_t* p, t v) { _mm512_store_si512(p, v); }
+    template <unsigned Imm>
+    static t tern(t a, t b, t c) {
+        return _mm512_ternarylogic_epi64(a, b, c, static_cast<int>(Imm));
+    }
+    static t mux(t s, t lo, t hi) { return _mm512_ternarylogic_epi64(s, hi, lo, 0xCA); }
+};
+
+#include "kernel_tile.inl"
+
+}  // namespace
+
+void lutra::core::kernels::evaluate_tile_avx512(const tile_job& job) { evaluate_tile(job); }
+std::uint64_t lutra::core::kernels::mux_chains_avx512(std::uint64_t iterations, std::uint64_t seed) {
+    return mux_chains(iterations, seed);
+}

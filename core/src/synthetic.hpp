@@ -1,0 +1,16 @@
+#pragma once
+// The synthetic boolean datasets (synthetic.cpp); the catalogue in
+// dataset.cpp is their only caller. Each takes a name its entry matched and
+// parses N from it.
+
+#include <string_view>
+
+#include "lutra/core/dataset.hpp"
+
+namespace lutra::core::synthetic {
+
+dataset generate_xor(std::string_view name, const dataset_options& options);
+dataset generate_parity(std::string_view name, const dataset_options& options);
+dataset generate_majority(std::string_view name, const dataset_options& options);
+
+}  // namespace lutra::core::synthetic

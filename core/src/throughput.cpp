@@ -1,0 +1,79 @@
+#include "lutra/core/throughput.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "kernel_abi.hpp"
+#include "lutra/core/error.hpp"
+#include "lutra/core/random.hpp"
+
+namespace lutra::core {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+double seconds_since(clock::time_point start) {
+    return std::chrono::duration<double>(clock::now() - start).count();
+}
+
+}  // namespace
+
+mux_peak measure_mux_peak(isa set, double min_seconds) {
+    if (!isa_supported(set)) throw error("mux peak: this processor does not support " + std::string(to_string(set)));
+    auto chains = [set](std::uint64_t iterations, std::uint64_t seed) {
+        switch (set) {
+            case isa::portable: return kernels::mux_chains_portable(iterations, seed);
+            case isa::avx2: return kernels::mux_chains_avx2(iterations, seed);
+            case isa::avx512: return kernels::mux_chains_avx512(iterations, seed);
+        }
+        throw internal_error("unknown instruction set");
+    };
+    const std::size_t words = set == isa::avx2 ? kernels::register_words_avx2
+                              : set == isa::avx512 ? kernels::register_words_avx512
+                                                   : kernels::register_words_portable;
+    // Grow the run until it lasts long enough to time, then keep the best rate.
+    std::uint64_t iterations = 1 << 16;
+    volatile std::uint64_t sink = 0;
+    double best = 0;
+    const auto start = clock::now();
+    while (seconds_since(start) < min_seconds) {
+        const auto t0 = clock::now();
+        sink = sink + chains(iterations, iterations);
+        const double dt = seconds_since(t0);
+        best = std::max(best, static_cast<double>(iterations * kernels::mux_chain_count) / dt);
+        if (dt < min_seconds / 10) iterations *= 2;
+    }
+    return {set, best, words * 64};
+}
+
+infer_bench_result run_infer_bench(const infer_bench_params& p) {
+    const bitslice_engine engine(random_network(p.net, p.seed), p.engine);
+    bit_matrix inputs(p.net.num_inputs, p.samples);
+    const counter_rng rng(p.seed, "bench.inputs");
+    for (std::size_t r = 0; r < inputs.rows(); ++r) {
+        auto row = inputs.row(r);
+        for (std::size_t w = 0; w < row.size(); ++w) row[w] = rng.fork(r).at(w);
+    }
+    std::vector<double> times;
+    const auto start = clock::now();
+    volatile std::uint16_t sink = 0;  // keeps the result alive
+    do {
+        const auto t0 = clock::now();
+        const head_output out = engine.classify(inputs);
+        times.push_back(seconds_since(t0));
+        sink = out.predictions[0];
+    } while (seconds_since(start) < p.min_seconds || times.size() < 3);
+    static_cast<void>(sink);
+    std::sort(times.begin(), times.end());
+    infer_bench_result r;
+    r.batches = times.size();
+    r.best_batch_seconds = times.front();
+    r.median_batch_seconds = times[times.size() / 2];
+    r.lut_evals_per_second = static_cast<double>(p.net.nodes) * static_cast<double>(p.samples) / r.best_batch_seconds;
+    r.samples_per_second = static_cast<double>(p.samples) / r.best_batch_seconds;
+    return r;
+}
+
+}  // namespace lutra::core

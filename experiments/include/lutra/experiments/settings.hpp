@@ -1,0 +1,43 @@
+#pragma once
+// The YAML schemas of Lutra's commands: one describe() per settings struct
+// (config.hpp). Structs that belong to another library (core's encoder and
+// random-network parameters) are described here, so their fields are written
+// once and YAML stays out of core.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lutra/core/encoder.hpp"
+#include "lutra/core/network.hpp"
+#include "lutra/experiments/config.hpp"
+
+namespace lutra::experiments {
+
+// Which dataset, how much of it, and how it becomes input bits.
+struct data_settings {
+    std::string name = "mnist";       // a dataset name (`lutra data`)
+    std::size_t train_samples = 0;    // first N training samples (synthetic: N random), 0 = all / default
+    std::size_t test_samples = 0;     // as train_samples, for the test split
+    std::uint64_t seed = 1;           // synthetic datasets are generated from it
+    core::encoder_params encoder;     // features → input bits
+};
+
+// `lutra bench infer`: bit-sliced inference on a random network.
+struct infer_bench_settings {
+    core::random_network_params network{.num_inputs = 2352, .nodes = 5000, .layers = 5, .k = 6, .num_classes = 10};
+    std::size_t samples = 65536;          // samples per batch
+    std::vector<unsigned> threads{1, 2};  // thread counts to measure, each a separate figure
+    std::string isa = "auto";             // auto | portable | avx2 | avx512
+    std::size_t tile_samples = 8192;      // samples per engine tile, a multiple of 512
+    std::uint64_t seed = 1;               // network tables, wiring and input bits
+    double min_seconds = 2.0;             // time each configuration at least this long
+};
+
+void describe(config_visitor& v, core::encoder_params& p);
+void describe(config_visitor& v, core::random_network_params& p);
+void describe(config_visitor& v, data_settings& s);
+void describe(config_visitor& v, infer_bench_settings& s);
+
+}  // namespace lutra::experiments

@@ -1,0 +1,35 @@
+#include <doctest/doctest.h>
+
+#include <cstdint>
+
+#include "lutra/core/bit_matrix.hpp"
+
+using namespace lutra::core;
+
+TEST_CASE("bit_matrix: rows are padded to 512-sample vectors and 64-byte aligned") {
+    const bit_matrix m(3, 513);
+    CHECK(m.stride() == 16);
+    CHECK(reinterpret_cast<std::uintptr_t>(m.data()) % 64 == 0);
+    CHECK(reinterpret_cast<std::uintptr_t>(m.row(2).data()) % 64 == 0);
+    CHECK(bit_matrix(1, 512).stride() == 8);
+    CHECK(bit_matrix(1, 0).stride() == 0);
+}
+
+TEST_CASE("bit_matrix: set, get, count and equality ignore padding") {
+    bit_matrix a(2, 70);
+    a.set(1, 69, true);
+    a.set(1, 3, true);
+    a.set(1, 3, false);
+    a.set(0, 0, true);
+    CHECK(a.get(1, 69));
+    CHECK_FALSE(a.get(1, 3));
+    CHECK(a.count(1) == 1);
+    bit_matrix b = a;
+    CHECK(a == b);
+    b.row(1)[1] |= std::uint64_t{1} << 20;  // sample 84: padding
+    CHECK(a == b);
+    CHECK(b.count(1) == 1);
+    b.set(0, 5, true);
+    CHECK_FALSE(a == b);
+    CHECK_FALSE(a == bit_matrix(2, 71));
+}

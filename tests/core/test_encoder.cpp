@@ -1,0 +1,261 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lutra/core/encoder.hpp"
+#include "lutra/core/error.hpp"
+#include "lutra/core/random.hpp"
+
+using namespace lutra::core;
+
+namespace {
+
+// Each feature f uniform in [lo(f), hi(f)], so features differ in distribution.
+data_split random_split(
+    std::size_t samples, std::uint32_t features, std::uint64_t seed,
+    const std::function<std::uint8_t(std::uint32_t)>& lo = [](std::uint32_t) { return 0; },
+    const std::function<std::uint8_t(std::uint32_t)>& hi = [](std::uint32_t) { return 255; }) {
+    const lutra::counter_rng rng(seed, "test encoder data");
+    data_split split;
+    for (std::size_t s = 0; s < samples; ++s) {
+        for (std::uint32_t f = 0; f < features; ++f)
+            split.features.push_back(
+                static_cast<std::uint8_t>(lo(f) + rng.below(s * features + f, hi(f) - lo(f) + 1U)));
+        split.labels.push_back(static_cast<std::uint16_t>(s % 3));
+    }
+    return split;
+}
+
+dataset random_dataset(std::uint32_t width, std::uint32_t height, std::uint32_t channels, std::size_t train,
+                       std::size_t test, std::uint64_t seed) {
+    dataset d;
+    d.name = "random";
+    d.width = width;
+    d.height = height;
+    d.channels = channels;
+    d.num_classes = 3;
+    d.train = random_split(train, d.num_features(), seed);
+    d.test = random_split(test, d.num_features(), seed + 1000);
+    return d;
+}
+
+// Checks every bit of enc.encode(split) against expected(row, value), and
+// that the padding beyond the samples is zero.
+void check_encoding(const encoder& enc, const data_split& split,
+                    const std::function<bool(std::uint32_t row, std::uint8_t value)>& expected) {
+    const bit_matrix m = enc.encode(split);
+    REQUIRE(m.rows() == enc.num_bits());
+    REQUIRE(m.samples() == split.size());
+    const std::size_t features = enc.num_features();
+    std::size_t wrong = 0;
+    std::size_t padding = 0;
+    for (std::uint32_t r = 0; r < enc.num_bits(); ++r) {
+        const std::uint32_t f = enc.bits()[r].feature;
+        for (std::size_t s = 0; s < split.size(); ++s)
+            wrong += m.get(r, s) != expected(r, split.features[s * features + f]);
+        for (std::size_t s = split.size(); s < m.stride() * 64; ++s) padding += m.get(r, s);
+    }
+    CHECK(wrong == 0);
+    CHECK(padding == 0);
+}
+
+bool strictly_increasing_per_feature(const encoder& enc, unsigned bits) {
+    const auto th = enc.thresholds();
+    for (std::size_t r = 0; r < th.size(); ++r)
+        if (r % bits != 0 && th[r] <= th[r - 1]) return false;
+    return std::all_of(th.begin(), th.end(), [](std::uint8_t t) { return t <= 254; });
+}
+
+}  // namespace
+
+TEST_CASE("encoder: binarize sets value ≥ threshold, for any sample count") {
+    for (std::size_t samples : {1, 63, 64, 65, 511, 512, 513, 1000}) {
+        CAPTURE(samples);
+        const dataset d = random_dataset(5, 3, 2, samples, 7, samples);
+        for (unsigned threshold : {1U, 128U, 200U, 255U}) {
+            CAPTURE(threshold);
+            const encoder enc = encoder::fit({.kind = "binarize", .threshold = threshold}, d);
+            REQUIRE(enc.num_bits() == 30);
+            CHECK(std::all_of(enc.thresholds().begin(), enc.thresholds().end(),
+                              [&](std::uint8_t t) { return t == threshold - 1; }));
+            check_encoding(enc, d.train, [&](std::uint32_t, std::uint8_t v) { return v >= threshold; });
+            check_encoding(enc, d.test, [&](std::uint32_t, std::uint8_t v) { return v >= threshold; });
+        }
+    }
+}
+
+TEST_CASE("encoder: uniform thermometer thresholds follow the documented formula") {
+    const dataset d = random_dataset(4, 4, 1, 130, 520, 1);
+    const auto uniform = [&](unsigned bits) {
+        return encoder::fit({.kind = "thermometer", .bits = bits, .thresholds = "uniform"}, d);
+    };
+    const auto first = [](const encoder& e, std::size_t n) {
+        return std::vector<unsigned>(e.thresholds().begin(), e.thresholds().begin() + static_cast<std::ptrdiff_t>(n));
+    };
+    CHECK(first(uniform(1), 1) == std::vector<unsigned>{127});
+    CHECK(first(uniform(3), 3) == std::vector<unsigned>{63, 127, 191});
+    CHECK(first(uniform(7), 7) == std::vector<unsigned>{31, 63, 95, 127, 159, 191, 223});
+    std::vector<unsigned> all(255);
+    for (unsigned t = 0; t < 255; ++t) all[t] = t;
+    CHECK(first(uniform(255), 255) == all);
+
+    for (unsigned bits : {1U, 2U, 3U, 5U, 16U, 100U, 255U}) {
+        CAPTURE(bits);
+        const encoder enc = uniform(bits);
+        REQUIRE(enc.num_bits() == 16 * bits);
+        CHECK(strictly_increasing_per_feature(enc, bits));
+        // bit t = value ≥ ⌊(t+1)·256/(T+1)⌋, recomputed from the formula, not from thresholds().
+        const auto expected = [&](std::uint32_t row, std::uint8_t v) {
+            return v >= (row % bits + 1) * 256 / (bits + 1);
+        };
+        check_encoding(enc, d.train, expected);
+        check_encoding(enc, d.test, expected);
+    }
+}
+
+TEST_CASE("encoder: quantile thresholds split each feature's training values") {
+    // Feature f spans [2f, 2f + 150]: every feature has its own quantiles.
+    dataset d;
+    d.name = "spread";
+    d.width = 50;
+    d.height = 1;
+    d.channels = 1;
+    d.num_classes = 3;
+    const auto lo = [](std::uint32_t f) { return static_cast<std::uint8_t>(2 * f); };
+    const auto hi = [](std::uint32_t f) { return static_cast<std::uint8_t>(2 * f + 150); };
+    d.train = random_split(20000, 50, 3, lo, hi);
+    d.test = random_split(777, 50, 4);  // another distribution: must not matter
+
+    for (unsigned bits : {1U, 3U, 7U}) {
+        CAPTURE(bits);
+        const encoder enc = encoder::fit({.kind = "thermometer", .bits = bits, .thresholds = "quantile"}, d);
+        REQUIRE(enc.num_bits() == 50 * bits);
+        CHECK(strictly_increasing_per_feature(enc, bits));
+        for (std::uint32_t f = 0; f < 50; ++f)
+            for (unsigned t = 0; t < bits; ++t) {
+                const std::uint8_t theta = enc.thresholds()[f * bits + t];
+                std::size_t at_most = 0;
+                std::size_t below = 0;
+                for (std::size_t s = 0; s < d.train.size(); ++s) {
+                    const std::uint8_t v = d.train.features[s * 50 + f];
+                    at_most += v <= theta;
+                    below += v < theta;
+                }
+                const double level = double(t + 1) / (bits + 1);
+                const double n = double(d.train.size());
+                // θ is the smallest value with at least a fraction `level` at or below it ...
+                CHECK(double(at_most) >= level * n);
+                CHECK(double(below) < level * n);
+                // ... which, for 151 evenly used values, is within a percent of the level.
+                CHECK(double(at_most) / n == doctest::Approx(level).epsilon(0.02));
+            }
+        check_encoding(enc, d.test, [&](std::uint32_t row, std::uint8_t v) { return v > enc.thresholds()[row]; });
+        check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > enc.thresholds()[row]; });
+
+        // Fitted on the training split only.
+        dataset other_test = d;
+        other_test.test = random_split(10, 50, 99);
+        const encoder same = encoder::fit({.kind = "thermometer", .bits = bits, .thresholds = "quantile"}, other_test);
+        CHECK(std::equal(same.thresholds().begin(), same.thresholds().end(), enc.thresholds().begin(),
+                         enc.thresholds().end()));
+    }
+}
+
+TEST_CASE("encoder: coinciding quantiles are spread into valid thresholds") {
+    // Feature 0 is always 0, feature 1 always 255, feature 2 is 0 for 90% and
+    // 200 for 10%, feature 3 takes 10 and 11 equally often.
+    dataset d;
+    d.name = "ties";
+    d.width = 4;
+    d.height = 1;
+    d.channels = 1;
+    d.num_classes = 2;
+    for (std::uint8_t s = 0; s < 100; ++s) {
+        const std::uint8_t row[4] = {0, 255, static_cast<std::uint8_t>(s < 90 ? 0 : 200),
+                                     static_cast<std::uint8_t>(s % 2 == 0 ? 10 : 11)};
+        d.train.features.insert(d.train.features.end(), row, row + 4);
+        d.train.labels.push_back(0);
+    }
+    const encoder enc = encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = "quantile"}, d);
+    const std::vector<unsigned> th(enc.thresholds().begin(), enc.thresholds().end());
+    CHECK(th == std::vector<unsigned>{0, 1, 2, 252, 253, 254, 0, 1, 2, 10, 11, 12});
+    check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > th[row]; });
+
+    const encoder all = encoder::fit({.kind = "thermometer", .bits = 255, .thresholds = "quantile"}, d);
+    CHECK(strictly_increasing_per_feature(all, 255));
+    CHECK(all.thresholds()[0] == 0);  // constant 0: 0 … 254
+    CHECK(all.thresholds()[254] == 254);
+    CHECK(all.thresholds()[255] == 0);  // constant 255: also 0 … 254
+}
+
+TEST_CASE("encoder: input bits carry their feature's coordinates, feature-major") {
+    const dataset d = random_dataset(4, 3, 2, 10, 10, 5);
+    const encoder enc = encoder::fit({.kind = "thermometer", .bits = 2, .thresholds = "uniform"}, d);
+    REQUIRE(enc.num_features() == 24);
+    REQUIRE(enc.num_bits() == 48);
+    for (std::uint32_t r = 0; r < 48; ++r) {
+        const std::uint32_t f = r / 2;
+        const input_bit expected{.feature = f,
+                                 .x = static_cast<std::uint16_t>(f % 4),
+                                 .y = static_cast<std::uint16_t>((f / 4) % 3),
+                                 .channel = static_cast<std::uint16_t>(f / 12),
+                                 .bit = static_cast<std::uint16_t>(r % 2)};
+        CHECK(enc.bits()[r] == expected);
+    }
+    CHECK(enc.bits()[47].x == 3);
+    CHECK(enc.bits()[47].y == 2);
+    CHECK(enc.bits()[47].channel == 1);
+}
+
+TEST_CASE("encoder: bad parameters are rejected naming the field and the valid choices") {
+    const dataset d = random_dataset(3, 1, 1, 10, 10, 6);
+    const auto message = [&](const encoder_params& p) {
+        try {
+            (void)encoder::fit(p, d);
+        } catch (const lutra::error& e) {
+            return std::string(e.what());
+        }
+        FAIL("accepted bad parameters");
+        return std::string();
+    };
+    CHECK(message({.kind = "thermo"}) ==
+          "encoder.kind: 'thermo' is not an encoder; valid: binarize, thermometer (did you mean 'thermometer'?)");
+    CHECK(message({.kind = "onehot"}) == "encoder.kind: 'onehot' is not an encoder; valid: binarize, thermometer");
+    CHECK(message({.bits = 0}) == "encoder.bits: 0 is out of range 1..255");
+    CHECK(message({.bits = 256}) == "encoder.bits: 256 is out of range 1..255");
+    CHECK(
+        message({.thresholds = "quantil"}) ==
+        "encoder.thresholds: 'quantil' is not a threshold method; valid: uniform, quantile (did you mean 'quantile'?)");
+    CHECK(message({.kind = "binarize", .threshold = 0}) == "encoder.threshold: 0 is out of range 1..255");
+    CHECK(message({.kind = "binarize", .threshold = 256}) == "encoder.threshold: 256 is out of range 1..255");
+    CHECK_THROWS_AS((void)encoder::fit({.kind = "thermo"}, d), lutra::unknown_name_error);
+    // Fields of the other kind are not read.
+    CHECK(encoder::fit({.kind = "binarize", .bits = 0, .thresholds = "x"}, d).num_bits() == 3);
+    CHECK(encoder::fit({.bits = 2, .thresholds = "uniform", .threshold = 0}, d).num_bits() == 6);
+}
+
+TEST_CASE("encoder: mismatched data is rejected") {
+    dataset d = random_dataset(3, 1, 1, 10, 10, 7);
+    const encoder enc = encoder::fit({.kind = "binarize"}, d);
+    CHECK_THROWS_WITH_AS((void)enc.encode(random_split(5, 4, 1)),
+                         "encoder: the split has 20 feature bytes for 5 samples, but the encoder was fitted on 3 "
+                         "features per sample",
+                         lutra::error);
+    CHECK(enc.encode(data_split{}).samples() == 0);
+
+    dataset empty = d;
+    empty.train = {};
+    CHECK_THROWS_WITH_AS((void)encoder::fit({}, empty), doctest::Contains("dataset 'random' has no training samples"),
+                         lutra::error);
+    dataset broken = d;
+    broken.train.features.pop_back();
+    CHECK_THROWS_WITH_AS((void)encoder::fit({}, broken),
+                         "dataset 'random': the train split has 29 feature bytes, but 10 samples × 3 features need 30",
+                         lutra::error);
+    dataset featureless = d;
+    featureless.width = 0;
+    CHECK_THROWS_WITH_AS((void)encoder::fit({}, featureless), doctest::Contains("0 features"), lutra::error);
+}
