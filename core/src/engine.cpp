@@ -25,38 +25,59 @@ kernel_fn kernel_for(isa set) {
     throw internal_error("unknown instruction set");
 }
 
+using count_fn = void (*)(const std::uint64_t* const*, std::size_t, std::size_t, std::uint64_t*, unsigned);
+
+count_fn counter_for(isa set) {
+    switch (set) {
+        case isa::portable: return &kernels::count_planes_portable;
+        case isa::avx2: return &kernels::count_planes_avx2;
+        case isa::avx512: return &kernels::count_planes_avx512;
+    }
+    throw internal_error("unknown instruction set");
+}
+
+// Transposes the 8 × 8 bit matrix in x (byte i = row i, bit j of a byte =
+// column j): afterwards byte j holds what was column j.
+constexpr std::uint64_t transpose8(std::uint64_t x) noexcept {
+    std::uint64_t t = (x ^ (x >> 7)) & 0x00AA00AA00AA00AAULL;
+    x ^= t ^ (t << 7);
+    t = (x ^ (x >> 14)) & 0x0000CCCC0000CCCCULL;
+    x ^= t ^ (t << 14);
+    t = (x ^ (x >> 28)) & 0x00000000F0F0F0F0ULL;
+    x ^= t ^ (t << 28);
+    return x;
+}
+
 // Scores and decisions for samples [first, first + count), whose head output
-// bits start at bit 0 of rows[j][0]. Bit-sliced: per 64-sample word, each
-// class's popcount is accumulated in vertical binary counters (counter bit b
-// of every sample in one word), then read out per sample.
-void score_words(const group_sum_head& head, const std::uint64_t* const* rows, std::size_t first, std::size_t count,
-                 head_output& out) {
+// bits start at bit 0 of rows[j][0] (`words` words per row, a multiple of 8).
+// Each class's popcount is summed bit-sliced by the kernel into vertical
+// counters, which 8 × 8 bit transposes turn back into one count per sample.
+void score_words(count_fn count_planes, const group_sum_head& head, const std::uint64_t* const* rows,
+                 std::size_t words, std::size_t first, std::size_t count, head_output& out) {
     const std::uint32_t classes = head.num_classes;
     const std::size_t group = head.outputs.size() / classes;
-    const unsigned counter_bits = static_cast<unsigned>(std::bit_width(group));
-    for (std::size_t w = 0; w * 64 < count; ++w) {
-        const std::size_t in_word = std::min<std::size_t>(64, count - w * 64);
-        for (std::uint32_t c = 0; c < classes; ++c) {
-            std::uint64_t counter[64] = {};
-            for (std::size_t j = 0; j < group; ++j) {
-                std::uint64_t carry = rows[c * group + j][w];
-                for (unsigned b = 0; carry != 0; ++b) {
-                    const std::uint64_t next = counter[b] & carry;
-                    counter[b] ^= carry;
-                    carry = next;
-                }
+    const unsigned bits = static_cast<unsigned>(std::bit_width(group));
+    aligned_words counters(std::size_t{bits} * words);
+    for (std::uint32_t c = 0; c < classes; ++c) {
+        std::fill(counters.begin(), counters.end(), 0);
+        count_planes(rows + c * group, group, words, counters.data(), bits);
+        for (std::size_t s0 = 0; s0 < count; s0 += 8) {
+            const std::size_t w = s0 / 64;
+            const unsigned shift = static_cast<unsigned>(s0 % 64);
+            std::uint32_t value[8] = {};
+            for (unsigned b0 = 0; b0 < bits; b0 += 8) {
+                std::uint64_t x = 0;
+                for (unsigned i = 0; i < 8 && b0 + i < bits; ++i)
+                    x |= ((counters[(b0 + i) * words + w] >> shift) & 0xFF) << (8 * i);
+                x = transpose8(x);
+                for (unsigned i = 0; i < 8; ++i) value[i] |= static_cast<std::uint32_t>((x >> (8 * i)) & 0xFF) << b0;
             }
-            for (std::size_t i = 0; i < in_word; ++i) {
-                std::uint32_t value = 0;
-                for (unsigned b = 0; b < counter_bits; ++b) value |= static_cast<std::uint32_t>((counter[b] >> i) & 1U) << b;
-                out.scores[(first + w * 64 + i) * classes + c] = value;
-            }
+            for (std::size_t i = 0; i < 8 && s0 + i < count; ++i) out.scores[(first + s0 + i) * classes + c] = value[i];
         }
-        for (std::size_t i = 0; i < in_word; ++i) {
-            const std::size_t s = first + w * 64 + i;
-            const std::uint32_t* row = out.scores.data() + s * classes;
-            out.predictions[s] = static_cast<std::uint16_t>(std::max_element(row, row + classes) - row);
-        }
+    }
+    for (std::size_t s = first; s < first + count; ++s) {
+        const std::uint32_t* row = out.scores.data() + s * classes;
+        out.predictions[s] = static_cast<std::uint16_t>(std::max_element(row, row + classes) - row);
     }
 }
 
@@ -78,7 +99,7 @@ head_output group_sum(const group_sum_head& head, const bit_matrix& output_plane
                     std::to_string(head.outputs.size()) + " outputs");
     std::vector<const std::uint64_t*> rows(output_planes.rows());
     for (std::size_t j = 0; j < rows.size(); ++j) rows[j] = output_planes.row(j).data();
-    score_words(head, rows.data(), 0, output_planes.samples(), r);
+    score_words(counter_for(best_isa()), head, rows.data(), output_planes.stride(), 0, output_planes.samples(), r);
     return r;
 }
 
@@ -157,7 +178,8 @@ head_output bitslice_engine::classify(const bit_matrix& inputs) const {
         if (first >= inputs.samples()) return;
         std::vector<const std::uint64_t*> rows(head.outputs.size());
         for (std::size_t j = 0; j < rows.size(); ++j) rows[j] = planes + head.outputs[j] * stride;
-        score_words(head, rows.data(), first, std::min(words * 64, inputs.samples() - first), r);
+        score_words(counter_for(isa_), head, rows.data(), words, first, std::min(words * 64, inputs.samples() - first),
+                    r);
     });
     return r;
 }

@@ -32,6 +32,16 @@ void evaluate_tile_portable(const tile_job& job);
 void evaluate_tile_avx2(const tile_job& job);
 void evaluate_tile_avx512(const tile_job& job);
 
+// Adds the n planes rows[0..n) of `words` words into `bits` vertical binary
+// counters (counters[b · words + w]: bit b of the counts of the 64 samples of
+// word w). The caller zeroes the counters and makes bits ≥ bit_width(n).
+void count_planes_portable(const std::uint64_t* const* rows, std::size_t n, std::size_t words,
+                           std::uint64_t* counters, unsigned bits);
+void count_planes_avx2(const std::uint64_t* const* rows, std::size_t n, std::size_t words, std::uint64_t* counters,
+                       unsigned bits);
+void count_planes_avx512(const std::uint64_t* const* rows, std::size_t n, std::size_t words,
+                         std::uint64_t* counters, unsigned bits);
+
 // 16 independent chains of `iterations` muxes each on whole registers, for
 // measuring the peak mux rate; returns a digest so nothing is optimised away.
 std::uint64_t mux_chains_portable(std::uint64_t iterations, std::uint64_t seed);

@@ -22,6 +22,7 @@ struct vec {
     static t not_(t a) { return _mm256_xor_si256(a, ones()); }
     // lo ^ ((lo ^ hi) & s): three operations, no blend (blendv selects by byte).
     static t mux(t s, t lo, t hi) { return _mm256_xor_si256(lo, _mm256_and_si256(_mm256_xor_si256(lo, hi), s)); }
+    static bool any(t v) { return _mm256_testz_si256(v, v) == 0; }
 #include "kernel_bool3.inl"
     template <unsigned Imm>
     static t tern(t a, t b, t c) {
@@ -36,4 +37,8 @@ struct vec {
 void lutra::core::kernels::evaluate_tile_avx2(const tile_job& job) { evaluate_tile(job); }
 std::uint64_t lutra::core::kernels::mux_chains_avx2(std::uint64_t iterations, std::uint64_t seed) {
     return mux_chains(iterations, seed);
+}
+void lutra::core::kernels::count_planes_avx2(const std::uint64_t* const* rows, std::size_t n, std::size_t words,
+                                             std::uint64_t* counters, unsigned bits) {
+    count_planes(rows, n, words, counters, bits);
 }

@@ -18,6 +18,9 @@ struct vec {
         return _mm512_ternarylogic_epi64(a, b, c, static_cast<int>(Imm));
     }
     static t mux(t s, t lo, t hi) { return _mm512_ternarylogic_epi64(s, hi, lo, 0xCA); }
+    static bool any(t v) { return _mm512_test_epi64_mask(v, v) != 0; }
+    static t and_(t a, t b) { return _mm512_and_si512(a, b); }
+    static t xor_(t a, t b) { return _mm512_xor_si512(a, b); }
 };
 
 #include "kernel_tile.inl"
@@ -27,4 +30,8 @@ struct vec {
 void lutra::core::kernels::evaluate_tile_avx512(const tile_job& job) { evaluate_tile(job); }
 std::uint64_t lutra::core::kernels::mux_chains_avx512(std::uint64_t iterations, std::uint64_t seed) {
     return mux_chains(iterations, seed);
+}
+void lutra::core::kernels::count_planes_avx512(const std::uint64_t* const* rows, std::size_t n, std::size_t words,
+                                               std::uint64_t* counters, unsigned bits) {
+    count_planes(rows, n, words, counters, bits);
 }

@@ -31,6 +31,11 @@ struct vec {
     static t mux(const t& s, const t& lo, const t& hi) {
         return map([&](std::size_t i) { return lo.w[i] ^ ((lo.w[i] ^ hi.w[i]) & s.w[i]); });
     }
+    static bool any(const t& v) {
+        std::uint64_t x = 0;
+        for (std::size_t i = 0; i < words; ++i) x |= v.w[i];
+        return x != 0;
+    }
 #include "kernel_bool3.inl"
     template <unsigned Imm>
     static t tern(const t& a, const t& b, const t& c) {
@@ -45,4 +50,8 @@ struct vec {
 void lutra::core::kernels::evaluate_tile_portable(const tile_job& job) { evaluate_tile(job); }
 std::uint64_t lutra::core::kernels::mux_chains_portable(std::uint64_t iterations, std::uint64_t seed) {
     return mux_chains(iterations, seed);
+}
+void lutra::core::kernels::count_planes_portable(const std::uint64_t* const* rows, std::size_t n, std::size_t words,
+                                                 std::uint64_t* counters, unsigned bits) {
+    count_planes(rows, n, words, counters, bits);
 }

@@ -11,8 +11,8 @@
 // tile of vectors. Slots 3, 4, 5 are muxes; slots 6 … 15 combine LUT6 chunks.
 //
 // `vec` provides: type t; words (64-bit words per register); load, store,
-// mux(s, lo, hi) = s ? hi : lo, and tern<imm>(a, b, c) whose bit is
-// imm[(a << 2) | (b << 1) | c].
+// and_, xor_, any (some bit set), mux(s, lo, hi) = s ? hi : lo, and
+// tern<imm>(a, b, c) whose bit is imm[(a << 2) | (b << 1) | c].
 
 using u64 = std::uint64_t;
 using std::size_t;
@@ -120,6 +120,23 @@ void evaluate_tile(const lutra::core::kernels::tile_job& job) {
             eval_large(k - 1, 0, x, table, job.words, leaves, temps, out);
         src += k;
         table += k <= 6 ? 1 : size_t{1} << (k - 6);
+    }
+}
+
+// The group-sum head's popcounts, bit-sliced: adds the planes rows[0..n) into
+// vertical binary counters — bit s of counters[b · words + w·64 …] is bit b of
+// sample s's count. Carries ripple only while some sample still carries.
+void count_planes(const u64* const* rows, size_t n, size_t words, u64* counters, unsigned bits) {
+    for (size_t w = 0; w < words; w += vec::words) {
+        for (size_t j = 0; j < n; ++j) {
+            auto carry = vec::load(rows[j] + w);
+            for (unsigned b = 0; b < bits && vec::any(carry); ++b) {
+                u64* counter = counters + b * words + w;
+                const auto c = vec::load(counter);
+                vec::store(counter, vec::xor_(c, carry));
+                carry = vec::and_(c, carry);
+            }
+        }
     }
 }
 

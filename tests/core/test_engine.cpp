@@ -94,6 +94,24 @@ TEST_CASE("engine: the group-sum head equals the reference, ties to the lowest c
     CHECK(got.scores == expected.scores);
     CHECK(got.predictions == expected.predictions);
 
+    // Groups wider than 255 outputs need counters of more than 8 bits.
+    const network wide = random_network({.num_inputs = 40, .nodes = 1200, .layers = 2, .k = 4, .num_classes = 2}, 5);
+    const bit_matrix wide_inputs = random_inputs(40, 700, 6);
+    const head_output wide_expected = reference_classify(wide, wide_inputs);
+    for (isa set : all_isas) {
+        if (!isa_supported(set)) continue;
+        CAPTURE(to_string(set));
+        const head_output w = bitslice_engine(wide, {.instruction_set = set, .tile_samples = 512}).classify(wide_inputs);
+        CHECK(w.scores == wide_expected.scores);
+        CHECK(w.predictions == wide_expected.predictions);
+    }
+    // group_sum() on planes computed elsewhere gives the same.
+    const bit_matrix all = reference_evaluate(wide, wide_inputs);
+    bit_matrix head_planes(wide.head().outputs.size(), wide_inputs.samples());
+    for (std::size_t j = 0; j < head_planes.rows(); ++j)
+        for (std::size_t s = 0; s < wide_inputs.samples(); ++s) head_planes.set(j, s, all.get(wide.head().outputs[j], s));
+    CHECK(group_sum(wide.head(), head_planes).scores == wide_expected.scores);
+
     // Two outputs per class, all constant 1: every score ties, so class 0 wins.
     network_arrays tied;
     tied.num_inputs = 1;
