@@ -7,34 +7,21 @@
 #include <mutex>
 #include <thread>
 
-#include "kernel_abi.hpp"
+#include "kernels.hpp"
 #include "lutra/core/error.hpp"
 
 namespace lutra::core {
 
+const kernels::kernel_set& kernels::kernels_for(isa set) {
+    switch (set) {
+        case isa::portable: return portable_kernels;
+        case isa::avx2: return avx2_kernels;
+        case isa::avx512: return avx512_kernels;
+    }
+    throw internal_error("unknown instruction set");
+}
+
 namespace {
-
-using kernel_fn = void (*)(const kernels::tile_job&);
-
-kernel_fn kernel_for(isa set) {
-    switch (set) {
-        case isa::portable: return &kernels::evaluate_tile_portable;
-        case isa::avx2: return &kernels::evaluate_tile_avx2;
-        case isa::avx512: return &kernels::evaluate_tile_avx512;
-    }
-    throw internal_error("unknown instruction set");
-}
-
-using count_fn = void (*)(const std::uint64_t* const*, std::size_t, std::size_t, std::uint64_t*, unsigned);
-
-count_fn counter_for(isa set) {
-    switch (set) {
-        case isa::portable: return &kernels::count_planes_portable;
-        case isa::avx2: return &kernels::count_planes_avx2;
-        case isa::avx512: return &kernels::count_planes_avx512;
-    }
-    throw internal_error("unknown instruction set");
-}
 
 // Transposes the 8 × 8 bit matrix in x (byte i = row i, bit j of a byte =
 // column j): afterwards byte j holds what was column j.
@@ -52,7 +39,7 @@ constexpr std::uint64_t transpose8(std::uint64_t x) noexcept {
 // bits start at bit 0 of rows[j][0] (`words` words per row, a multiple of 8).
 // Each class's popcount is summed bit-sliced by the kernel into vertical
 // counters, which 8 × 8 bit transposes turn back into one count per sample.
-void score_words(count_fn count_planes, const group_sum_head& head, const std::uint64_t* const* rows,
+void score_words(const kernels::kernel_set& kernels, const group_sum_head& head, const std::uint64_t* const* rows,
                  std::size_t words, std::size_t first, std::size_t count, head_output& out) {
     const std::uint32_t classes = head.num_classes;
     const std::size_t group = head.outputs.size() / classes;
@@ -60,7 +47,7 @@ void score_words(count_fn count_planes, const group_sum_head& head, const std::u
     aligned_words counters(std::size_t{bits} * words);
     for (std::uint32_t c = 0; c < classes; ++c) {
         std::fill(counters.begin(), counters.end(), 0);
-        count_planes(rows + c * group, group, words, counters.data(), bits);
+        kernels.count_planes(rows + c * group, group, words, counters.data(), bits);
         for (std::size_t s0 = 0; s0 < count; s0 += 8) {
             const std::size_t w = s0 / 64;
             const unsigned shift = static_cast<unsigned>(s0 % 64);
@@ -99,7 +86,7 @@ head_output group_sum(const group_sum_head& head, const bit_matrix& output_plane
                     std::to_string(head.outputs.size()) + " outputs");
     std::vector<const std::uint64_t*> rows(output_planes.rows());
     for (std::size_t j = 0; j < rows.size(); ++j) rows[j] = output_planes.row(j).data();
-    score_words(counter_for(best_isa()), head, rows.data(), output_planes.stride(), 0, output_planes.samples(), r);
+    score_words(kernels::kernels_for(best_isa()), head, rows.data(), output_planes.stride(), 0, output_planes.samples(), r);
     return r;
 }
 
@@ -126,7 +113,7 @@ void bitslice_engine::run_tiles(const bit_matrix& inputs, PerTile&& per_tile) co
                     std::to_string(net_.num_inputs()) + " inputs");
     const std::size_t tile_words = tile_samples_ / 64;
     const std::size_t n_tiles = (inputs.stride() + tile_words - 1) / tile_words;
-    const kernel_fn kernel = kernel_for(isa_);
+    const kernels::kernel_set& kernel = kernels::kernels_for(isa_);
     const network_arrays& a = net_.arrays();
 
     std::atomic<std::size_t> next{0};
@@ -142,7 +129,7 @@ void bitslice_engine::run_tiles(const bit_matrix& inputs, PerTile&& per_tile) co
                 const kernels::tile_job job{net_.num_inputs(), net_.num_nodes(), a.k.data(),       a.sources.data(),
                                             a.tables.data(),   inputs.data() + offset, inputs.stride(), planes.data(),
                                             tile_words,        words,                  scratch.data()};
-                kernel(job);
+                kernel.evaluate_tile(job);
                 per_tile(offset, words, planes.data(), tile_words);
             }
         } catch (...) {
@@ -178,7 +165,7 @@ head_output bitslice_engine::classify(const bit_matrix& inputs) const {
         if (first >= inputs.samples()) return;
         std::vector<const std::uint64_t*> rows(head.outputs.size());
         for (std::size_t j = 0; j < rows.size(); ++j) rows[j] = planes + head.outputs[j] * stride;
-        score_words(counter_for(isa_), head, rows.data(), words, first, std::min(words * 64, inputs.samples() - first),
+        score_words(kernels::kernels_for(isa_), head, rows.data(), words, first, std::min(words * 64, inputs.samples() - first),
                     r);
     });
     return r;

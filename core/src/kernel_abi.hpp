@@ -28,27 +28,27 @@ struct tile_job {
 // 8 leaf planes of a LUT6 plus one temporary per address bit above 6.
 inline constexpr std::size_t scratch_planes = 8 + 10;
 
-void evaluate_tile_portable(const tile_job& job);
-void evaluate_tile_avx2(const tile_job& job);
-void evaluate_tile_avx512(const tile_job& job);
-
-// Adds the n planes rows[0..n) of `words` words into `bits` vertical binary
-// counters (counters[b · words + w]: bit b of the counts of the 64 samples of
-// word w). The caller zeroes the counters and makes bits ≥ bit_width(n).
-void count_planes_portable(const std::uint64_t* const* rows, std::size_t n, std::size_t words,
-                           std::uint64_t* counters, unsigned bits);
-void count_planes_avx2(const std::uint64_t* const* rows, std::size_t n, std::size_t words, std::uint64_t* counters,
-                       unsigned bits);
-void count_planes_avx512(const std::uint64_t* const* rows, std::size_t n, std::size_t words,
+// One instruction set's kernels. Each kernel_<isa>.cpp defines its set;
+// kernels_for() (kernels.hpp) picks one at run time.
+struct kernel_set {
+    // Evaluates every node of the job's network on its tile.
+    void (*evaluate_tile)(const tile_job& job);
+    // Adds the n planes rows[0..n) of `words` words into `bits` vertical
+    // binary counters (counters[b · words + w]: bit b of the counts of the 64
+    // samples of word w). The caller zeroes them and makes bits ≥ bit_width(n).
+    void (*count_planes)(const std::uint64_t* const* rows, std::size_t n, std::size_t words,
                          std::uint64_t* counters, unsigned bits);
+    // mux_chain_count independent chains of `iterations` register-wide muxes,
+    // for measuring the peak mux rate; returns a digest so nothing is
+    // optimised away.
+    std::uint64_t (*mux_chains)(std::uint64_t iterations, std::uint64_t seed);
+    std::size_t register_words;  // 64-bit words in one register
+};
 
-// 16 independent chains of `iterations` muxes each on whole registers, for
-// measuring the peak mux rate; returns a digest so nothing is optimised away.
-std::uint64_t mux_chains_portable(std::uint64_t iterations, std::uint64_t seed);
-std::uint64_t mux_chains_avx2(std::uint64_t iterations, std::uint64_t seed);
-std::uint64_t mux_chains_avx512(std::uint64_t iterations, std::uint64_t seed);
 inline constexpr std::uint64_t mux_chain_count = 16;
-// 64-bit words one register of each kernel holds.
-inline constexpr std::size_t register_words_portable = 8, register_words_avx2 = 4, register_words_avx512 = 8;
+
+extern const kernel_set portable_kernels;
+extern const kernel_set avx2_kernels;
+extern const kernel_set avx512_kernels;
 
 }  // namespace lutra::core::kernels

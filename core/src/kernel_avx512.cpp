@@ -27,11 +27,5 @@ struct vec {
 
 }  // namespace
 
-void lutra::core::kernels::evaluate_tile_avx512(const tile_job& job) { evaluate_tile(job); }
-std::uint64_t lutra::core::kernels::mux_chains_avx512(std::uint64_t iterations, std::uint64_t seed) {
-    return mux_chains(iterations, seed);
-}
-void lutra::core::kernels::count_planes_avx512(const std::uint64_t* const* rows, std::size_t n, std::size_t words,
-                                               std::uint64_t* counters, unsigned bits) {
-    count_planes(rows, n, words, counters, bits);
-}
+const lutra::core::kernels::kernel_set lutra::core::kernels::avx512_kernels{&evaluate_tile, &count_planes, &mux_chains,
+                                                                     vec::words};

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <vector>
 
-#include "kernel_abi.hpp"
+#include "kernels.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
 
@@ -22,17 +22,7 @@ double seconds_since(clock::time_point start) {
 
 mux_peak measure_mux_peak(isa set, double min_seconds) {
     if (!isa_supported(set)) throw error("mux peak: this processor does not support " + std::string(to_string(set)));
-    auto chains = [set](std::uint64_t iterations, std::uint64_t seed) {
-        switch (set) {
-            case isa::portable: return kernels::mux_chains_portable(iterations, seed);
-            case isa::avx2: return kernels::mux_chains_avx2(iterations, seed);
-            case isa::avx512: return kernels::mux_chains_avx512(iterations, seed);
-        }
-        throw internal_error("unknown instruction set");
-    };
-    const std::size_t words = set == isa::avx2 ? kernels::register_words_avx2
-                              : set == isa::avx512 ? kernels::register_words_avx512
-                                                   : kernels::register_words_portable;
+    const kernels::kernel_set& kernels = kernels::kernels_for(set);
     // Grow the run until it lasts long enough to time, then keep the best rate.
     std::uint64_t iterations = 1 << 16;
     volatile std::uint64_t sink = 0;
@@ -40,12 +30,12 @@ mux_peak measure_mux_peak(isa set, double min_seconds) {
     const auto start = clock::now();
     while (seconds_since(start) < min_seconds) {
         const auto t0 = clock::now();
-        sink = sink + chains(iterations, iterations);
+        sink = sink + kernels.mux_chains(iterations, iterations);
         const double dt = seconds_since(t0);
         best = std::max(best, static_cast<double>(iterations * kernels::mux_chain_count) / dt);
         if (dt < min_seconds / 10) iterations *= 2;
     }
-    return {set, best, words * 64};
+    return {set, best, kernels.register_words * 64};
 }
 
 infer_bench_result run_infer_bench(const infer_bench_params& p) {

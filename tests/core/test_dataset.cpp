@@ -14,26 +14,13 @@
 #include "lutra/core/idx.hpp"
 #include "lutra/core/names.hpp"
 #include "lutra/core/random.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using lutra::test::temp_dir;
 using namespace lutra::core;
 
 namespace {
-
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string name = (fs::temp_directory_path() / "lutra-test-dataset-XXXXXX").string();
-        REQUIRE(mkdtemp(name.data()) != nullptr);
-        path = name;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-};
 
 // Sets (or, with nullopt, unsets) an environment variable for one scope.
 class env_override {

@@ -9,29 +9,15 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/idx.hpp"
 #include "lutra/core/random.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using lutra::test::temp_dir;
 using lutra::core::idx_array;
 using lutra::core::read_idx;
 using lutra::core::write_idx;
 
 namespace {
-
-// A fresh directory under the system's temporary directory, removed afterwards.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string name = (fs::temp_directory_path() / "lutra-test-idx-XXXXXX").string();
-        REQUIRE(mkdtemp(name.data()) != nullptr);
-        path = name;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-};
 
 void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
     std::ofstream out(path, std::ios::binary);

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "support/temp_dir.hpp"
+
 namespace {
 
 struct run_result {
@@ -16,7 +18,7 @@ struct run_result {
     std::string output;  // stdout and stderr together
 };
 
-run_result lutra(const std::string& args) {
+run_result run_lutra(const std::string& args) {
     const std::string command = std::string(LUTRA_BINARY) + " " + args + " 2>&1";
     FILE* pipe = popen(command.c_str(), "r");
     REQUIRE(pipe != nullptr);
@@ -30,72 +32,70 @@ run_result lutra(const std::string& args) {
 }  // namespace
 
 TEST_CASE("cli: version, help and usage errors") {
-    const auto v = lutra("version");
+    const auto v = run_lutra("version");
     CHECK(v.exit_code == 0);
     CHECK(v.output.find("lutra 0.") != std::string::npos);
     CHECK(v.output.find("portable") != std::string::npos);
 
     for (const char* help : {"--help", "data --help", "data show --help", "bench infer --help", "version --help"}) {
         CAPTURE(help);
-        const auto h = lutra(help);
+        const auto h = run_lutra(help);
         CHECK(h.exit_code == 0);
         CHECK(h.output.find("Usage") != std::string::npos);
     }
-    const auto none = lutra("");
+    const auto none = run_lutra("");
     CHECK(none.exit_code == 2);
-    const auto bad = lutra("frobnicate");
+    const auto bad = run_lutra("frobnicate");
     CHECK(bad.exit_code == 2);
 }
 
 TEST_CASE("cli: data lists every dataset with its status") {
-    const auto r = lutra("data");
+    const auto r = run_lutra("data");
     CHECK(r.exit_code == 0);
     for (const char* name : {"mnist", "fashion-mnist", "xor", "parity-N", "majority-N"}) {
         CAPTURE(name);
         CHECK(r.output.find(name) != std::string::npos);
     }
-    const auto show = lutra("--quiet data show --name parity-4 --set encoder.kind=binarize");
+    const auto show = run_lutra("--quiet data show --name parity-4 --set encoder.kind=binarize");
     CHECK(show.exit_code == 0);
     CHECK(show.output.find("16 samples") != std::string::npos);
     CHECK(show.output.find("4 input bits") != std::string::npos);
 }
 
 TEST_CASE("cli: bench infer runs from YAML with overrides and prints its figure") {
-    const std::filesystem::path dir = std::filesystem::temp_directory_path() / "lutra_test_cli";
-    std::filesystem::create_directories(dir);
-    const auto config = dir / "bench.yaml";
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto config = dir.path / "bench.yaml";
     std::ofstream(config) << "network: {inputs: 64, nodes: 200, layers: 2, k: 6, classes: 10}\n"
                              "samples: 3000\nmin_seconds: 0.01\nthreads: [1, 2]\n";
-    const auto r = lutra("--quiet bench infer " + config.string() + " --set isa=portable");
+    const auto r = run_lutra("--quiet bench infer " + config.string() + " --set isa=portable");
     CHECK(r.exit_code == 0);
     CHECK(r.output.find("threads 1:") != std::string::npos);
     CHECK(r.output.find("threads 2:") != std::string::npos);
     CHECK(r.output.find("LUT6 evaluations/s") != std::string::npos);
     CHECK(r.output.find("naive peak") != std::string::npos);
 
-    const auto printed = lutra("bench infer " + config.string() + " --set samples=4096 --print-config");
+    const auto printed = run_lutra("bench infer " + config.string() + " --set samples=4096 --print-config");
     CHECK(printed.exit_code == 0);
     CHECK(printed.output.find("samples: 4096") != std::string::npos);
     CHECK(printed.output.find("nodes: 200") != std::string::npos);
 }
 
 TEST_CASE("cli: bad configuration exits 1 with file, line and YAML path") {
-    const std::filesystem::path dir = std::filesystem::temp_directory_path() / "lutra_test_cli";
-    std::filesystem::create_directories(dir);
-    const auto config = dir / "typo.yaml";
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto config = dir.path / "typo.yaml";
     std::ofstream(config) << "samples: 100\nnetwork:\n  nodez: 10\n";
-    const auto r = lutra("bench infer " + config.string());
+    const auto r = run_lutra("bench infer " + config.string());
     CHECK(r.exit_code == 1);
     CHECK(r.output.find("typo.yaml:3:") != std::string::npos);
     CHECK(r.output.find("network") != std::string::npos);
     CHECK(r.output.find("'nodez'") != std::string::npos);
     CHECK(r.output.find("did you mean 'nodes'") != std::string::npos);
 
-    const auto missing = lutra("bench infer " + (dir / "absent.yaml").string());
+    const auto missing = run_lutra("bench infer " + (dir.path / "absent.yaml").string());
     CHECK(missing.exit_code == 1);
     CHECK(missing.output.find("absent.yaml") != std::string::npos);
 
-    const auto bad_set = lutra("bench infer --set isa=avx9");
+    const auto bad_set = run_lutra("bench infer --set isa=avx9");
     CHECK(bad_set.exit_code == 1);
     CHECK(bad_set.output.find("--set isa=avx9") != std::string::npos);
     CHECK(bad_set.output.find("avx512") != std::string::npos);
