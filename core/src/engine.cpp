@@ -122,7 +122,7 @@ void bitslice_engine::run_tiles(const bit_matrix& inputs, PerTile&& per_tile) co
     auto worker = [&] {
         try {
             aligned_words planes(std::size_t{net_.num_nodes()} * tile_words);
-            aligned_words scratch(kernels::scratch_planes * tile_words);
+            aligned_words scratch(kernels::scratch_words(tile_words));
             for (std::size_t t; (t = next.fetch_add(1)) < n_tiles;) {
                 const std::size_t offset = t * tile_words;
                 const std::size_t words = std::min(tile_words, inputs.stride() - offset);

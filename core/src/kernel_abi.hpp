@@ -22,11 +22,13 @@ struct tile_job {
     std::uint64_t* planes;         // node n's plane of this tile starts at planes + n · plane_stride
     std::size_t plane_stride;
     std::size_t words;             // words per plane in this tile: a multiple of 8 (512-sample vectors)
-    std::uint64_t* scratch;        // scratch_planes · words words, 64-byte aligned
+    std::uint64_t* scratch;        // scratch_words(words) words, 64-byte aligned
 };
 
-// 8 leaf planes of a LUT6 plus one temporary per address bit above 6.
-inline constexpr std::size_t scratch_planes = 8 + 10;
+// Scratch of a tile: the 16 functions of two inputs for one register (at most
+// 8 words), then one temporary plane per address bit above 6.
+inline constexpr std::size_t function_table_words = 16 * 8;
+constexpr std::size_t scratch_words(std::size_t words) { return function_table_words + 10 * words; }
 
 // One instruction set's kernels. Each kernel_<isa>.cpp defines its set;
 // kernels_for() (kernels.hpp) picks one at run time.

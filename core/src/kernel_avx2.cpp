@@ -1,5 +1,6 @@
-// AVX2 kernels: a ymm register is 256 samples; without vpternlog each table
-// leaf is a compile-time-folded boolean expression (kernel_bool3.inl).
+// AVX2 kernels: a ymm register is 256 samples; without vpternlog each pair
+// function is a compile-time-folded boolean expression (kernel_bool3.inl) and
+// a mux is three operations.
 #include <immintrin.h>
 
 #include <utility>

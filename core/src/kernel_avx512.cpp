@@ -1,5 +1,6 @@
 // AVX-512F kernels: one zmm register is one 512-sample vector, and every
-// 3-input function (table leaves and muxes alike) is a single vpternlogq.
+// function of up to three planes (the pair functions and the muxes alike) is
+// a single vpternlogq.
 #include <immintrin.h>
 
 #include <utility>

@@ -30,7 +30,7 @@ struct infer_bench_settings {
     std::size_t samples = 65536;          // samples per batch
     std::vector<unsigned> threads{1, 2};  // thread counts to measure, each a separate figure
     std::string isa = "auto";             // auto | portable | avx2 | avx512
-    std::size_t tile_samples = 8192;      // samples per engine tile, a multiple of 512
+    std::size_t tile_samples = 4096;      // samples per engine tile, a multiple of 512
     std::uint64_t seed = 1;               // network tables, wiring and input bits
     double min_seconds = 2.0;             // time each configuration at least this long
 };
