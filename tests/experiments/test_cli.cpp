@@ -100,3 +100,65 @@ TEST_CASE("cli: bad configuration exits 1 with file, line and YAML path") {
     CHECK(bad_set.output.find("--set isa=avx9") != std::string::npos);
     CHECK(bad_set.output.find("avx512") != std::string::npos);
 }
+
+TEST_CASE("cli: genome develop prints statistics and a hash that depends only on the seed") {
+    const std::string genome = std::string(LUTRA_CONFIGS_DIR) + "/genomes/recurrent.yaml";
+    const auto a = run_lutra("--quiet genome develop " + genome + " --seed 5");
+    const auto b = run_lutra("--quiet genome develop " + genome + " --seed 5 --threads 2");
+    const auto c = run_lutra("--quiet genome develop " + genome + " --seed 6");
+    REQUIRE(a.exit_code == 0);
+    auto hash_line = [](const std::string& out) { return out.substr(out.find("hash:"), out.find('\n', out.find("hash:")) - out.find("hash:")); };
+    CHECK(hash_line(a.output) == hash_line(b.output));
+    CHECK(hash_line(a.output) != hash_line(c.output));
+    CHECK(a.output.find("sequential") != std::string::npos);
+    CHECK(a.output.find("fan-in:") != std::string::npos);
+
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto graphml = dir.path / "g.graphml";
+    const auto dot = dir.path / "g.dot";
+    const auto files = run_lutra("--quiet genome develop " + genome + " --graphml " + graphml.string() + " --dot " + dot.string());
+    CHECK(files.exit_code == 0);
+    CHECK(std::filesystem::file_size(graphml) > 1000);
+    CHECK(std::filesystem::file_size(dot) > 1000);
+}
+
+TEST_CASE("cli: genome encode and decode round-trip; corrupted text is rejected") {
+    const std::string genome = std::string(LUTRA_CONFIGS_DIR) + "/genomes/mnist-rf.yaml";
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto text_file = dir.path / "g.dna";
+    const auto encoded = run_lutra("genome encode " + genome);
+    REQUIRE(encoded.exit_code == 0);
+    std::ofstream(text_file) << encoded.output;
+    const auto from_yaml = run_lutra("genome decode " + genome);
+    const auto from_text = run_lutra("genome decode " + text_file.string());
+    CHECK(from_text.exit_code == 0);
+    CHECK(from_text.output == from_yaml.output);
+
+    std::string corrupted = encoded.output;
+    const std::size_t at = corrupted.find_first_of("ACGT", 40);
+    corrupted[at] = corrupted[at] == 'A' ? 'C' : 'A';
+    std::ofstream(dir.path / "bad.dna") << corrupted;
+    const auto bad = run_lutra("genome decode " + (dir.path / "bad.dna").string());
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.output.find("genome text") != std::string::npos);
+}
+
+TEST_CASE("cli: genome errors name the gene; mutate prints a valid child") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto file = dir.path / "g.yaml";
+    std::ofstream(file) << "inputs: {width: 2, height: 1, bits: 1}\n"
+                           "populations: [{name: out, size: 2, k: 2}]\n"
+                           "projections: [{target: out, sources: [inptu]}]\n"
+                           "head: {population: out, classes: 2}\n";
+    const auto r = run_lutra("genome develop " + file.string());
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("projections[0]") != std::string::npos);
+    CHECK(r.output.find("inptu") != std::string::npos);
+
+    const std::string genome = std::string(LUTRA_CONFIGS_DIR) + "/genomes/recurrent.yaml";
+    const auto m = run_lutra("genome mutate " + genome + " --seed 3 --op point");
+    CHECK(m.exit_code == 0);
+    CHECK(m.output.find("populations:") != std::string::npos);
+    std::ofstream(dir.path / "child.yaml") << m.output.substr(m.output.find("inputs:"));
+    CHECK(run_lutra("--quiet genome develop " + (dir.path / "child.yaml").string()).exit_code == 0);
+}

@@ -12,6 +12,7 @@
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/topology/genome.hpp"
 
 namespace lutra::experiments {
 
@@ -39,5 +40,16 @@ void describe(config_visitor& v, core::encoder_params& p);
 void describe(config_visitor& v, core::random_network_params& p);
 void describe(config_visitor& v, data_settings& s);
 void describe(config_visitor& v, infer_bench_settings& s);
+
+// The genome's YAML form (docs/genome.md): a standalone file, or the
+// `genome:` section of an experiment.
+void describe(config_visitor& v, topology::input_shape& s);
+void describe(config_visitor& v, topology::layout& l);
+void describe(config_visitor& v, topology::table_init& t);
+void describe(config_visitor& v, topology::population_gene& p);
+void describe(config_visitor& v, topology::delay_distribution& d);
+void describe(config_visitor& v, topology::projection_gene& p);
+void describe(config_visitor& v, topology::head_gene& h);
+void describe(config_visitor& v, topology::genome& g);
 
 }  // namespace lutra::experiments

@@ -1,0 +1,257 @@
+#include "lutra/topology/genome.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "lutra/core/names.hpp"
+#include "lutra/topology/error.hpp"
+
+namespace lutra::topology {
+namespace {
+
+// Input bit ids and node ids share one 32-bit space in core::network; these
+// bounds keep every id, and every count development multiplies, far inside it.
+constexpr std::uint64_t max_input_bits = std::uint64_t{1} << 24;  // exclusive
+constexpr std::uint64_t max_nodes = std::uint64_t{1} << 26;       // inclusive, all populations together
+constexpr std::uint32_t max_k = 16;
+
+// 'name'. Appended piecewise: GCC 12 gives a false -Wrestrict for "'" + std::string(...).
+std::string quoted(std::string_view s) {
+    std::string q(1, '\'');
+    q.append(s);
+    q += '\'';
+    return q;
+}
+
+// The shortest decimal that reads back as d ("0.1", "inf", "nan").
+std::string decimal(double d) {
+    char buffer[32];
+    return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, d).ptr);
+}
+
+// A character for a message: 'x' if printable ASCII, else its byte value.
+std::string describe_char(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7F) return quoted(std::string(1, c));
+    const char* digits = "0123456789abcdef";
+    return std::string("the byte 0x") + digits[u >> 4] + digits[u & 0xF];
+}
+
+std::string population_where(std::size_t i, const population_gene& p) {
+    std::string where = "populations[" + std::to_string(i) + "]";
+    if (!p.name.empty()) where.append(" ").append(quoted(p.name));
+    return where;
+}
+
+std::string projection_where(std::size_t j) { return "projections[" + std::to_string(j) + "]"; }
+
+bool contains(std::span<const std::string_view> names, std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+void check_choice(const std::string& where, std::string_view value, std::span<const std::string_view> valid) {
+    if (!contains(valid, value))
+        throw genome_error(where, quoted(value) + " is not valid; valid: " + core::join_names(valid) +
+                                      core::did_you_mean(value, valid));
+}
+
+bool is_name_char(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+void check_inputs(const input_shape& in) {
+    if (in.width < 1) throw genome_error("inputs.width", "0 pixels per row; it must be at least 1");
+    if (in.height < 1) throw genome_error("inputs.height", "0 rows; it must be at least 1");
+    if (in.bits < 1 || in.bits > 255)
+        throw genome_error("inputs.bits", std::to_string(in.bits) + " bits per pixel; valid: 1..255");
+    const std::uint64_t total = std::uint64_t{in.width} * in.height * in.bits;
+    if (total >= max_input_bits)
+        throw genome_error(
+            "inputs", std::to_string(in.width) + " × " + std::to_string(in.height) + " × " + std::to_string(in.bits) +
+                          " = " + std::to_string(total) +
+                          " input bits; there must be fewer than 2^24 = " + std::to_string(max_input_bits));
+}
+
+void check_population(std::size_t i, const population_gene& p) {
+    const std::string where = population_where(i, p);
+    if (p.name.empty()) throw genome_error(where + ".name", "a population needs a name");
+    if (p.name == input_name)
+        throw genome_error(where + ".name", "'input' names the network's input bits; choose another name");
+    for (char c : p.name)
+        if (!is_name_char(c))
+            throw genome_error(where + ".name", "the character " + describe_char(c) +
+                                                    " is not allowed; names are made of A-Z, a-z, 0-9, '_' and '-'");
+    if (p.size < 1) throw genome_error(where + ".size", "an empty population; size must be at least 1");
+    if (p.k < 1 || p.k > max_k)
+        throw genome_error(where + ".k", std::to_string(p.k) + " input slots; valid: 1.." + std::to_string(max_k));
+    if (p.grid.width == 0) {
+        if (p.grid.height != 1)
+            throw genome_error(where + ".layout", "width 0 lays the nodes on one row, so height must be 1, not " +
+                                                      std::to_string(p.grid.height));
+    } else if (std::uint64_t{p.grid.width} * p.grid.height != p.size) {
+        throw genome_error(where + ".layout", std::to_string(p.grid.width) + " × " + std::to_string(p.grid.height) +
+                                                  " positions for " + std::to_string(p.size) +
+                                                  " nodes; width × height must equal the size (or width 0: one row)");
+    }
+    check_choice(where + ".init.kind", p.init.kind, table_init_kinds);
+    if (!(p.init.p_one >= 0.0 && p.init.p_one <= 1.0))  // written so that NaN fails too
+        throw genome_error(where + ".init.p_one", decimal(p.init.p_one) + " is not a probability; valid: 0..1");
+    check_choice(where + ".init.function", p.init.function, table_functions);
+}
+
+// The smallest delay a projection's slots can get, its "default" resolved.
+std::uint32_t min_delay(const delay_distribution& d, const population_gene& target) {
+    return d.kind == "default" ? target.delay : d.min;
+}
+
+class validator {
+public:
+    explicit validator(const genome& g) : g_(g) {}
+
+    void run() {
+        check_inputs(g_.inputs);
+        if (g_.populations.empty()) throw genome_error("populations", "a genome needs at least one population");
+        std::uint64_t nodes = 0;
+        for (std::size_t i = 0; i < g_.populations.size(); ++i) {
+            const population_gene& p = g_.populations[i];
+            check_population(i, p);
+            const auto [it, fresh] = index_.emplace(p.name, i);
+            if (!fresh)
+                throw genome_error(population_where(i, p) + ".name",
+                                   "the name is already used by populations[" + std::to_string(it->second) + "]");
+            names_.push_back(p.name);
+            nodes += p.size;
+            if (nodes > max_nodes)
+                throw genome_error(
+                    population_where(i, p) + ".size",
+                    "brings the genome to " + std::to_string(nodes) +
+                        " nodes; all populations together may have at most 2^26 = " + std::to_string(max_nodes));
+        }
+        source_names_.push_back(input_name);
+        source_names_.insert(source_names_.end(), names_.begin(), names_.end());
+
+        into_.resize(g_.populations.size());
+        for (std::size_t j = 0; j < g_.projections.size(); ++j) check_projection(j);
+        for (std::size_t i = 0; i < g_.populations.size(); ++i) check_slots(i);
+        check_head();
+    }
+
+private:
+    std::size_t population_index(const std::string& where, std::string_view name) const {
+        const auto it = index_.find(std::string(name));
+        if (it == index_.end())
+            throw genome_error(where, quoted(name) + " is not a population; valid: " + core::join_names(names_) +
+                                          core::did_you_mean(name, names_));
+        return it->second;
+    }
+
+    void check_projection(std::size_t j) {
+        const projection_gene& pr = g_.projections[j];
+        const std::string where = projection_where(j);
+        const std::size_t t = population_index(where + ".target", pr.target);
+        const population_gene& target = g_.populations[t];
+        into_[t].push_back(j);
+
+        if (pr.sources.empty()) throw genome_error(where + ".sources", "a projection needs at least one source");
+        for (std::size_t s = 0; s < pr.sources.size(); ++s) {
+            const std::string& source = pr.sources[s];
+            const std::string source_where = where + ".sources[" + std::to_string(s) + "]";
+            if (!contains(source_names_, source))
+                throw genome_error(source_where, quoted(source) + " is neither a population nor 'input'; valid: " +
+                                                     core::join_names(source_names_) +
+                                                     core::did_you_mean(source, source_names_));
+            // A repeated source would silently double its share of the candidates.
+            for (std::size_t earlier = 0; earlier < s; ++earlier)
+                if (pr.sources[earlier] == source)
+                    throw genome_error(source_where, quoted(source) + " is already sources[" + std::to_string(earlier) +
+                                                         "]; list each source once");
+        }
+
+        check_choice(where + ".rule", pr.rule, wiring_rules);
+        if (pr.slots > target.k)
+            throw genome_error(where + ".slots", std::to_string(pr.slots) + " is more than the k = " +
+                                                     std::to_string(target.k) + " of " + quoted(target.name));
+        const bool uses_radius = pr.rule == "receptive_field" || pr.rule == "lateral";
+        // Finite even where unused: a NaN would make the genome unequal to itself.
+        if (!std::isfinite(pr.radius) || (uses_radius && pr.radius <= 0.0))
+            throw genome_error(where + ".radius",
+                               decimal(pr.radius) + (uses_radius ? " is not a radius; a " + pr.rule +
+                                                                       " projection needs one > 0 and finite"
+                                                                 : " is not finite"));
+        if (pr.rule == "lateral" && (pr.sources.size() != 1 || pr.sources[0] != target.name))
+            throw genome_error(where + ".sources", "a lateral projection reads its own target: sources must be [" +
+                                                       quoted(target.name) + "]");
+
+        const delay_distribution& d = pr.delay;
+        check_choice(where + ".delay.kind", d.kind, delay_kinds);
+        if (d.kind == "uniform" && d.min > d.max)
+            throw genome_error(where + ".delay", "uniform delays from " + std::to_string(d.min) + " to " +
+                                                     std::to_string(d.max) + "; min must not exceed max");
+        if ((pr.rule == "lateral" || pr.rule == "recurrent") && min_delay(d, target) < 1) {
+            const std::string given = d.kind == "default" ? "'default' takes the delay 0 of " + quoted(target.name)
+                                                          : d.kind + " delays from 0";
+            throw genome_error(
+                where + ".delay",
+                "a " + pr.rule + " projection needs every delay ≥ 1 (a register in every loop); " + given);
+        }
+    }
+
+    void check_slots(std::size_t i) {
+        const population_gene& p = g_.populations[i];
+        const std::vector<std::size_t>& into = into_[i];
+        if (into.empty())
+            throw genome_error(population_where(i, p),
+                               "no projection fills its input slots; add a projection with target " + quoted(p.name));
+        if (into.size() == 1 && g_.projections[into[0]].slots == 0) return;  // it fills all k
+
+        std::string list;
+        std::uint32_t filled = 0;
+        for (std::size_t j : into) {
+            if (!list.empty()) list += ", ";
+            list += projection_where(j) + ": " + std::to_string(g_.projections[j].slots);
+            filled += g_.projections[j].slots;
+        }
+        for (std::size_t j : into)
+            if (g_.projections[j].slots == 0)
+                throw genome_error(projection_where(j) + ".slots",
+                                   "0 (all of k) is only for a population's only projection; " + quoted(p.name) +
+                                       " has " + std::to_string(into.size()) + " (" + list + ")");
+        if (filled != p.k)
+            throw genome_error(population_where(i, p),
+                               "projections into " + quoted(p.name) + " fill " + std::to_string(filled) +
+                                   " of its k = " + std::to_string(p.k) + " slots (" + list + ")");
+    }
+
+    void check_head() {
+        const head_gene& h = g_.head;
+        const population_gene& p = g_.populations[population_index("head.population", h.population)];
+        if (h.classes < 1) throw genome_error("head.classes", "0 classes; a head needs at least 1");
+        if (p.size % h.classes != 0)
+            throw genome_error("head", quoted(p.name) + " has " + std::to_string(p.size) +
+                                           " nodes, not a multiple of the " + std::to_string(h.classes) +
+                                           " classes (each class gets an equal group)");
+    }
+
+    const genome& g_;
+    std::unordered_map<std::string, std::size_t> index_;  // population name → index
+    std::vector<std::string_view> names_;                 // population names, in order
+    std::vector<std::string_view> source_names_;          // "input", then the population names
+    std::vector<std::vector<std::size_t>> into_;          // per population, the projections into it
+};
+
+}  // namespace
+
+const population_gene* genome::find(std::string_view population) const noexcept {
+    for (const population_gene& p : populations)
+        if (p.name == population) return &p;
+    return nullptr;
+}
+
+void validate(const genome& g) { validator(g).run(); }
+
+}  // namespace lutra::topology
