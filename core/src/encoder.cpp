@@ -166,6 +166,47 @@ encoder encoder::fit(const encoder_params& params, const dataset& data) {
     return e;
 }
 
+encoder encoder::from_parts(std::uint32_t num_features, std::uint32_t bits_per_feature, std::vector<input_bit> bits,
+                            std::vector<std::uint8_t> thresholds) {
+    const auto fail = [](const std::string& detail) { throw error("encoder parts: " + detail); };
+    if (num_features == 0) fail("0 features; an encoder needs at least 1");
+    if (bits_per_feature < 1 || bits_per_feature > 255)
+        fail(std::to_string(bits_per_feature) + " bits per feature; valid: 1..255");
+    const std::uint64_t rows = std::uint64_t{num_features} * bits_per_feature;
+    if (bits.size() != rows || thresholds.size() != rows)
+        fail(std::to_string(bits.size()) + " bits and " + std::to_string(thresholds.size()) + " thresholds; " +
+             std::to_string(num_features) + " features × " + std::to_string(bits_per_feature) +
+             " bits per feature need " + std::to_string(rows) + " of each");
+    // encode() finds a row's feature and threshold by its position, so the
+    // stored bits must say the same.
+    for (std::size_t r = 0; r < rows; ++r) {
+        const input_bit& b = bits[r];
+        const std::string row = "row " + std::to_string(r) + ": ";
+        if (b.feature != r / bits_per_feature || b.bit != r % bits_per_feature)
+            fail(row + "feature " + std::to_string(b.feature) + " bit " + std::to_string(b.bit) +
+                 ", expected feature " + std::to_string(r / bits_per_feature) + " bit " +
+                 std::to_string(r % bits_per_feature) + " (rows are feature-major: row = feature · " +
+                 std::to_string(bits_per_feature) + " + bit)");
+        if (thresholds[r] > 254)
+            fail(row + "threshold " + std::to_string(thresholds[r]) + " is above 254 (value > 255 never holds)");
+        if (b.bit == 0) continue;
+        const input_bit& prev = bits[r - 1];
+        if (b.x != prev.x || b.y != prev.y || b.channel != prev.channel)
+            fail(row + "feature " + std::to_string(b.feature) + " has two coordinates, (x " + std::to_string(prev.x) +
+                 ", y " + std::to_string(prev.y) + ", channel " + std::to_string(prev.channel) + ") and (x " +
+                 std::to_string(b.x) + ", y " + std::to_string(b.y) + ", channel " + std::to_string(b.channel) + ")");
+        if (thresholds[r] <= thresholds[r - 1])
+            fail(row + "threshold " + std::to_string(thresholds[r]) + " is not above the previous bit's " +
+                 std::to_string(thresholds[r - 1]) + " (thresholds increase strictly within a feature)");
+    }
+    encoder e;
+    e.num_features_ = num_features;
+    e.bits_per_feature_ = bits_per_feature;
+    e.bits_ = std::move(bits);
+    e.thresholds_ = std::move(thresholds);
+    return e;
+}
+
 bit_matrix encoder::encode(const data_split& split) const {
     const std::size_t samples = split.size();
     const std::size_t num_features = num_features_;

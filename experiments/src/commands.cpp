@@ -21,6 +21,7 @@
 #include "lutra/experiments/cli.hpp"
 #include "lutra/experiments/config.hpp"
 #include "lutra/experiments/progress.hpp"
+#include "lutra/experiments/runner.hpp"
 #include "lutra/experiments/settings.hpp"
 #include "lutra/topology/develop.hpp"
 #include "lutra/topology/error.hpp"
@@ -322,6 +323,31 @@ int cmd_genome_mutate(const genome_options& opt, const mutate_cli& m) {
     return 0;
 }
 
+int cmd_run(const run_request& request, bool print) {
+    if (print) {
+        experiment_settings s = load_config<experiment_settings>(request.config_file, request.overrides);
+        s.genome = resolve_genome(s, request.config_file.parent_path());
+        s.genome_file.clear();
+        std::cout << to_yaml(s);
+        return 0;
+    }
+    const run_summary r = run_experiment(request);
+    std::printf("run:        %s\n", r.dir.c_str());
+    std::printf("network:    %u LUT nodes, genome %s\n", r.nodes, r.genome_hash.c_str());
+    std::printf("test:       %.2f%% hardened (bit-sliced engine), %.2f%% relaxed\n", r.test_accuracy * 100,
+                r.test_accuracy_relaxed * 100);
+    std::printf("time:       %s training, %s in all\n", format_duration(r.train_seconds).c_str(),
+                format_duration(r.total_seconds).c_str());
+    return 0;
+}
+
+int cmd_eval(const std::string& run, const std::string& dataset, const std::string& split, unsigned threads) {
+    const eval_result r = evaluate_run(run, dataset, split, threads);
+    std::printf("%s %s: %zu of %zu correct, accuracy %.2f%%\n", r.dataset.c_str(), r.split.c_str(), r.correct,
+                r.samples, r.accuracy() * 100);
+    return 0;
+}
+
 void setup_logging(int verbosity, bool quiet) {
     auto logger = spdlog::stderr_color_mt("lutra");
     spdlog::set_default_logger(logger);
@@ -358,6 +384,26 @@ int run_cli(int argc, char** argv) {
         "infer", "bit-sliced inference on a random LUT network: LUT evaluations/s against this core's peak");
     config_options bench_cfg;
     bench_cfg.add_to(*bench_infer, "benchmark settings (configs/bench-infer.yaml)");
+
+    auto* run_cmd = app.add_subcommand("run", "train an experiment from YAML into a run directory");
+    std::string run_config;
+    run_request run_req;
+    bool run_print = false;
+    run_cmd->add_option("config", run_config, "experiment YAML, e.g. configs/mnist.yaml")->required();
+    run_cmd->add_option("--set", run_req.overrides, "override one setting, e.g. --set train.epochs=3 (repeatable)")
+        ->type_name("PATH=VALUE");
+    run_cmd->add_option("--out", run_req.out_dir, "run directory (default runs/NAME)");
+    run_cmd->add_flag("--print-config", run_print, "print the resolved YAML (genome included) and exit");
+
+    auto* eval_cmd = app.add_subcommand("eval", "evaluate a trained network with the bit-sliced engine");
+    std::string eval_run, eval_data, eval_split = "test";
+    unsigned eval_threads = 0;
+    eval_cmd->add_option("run", eval_run, "run directory or its run.h5")->required();
+    eval_cmd->add_option("--data", eval_data, "dataset name (default: the run's)");
+    eval_cmd->add_option("--split", eval_split, "test or train")
+        ->check(CLI::IsMember({"test", "train"}))
+        ->capture_default_str();
+    eval_cmd->add_option("--threads", eval_threads, "threads, 0 = one per hardware thread")->capture_default_str();
 
     auto* genome_cmd = app.add_subcommand("genome", "show, develop, encode, decode and mutate genomes");
     genome_cmd->require_subcommand(1);
@@ -396,6 +442,11 @@ int run_cli(int argc, char** argv) {
 
     try {
         if (*version) return cmd_version();
+        if (*run_cmd) {
+            run_req.config_file = run_config;
+            return cmd_run(run_req, run_print);
+        }
+        if (*eval_cmd) return cmd_eval(eval_run, eval_data, eval_split, eval_threads);
         if (*data_show) {
             if (!data_name.empty()) data_cfg.overrides.insert(data_cfg.overrides.begin(), "name=" + data_name);
             return cmd_data_show(data_cfg);

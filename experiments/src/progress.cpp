@@ -64,10 +64,11 @@ void progress::advance(std::size_t units) {
     if (terminal_) {
         if (seconds_between(last_draw_, now) >= 0.1) draw(false);
     } else if (total_ > 0) {
+        // Logs are read later: a line per tenth, but not more than one every 5 s.
         const std::size_t tenth = std::min<std::size_t>(10, done_ * 10 / total_);
-        if (tenth > last_logged_tenth_) {
+        if (tenth > last_logged_tenth_ && tenth < 10 && seconds_between(last_draw_, now) >= 5.0) {
             last_logged_tenth_ = tenth;
-            if (tenth < 10) draw(false);
+            draw(false);
         }
     }
 }
@@ -81,7 +82,8 @@ void progress::finish() {
     const std::scoped_lock lock(mutex_);
     if (finished_) return;
     finished_ = true;
-    if (enabled_) draw(true);
+    // In a log, a closing line only for work long enough to have been reported on.
+    if (enabled_ && (terminal_ || last_logged_tenth_ > 0)) draw(true);
 }
 
 void progress::draw(bool final) {

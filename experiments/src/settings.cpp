@@ -33,6 +33,8 @@ void describe(config_visitor& v, data_settings& s) {
     v.field("train_samples", s.train_samples, "first N training samples (synthetic: N random); 0 = all or default");
     v.field("test_samples", s.test_samples, "first N test samples (synthetic: N random); 0 = all or default");
     v.field("seed", s.seed, "seed of synthetic datasets");
+    v.field("augment_shift", s.augment_shift,
+            "training: move each image by up to this many pixels in x and y, anew every epoch; 0 = off", 0U, 64U);
     v.section("encoder", s.encoder, "how features become input bits");
 }
 
@@ -102,6 +104,45 @@ void describe(config_visitor& v, topology::genome& g) {
     v.list("populations", g.populations, "population genes");
     v.list("projections", g.projections, "projection genes: where each population's slots come from");
     v.section("head", g.head, "the classifier's outputs");
+}
+
+void describe(config_visitor& v, core::optimizer_params& p) {
+    v.choice("kind", p.kind, core::optimizer_kinds, "adam or sgd");
+    v.field("learning_rate", p.learning_rate, "learning rate at epoch 0", 0.0, 1e3);
+    v.field("beta1", p.beta1, "adam: first-moment decay", 0.0, 1.0);
+    v.field("beta2", p.beta2, "adam: second-moment decay", 0.0, 1.0);
+    v.field("epsilon", p.epsilon, "adam: added to the root of the second moment", 0.0, 1.0);
+    v.field("momentum", p.momentum, "sgd: heavy-ball momentum", 0.0, 1.0);
+    v.choice("schedule", p.schedule, core::schedule_kinds,
+             "learning rate: constant, step (x gamma every step_epochs), cosine (to 0 at the last epoch)");
+    v.field("step_epochs", p.step_epochs, "step: epochs between decays", 1U, 1U << 20);
+    v.field("gamma", p.gamma, "step: decay factor", 0.0, 1.0);
+}
+
+void describe(config_visitor& v, core::trainer_params& p) {
+    v.field("epochs", p.epochs, "passes over the training set", 0U, 1U << 20);
+    v.field("batch_size", p.batch_size, "samples per optimizer step", std::size_t{1}, std::size_t{1} << 20);
+    v.field("tau", p.tau, "group-sum temperature: class score = sum of its outputs / tau", 1e-6, 1e6);
+    v.field("init_scale", p.init_scale, "initial parameters: +-init_scale from the genome's initial table bits", 0.0,
+            100.0);
+    v.field("sharpen", p.sharpen,
+            "anneal toward hard entries: w = sigmoid(beta * theta), beta from 1 to this over the epochs; 1 = off", 1.0,
+            1e3);
+    v.choice("relaxation", p.engine.relaxation, core::relaxation_names,
+             "multilinear (exact gradients of the multilinear extension) or efd (DWN extended finite difference)");
+    v.field("block_samples", p.engine.block_samples, "samples per engine work unit, a multiple of 16",
+            std::size_t{16}, std::size_t{1} << 16);
+    v.section("optimizer", p.optimizer, "the optimizer and its learning-rate schedule");
+}
+
+void describe(config_visitor& v, experiment_settings& s) {
+    v.field("name", s.name, "names the run directory runs/NAME (unless --out)");
+    v.field("seed", s.seed, "seed of development, initial tables and shuffling");
+    v.field("threads", s.threads, "worker threads, 0 = one per hardware thread", 0U, 1024U);
+    v.section("data", s.data, "dataset and encoder");
+    v.field("genome_file", s.genome_file, "genome file relative to this config; empty = the genome section");
+    v.section("genome", s.genome, "the genome (when genome_file is empty)");
+    v.section("train", s.train, "gradient training");
 }
 
 }  // namespace lutra::experiments

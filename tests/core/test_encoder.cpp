@@ -259,3 +259,56 @@ TEST_CASE("encoder: mismatched data is rejected") {
     featureless.width = 0;
     CHECK_THROWS_WITH_AS((void)encoder::fit({}, featureless), doctest::Contains("0 features"), lutra::error);
 }
+
+TEST_CASE("encoder: from_parts rebuilds a fitted encoder and rejects inconsistent parts") {
+    const dataset d = random_dataset(4, 3, 2, 300, 200, 8);
+    for (const encoder_params& params :
+         {encoder_params{.kind = "binarize", .threshold = 90}, encoder_params{.bits = 5, .thresholds = "quantile"},
+          encoder_params{.bits = 3, .thresholds = "uniform"}}) {
+        CAPTURE(params.kind);
+        const encoder fitted = encoder::fit(params, d);
+        const std::vector<input_bit> bits(fitted.bits().begin(), fitted.bits().end());
+        const std::vector<std::uint8_t> thresholds(fitted.thresholds().begin(), fitted.thresholds().end());
+        const encoder rebuilt = encoder::from_parts(fitted.num_features(), fitted.bits_per_feature(), bits, thresholds);
+        CHECK(rebuilt.num_features() == fitted.num_features());
+        CHECK(rebuilt.bits_per_feature() == fitted.bits_per_feature());
+        CHECK(std::ranges::equal(rebuilt.bits(), fitted.bits()));
+        CHECK(std::ranges::equal(rebuilt.thresholds(), fitted.thresholds()));
+        CHECK(rebuilt.encode(d.test) == fitted.encode(d.test));
+    }
+
+    const encoder fitted = encoder::fit({.bits = 3, .thresholds = "uniform"}, d);  // 24 features, θ = 63, 127, 191
+    const std::vector<input_bit> bits(fitted.bits().begin(), fitted.bits().end());
+    const std::vector<std::uint8_t> thresholds(fitted.thresholds().begin(), fitted.thresholds().end());
+    const auto rejects = [&](std::uint32_t features, std::uint32_t per_feature, std::vector<input_bit> b,
+                             std::vector<std::uint8_t> t, const std::string& message) {
+        CHECK_THROWS_WITH_AS((void)encoder::from_parts(features, per_feature, std::move(b), std::move(t)),
+                             message.c_str(), lutra::error);
+    };
+    rejects(0, 3, {}, {}, "encoder parts: 0 features; an encoder needs at least 1");
+    rejects(24, 0, bits, thresholds, "encoder parts: 0 bits per feature; valid: 1..255");
+    rejects(24, 256, bits, thresholds, "encoder parts: 256 bits per feature; valid: 1..255");
+    rejects(25, 3, bits, thresholds,
+            "encoder parts: 72 bits and 72 thresholds; 25 features × 3 bits per feature need 75 of each");
+    const std::vector<std::uint8_t> short_thresholds(thresholds.begin(), thresholds.end() - 1);
+    rejects(24, 3, bits, short_thresholds,
+            "encoder parts: 72 bits and 71 thresholds; 24 features × 3 bits per feature need 72 of each");
+
+    std::vector<input_bit> swapped = bits;
+    std::swap(swapped[3], swapped[6]);
+    rejects(24, 3, swapped, thresholds,
+            "encoder parts: row 3: feature 2 bit 0, expected feature 1 bit 0 (rows are feature-major: row = "
+            "feature · 3 + bit)");
+    std::vector<input_bit> moved = bits;
+    moved[4].x = 3;
+    rejects(24, 3, moved, thresholds,
+            "encoder parts: row 4: feature 1 has two coordinates, (x 1, y 0, channel 0) and (x 3, y 0, channel 0)");
+    std::vector<std::uint8_t> unordered = thresholds;
+    unordered[5] = 127;
+    rejects(24, 3, bits, unordered,
+            "encoder parts: row 5: threshold 127 is not above the previous bit's 127 (thresholds increase strictly "
+            "within a feature)");
+    std::vector<std::uint8_t> too_high = thresholds;
+    too_high[2] = 255;
+    rejects(24, 3, bits, too_high, "encoder parts: row 2: threshold 255 is above 254 (value > 255 never holds)");
+}

@@ -162,3 +162,44 @@ TEST_CASE("cli: genome errors name the gene; mutate prints a valid child") {
     std::ofstream(dir.path / "child.yaml") << m.output.substr(m.output.find("inputs:"));
     CHECK(run_lutra("--quiet genome develop " + (dir.path / "child.yaml").string()).exit_code == 0);
 }
+
+TEST_CASE("cli: run trains configs/parity.yaml into a run directory that eval reads back") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto out = dir.path / "parity";
+    const std::string config = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
+    const auto r = run_lutra("--quiet run " + config + " --out " + out.string() + " --set train.epochs=40");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.find("hardened") != std::string::npos);
+    for (const char* file : {"config.yaml", "genome.yaml", "genome.dna", "run.h5", "summary.txt"}) {
+        CAPTURE(file);
+        CHECK(std::filesystem::exists(out / file));
+    }
+    // The accuracy eval measures on the stored network is the one the run reported.
+    const std::string reported = r.output.substr(r.output.find("test:"));
+    const std::string percent = reported.substr(reported.find_first_of("0123456789"), reported.find('%') - reported.find_first_of("0123456789"));
+    const auto e = run_lutra("eval " + out.string());
+    CHECK(e.exit_code == 0);
+    CHECK(e.output.find("accuracy " + percent + "%") != std::string::npos);
+
+    // The same seed twice gives the same trained network, whatever the threads.
+    const auto again = run_lutra("--quiet run " + config + " --out " + (dir.path / "again").string() +
+                                 " --set train.epochs=40 --set threads=1");
+    REQUIRE(again.exit_code == 0);
+    CHECK(again.output.substr(again.output.find("test:"), 40) == r.output.substr(r.output.find("test:"), 40));
+
+    // A run directory is never overwritten.
+    const auto twice = run_lutra("--quiet run " + config + " --out " + out.string());
+    CHECK(twice.exit_code == 1);
+    CHECK(twice.output.find("already holds a run") != std::string::npos);
+
+    const auto missing = run_lutra("eval " + (dir.path / "nothing").string());
+    CHECK(missing.exit_code == 1);
+}
+
+TEST_CASE("cli: run checks that the genome's inputs match the encoded data") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const std::string config = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
+    const auto r = run_lutra("run " + config + " --out " + (dir.path / "x").string() + " --set genome.inputs.width=5");
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("genome.inputs is 5×1×1") != std::string::npos);
+}

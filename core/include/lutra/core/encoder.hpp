@@ -58,7 +58,19 @@ public:
     // choices) and fits the thresholds, on data.train only.
     [[nodiscard]] static encoder fit(const encoder_params& params, const dataset& data);
 
+    // An encoder rebuilt from what bits() and thresholds() returned, e.g. read
+    // from a run file. Checks that the parts could have come from fit():
+    // 1 ≤ num_features, 1 ≤ bits_per_feature ≤ 255, one bit and one threshold
+    // per row, rows feature-major (row r is feature r / T, bit r % T), the T
+    // bits of a feature at one coordinate, thresholds ≤ 254 and strictly
+    // increasing within a feature. Throws lutra::error naming the first
+    // offending row.
+    [[nodiscard]] static encoder from_parts(std::uint32_t num_features, std::uint32_t bits_per_feature,
+                                            std::vector<input_bit> bits, std::vector<std::uint8_t> thresholds);
+
     [[nodiscard]] std::uint32_t num_features() const noexcept { return num_features_; }
+    // T: input bits per feature (binarize: 1).
+    [[nodiscard]] std::uint32_t bits_per_feature() const noexcept { return bits_per_feature_; }
     [[nodiscard]] std::uint32_t num_bits() const noexcept { return static_cast<std::uint32_t>(bits_.size()); }
     // Per input bit (row): where it comes from.
     [[nodiscard]] std::span<const input_bit> bits() const noexcept { return bits_; }

@@ -11,6 +11,7 @@
 
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
+#include "lutra/core/trainer.hpp"
 #include "lutra/experiments/config.hpp"
 #include "lutra/topology/genome.hpp"
 
@@ -22,6 +23,7 @@ struct data_settings {
     std::size_t train_samples = 0;    // first N training samples (synthetic: N random), 0 = all / default
     std::size_t test_samples = 0;     // as train_samples, for the test split
     std::uint64_t seed = 1;           // synthetic datasets are generated from it
+    std::uint32_t augment_shift = 0;  // training images move by up to this many pixels, anew each epoch
     core::encoder_params encoder;     // features → input bits
 };
 
@@ -36,7 +38,21 @@ struct infer_bench_settings {
     double min_seconds = 2.0;             // time each configuration at least this long
 };
 
+// `lutra run`: one experiment — data, genome, training — into a run directory.
+struct experiment_settings {
+    std::string name = "experiment";  // names the run directory (runs/NAME) unless --out is given
+    std::uint64_t seed = 1;           // development, initial tables, shuffling
+    unsigned threads = 0;             // worker threads, 0 = one per hardware thread
+    data_settings data;
+    std::string genome_file;          // a genome file, relative to this config; empty = the genome section
+    topology::genome genome;
+    core::trainer_params train;
+};
+
 void describe(config_visitor& v, core::encoder_params& p);
+void describe(config_visitor& v, core::optimizer_params& p);
+void describe(config_visitor& v, core::trainer_params& p);
+void describe(config_visitor& v, experiment_settings& s);
 void describe(config_visitor& v, core::random_network_params& p);
 void describe(config_visitor& v, data_settings& s);
 void describe(config_visitor& v, infer_bench_settings& s);

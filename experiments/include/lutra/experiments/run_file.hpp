@@ -1,0 +1,118 @@
+#pragma once
+// The run file, run.h5 (DESIGN §7; every field in docs/run-file.md): what a
+// run stores so its trained network can be loaded again and evaluated — the
+// resolved config, the genome, the network with its populations, the fitted
+// encoder — and one metrics row per epoch and split, flushed as it is
+// appended so a run killed at any moment keeps every finished row.
+//
+// Everything read is checked before use; a file that is not HDF5, truncated,
+// foreign, newer than this Lutra or malformed gives a lutra::io_error naming
+// the file, what was being done and the path inside the file. Objects are
+// written once: writing one that exists is an error, so nothing written is
+// replaced.
+//
+// HDF5 here is the serial library: use run files from one thread at a time
+// (all of them, not just each one).
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lutra/core/encoder.hpp"
+#include "lutra/core/network.hpp"
+#include "lutra/topology/develop.hpp"
+
+namespace lutra::experiments {
+
+// The root attribute `format_version` this Lutra writes and the newest it reads.
+inline constexpr std::uint32_t run_format_version = 1;
+
+// Root attributes besides format and format_version.
+struct run_attributes {
+    std::string lutra_version;  // the Lutra that wrote the file, e.g. "0.1.0"
+    std::uint64_t seed = 0;     // the run's seed
+    std::string genome_hash;    // topology::hash_hex of the developed graph; empty when there is no genome
+    friend bool operator==(const run_attributes&, const run_attributes&) = default;
+};
+
+// One row of /metrics: one epoch evaluated on one split.
+struct metrics_row {
+    std::uint32_t epoch = 0;  // 0 = before training
+    std::string split;        // "train" or "test"; at most 15 bytes
+    double loss = 0;          // mean loss over the split
+    double accuracy = 0;      // fraction correct, 0..1
+    double seconds = 0;       // wall time since the run started
+    friend bool operator==(const metrics_row&, const metrics_row&) = default;
+};
+
+// The encoder as stored, with what write_encoder was told about it.
+struct stored_encoder {
+    core::encoder encoder;
+    std::string kind;         // as configured, e.g. "thermometer"
+    std::uint32_t width = 0;  // the image shape of the dataset it was fitted on
+    std::uint32_t height = 0;
+    std::uint32_t channels = 0;  // num_features / (width · height)
+};
+
+class run_file {
+public:
+    // A new file with the root attributes and an empty /metrics. An existing
+    // file is an error (remove it first): a run never overwrites another.
+    [[nodiscard]] static run_file create(const std::filesystem::path& path, const run_attributes& attributes);
+    // Read-only. Checks that the file is HDF5, that /@format is "lutra-run" and
+    // that /@format_version is 1..run_format_version.
+    [[nodiscard]] static run_file open(const std::filesystem::path& path);
+    // As open(), but writable: to append metrics, or add what is missing.
+    [[nodiscard]] static run_file open_for_append(const std::filesystem::path& path);
+
+    run_file(run_file&& other) noexcept;
+    run_file& operator=(run_file&& other) noexcept;
+    run_file(const run_file&) = delete;
+    run_file& operator=(const run_file&) = delete;
+    ~run_file();
+
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+    [[nodiscard]] std::uint32_t format_version() const noexcept { return format_version_; }
+    [[nodiscard]] run_attributes attributes() const;
+
+    // /<name>: a UTF-8 text such as "config" (the resolved YAML) or "genome"
+    // (its A/C/G/T form). The name is one path component; the text must be
+    // valid UTF-8 without NUL characters.
+    void write_text(const std::string& name, std::string_view text);
+    [[nodiscard]] std::string read_text(const std::string& name) const;
+    [[nodiscard]] bool has(const std::string& name) const;  // a root object of that name exists
+
+    // /network: the arrays of core::network, its levels, its head, and each
+    // population's network nodes (populations may be empty; their names must
+    // be unique HDF5 names, and each node belongs to at most one).
+    void write_network(const core::network& net, std::span<const topology::population_nodes> populations);
+    [[nodiscard]] core::network read_network() const;
+    [[nodiscard]] std::vector<topology::population_nodes> read_populations() const;
+
+    // /encoder: the fitted encoder, its kind (as configured) and the image
+    // shape of the dataset it was fitted on (width · height must divide
+    // num_features; the quotient is the channel count).
+    void write_encoder(const core::encoder& enc, std::string_view kind, std::uint32_t width, std::uint32_t height);
+    [[nodiscard]] stored_encoder read_encoder() const;
+
+    // /metrics: appends one row and flushes the file.
+    void append_metrics(const metrics_row& row);
+    [[nodiscard]] std::vector<metrics_row> read_metrics() const;
+
+    // Writes everything buffered to disk.
+    void flush();
+
+private:
+    run_file(std::filesystem::path path, std::int64_t file, bool writable);
+    void check_writable(std::string_view operation) const;
+
+    std::filesystem::path path_;
+    std::int64_t file_ = -1;  // the HDF5 file id (hid_t), kept as a plain integer so no HDF5 header leaks
+    bool writable_ = false;
+    std::uint32_t format_version_ = run_format_version;
+};
+
+}  // namespace lutra::experiments

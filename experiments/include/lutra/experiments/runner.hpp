@@ -1,0 +1,58 @@
+#pragma once
+// `lutra run` and `lutra eval`: one experiment from a YAML file into a run
+// directory, and the evaluation of a trained network read back from it.
+//
+// A run directory holds config.yaml (the resolved settings), genome.yaml and
+// genome.dna (the genome in both forms), run.h5 (docs/run-file.md: the
+// trained, hardened network, the encoder, the metrics per epoch) and
+// summary.txt. A directory that already holds a run is never overwritten.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "lutra/experiments/settings.hpp"
+
+namespace lutra::experiments {
+
+struct run_request {
+    std::filesystem::path config_file;    // the experiment YAML
+    std::vector<std::string> overrides;   // --set path=value, in order
+    std::filesystem::path out_dir;        // empty = runs/<name>
+};
+
+struct run_summary {
+    std::filesystem::path dir;
+    std::string genome_hash;
+    std::uint32_t nodes = 0;             // LUT nodes of the trained network
+    double test_accuracy = 0;            // hardened network, bit-sliced engine, whole test split
+    double test_accuracy_relaxed = 0;    // the relaxed network it was hardened from
+    double train_seconds = 0;
+    double total_seconds = 0;
+};
+
+// Loads the settings (and the genome file they name), checks that the genome's
+// inputs match the encoded data, and trains; see the file comment.
+run_summary run_experiment(const run_request& request);
+
+// The genome an experiment uses: its genome_file (relative to config_dir) or
+// its genome section.
+topology::genome resolve_genome(const experiment_settings& s, const std::filesystem::path& config_dir);
+
+struct eval_result {
+    std::string dataset;
+    std::string split;
+    std::size_t samples = 0;
+    std::size_t correct = 0;
+    [[nodiscard]] double accuracy() const noexcept {
+        return samples ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0;
+    }
+};
+
+// Evaluates the network of a run (a run directory or its run.h5) with the
+// bit-sliced engine on a split of its dataset, or of `dataset` if given.
+eval_result evaluate_run(const std::filesystem::path& run, const std::string& dataset, const std::string& split,
+                         unsigned threads);
+
+}  // namespace lutra::experiments

@@ -1,0 +1,935 @@
+#include "lutra/experiments/run_file.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "lutra/core/error.hpp"
+
+namespace lutra::experiments {
+
+namespace {
+
+static_assert(std::is_same_v<hid_t, std::int64_t>, "run_file keeps the file id as std::int64_t");
+
+constexpr std::string_view format_name = "lutra-run";
+// Datasets of at least this many bytes are chunked and compressed; smaller
+// ones stay contiguous, where chunk indexing would cost more than it saves.
+constexpr std::size_t compress_min_bytes = 16 * 1024;
+constexpr std::size_t chunk_bytes = 256 * 1024;  // within HDF5's advice of 10 KiB .. 1 MiB
+constexpr unsigned deflate_level = 4;            // h5py's default gzip level
+constexpr hsize_t metrics_chunk_rows = 128;
+constexpr std::size_t split_bytes = 16;  // /metrics split: fixed-length, NUL-padded
+
+// HDF5 prints its error stack to stderr by default; Lutra turns every failure
+// into an exception instead, adding HDF5's innermost message.
+void silence_hdf5() {
+    static const bool silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+    (void)silenced;
+}
+
+// HDF5's most specific message about the last failure, as " (HDF5: ...)".
+std::string hdf5_reason() {
+    std::string innermost;
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_UPWARD,
+        [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
+            if (n == 0 && e->desc != nullptr) *static_cast<std::string*>(out) = e->desc;
+            return 0;
+        },
+        &innermost);
+    H5Eclear2(H5E_DEFAULT);
+    return innermost.empty() ? std::string() : " (HDF5: " + innermost + ")";
+}
+
+// What is being done to which file: every error names both.
+struct site {
+    std::string file;
+    std::string operation;  // e.g. "read /network"
+
+    // The file or its content is at fault.
+    [[noreturn]] void fail(const std::string& detail) const { throw io_error(file, operation, detail); }
+    // HDF5 reported a failure of `what`.
+    [[noreturn]] void fail_hdf5(const std::string& what) const { fail(what + hdf5_reason()); }
+    // The caller passed something that cannot be stored.
+    [[noreturn]] void reject(const std::string& detail) const { throw error(file + ": " + operation + ": " + detail); }
+};
+
+// Owns one HDF5 id and closes it with the function for its kind.
+class handle {
+public:
+    handle() = default;
+    handle(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
+    handle(handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
+    handle& operator=(handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            id_ = std::exchange(other.id_, H5I_INVALID_HID);
+            close_ = other.close_;
+        }
+        return *this;
+    }
+    handle(const handle&) = delete;
+    handle& operator=(const handle&) = delete;
+    ~handle() { reset(); }
+
+    [[nodiscard]] hid_t get() const noexcept { return id_; }
+    // Gives up ownership: the caller closes the id.
+    [[nodiscard]] hid_t release() noexcept { return std::exchange(id_, H5I_INVALID_HID); }
+
+private:
+    void reset() noexcept {
+        if (id_ >= 0) close_(id_);
+        id_ = H5I_INVALID_HID;
+    }
+    hid_t id_ = H5I_INVALID_HID;
+    herr_t (*close_)(hid_t) = nullptr;
+};
+
+handle checked(hid_t id, herr_t (*close)(hid_t), const site& s, const std::string& what) {
+    if (id < 0) s.fail_hdf5(what);
+    return {id, close};
+}
+
+void checked(herr_t status, const site& s, const std::string& what) {
+    if (status < 0) s.fail_hdf5(what);
+}
+
+// The stored element types, with the names documentation and errors use.
+template <class T>
+struct element;
+template <>
+struct element<std::uint8_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT8; }
+    static hid_t file() { return H5T_STD_U8LE; }
+    static constexpr std::string_view name = "uint8";
+};
+template <>
+struct element<std::uint16_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT16; }
+    static hid_t file() { return H5T_STD_U16LE; }
+    static constexpr std::string_view name = "uint16";
+};
+template <>
+struct element<std::uint32_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT32; }
+    static hid_t file() { return H5T_STD_U32LE; }
+    static constexpr std::string_view name = "uint32";
+};
+template <>
+struct element<std::uint64_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT64; }
+    static hid_t file() { return H5T_STD_U64LE; }
+    static constexpr std::string_view name = "uint64";
+};
+
+// "uint32", "float64", "string", "compound", ...: a stored type in the words
+// of docs/run-file.md, so a mismatch reads "stored as int64, expected uint8".
+std::string type_name(hid_t type) {
+    const std::string bits = std::to_string(8 * H5Tget_size(type));
+    switch (H5Tget_class(type)) {
+        case H5T_INTEGER:
+            return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + bits;
+        case H5T_FLOAT:
+            return "float" + bits;
+        case H5T_STRING:
+            return H5Tis_variable_str(type) > 0 ? "string" : "string(" + std::to_string(H5Tget_size(type)) + ")";
+        case H5T_COMPOUND:
+            return "compound";
+        case H5T_ENUM:
+            return "enum";
+        case H5T_ARRAY:
+            return "array";
+        case H5T_VLEN:
+            return "vlen";
+        case H5T_OPAQUE:
+            return "opaque";
+        case H5T_BITFIELD:
+            return "bitfield";
+        case H5T_REFERENCE:
+            return "reference";
+        default:
+            return "an unknown type";
+    }
+}
+
+// A variable-length UTF-8 string type, for texts and string attributes.
+handle utf8_type(const site& s) {
+    handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, "make a string type");
+    checked(H5Tset_size(type.get(), H5T_VARIABLE), s, "make a string type");
+    checked(H5Tset_cset(type.get(), H5T_CSET_UTF8), s, "make a string type");
+    return type;
+}
+
+// The offset of the first byte that is not part of valid UTF-8, or npos.
+std::size_t invalid_utf8(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        // Ranges of the second byte exclude overlong forms, surrogates and
+        // code points above U+10FFFF.
+        std::size_t length = 0;
+        unsigned char lo = 0x80;
+        unsigned char hi = 0xBF;
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            length = 3;
+            if (lead == 0xE0) lo = 0xA0;
+            if (lead == 0xED) hi = 0x9F;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            length = 4;
+            if (lead == 0xF0) lo = 0x90;
+            if (lead == 0xF4) hi = 0x8F;
+        } else {
+            return i;
+        }
+        if (text.size() - i < length) return i;
+        for (std::size_t j = 1; j < length; ++j) {
+            const auto c = static_cast<unsigned char>(text[i + j]);
+            if (c < (j == 1 ? lo : 0x80) || c > (j == 1 ? hi : 0xBF)) return i;
+        }
+        i += length;
+    }
+    return std::string_view::npos;
+}
+
+void check_text(std::string_view text, const std::string& what, const site& s) {
+    if (text.find('\0') != std::string_view::npos)
+        s.reject(what + " contains a NUL character, which HDF5 strings cannot hold");
+    if (const std::size_t bad = invalid_utf8(text); bad != std::string_view::npos)
+        s.reject(what + " is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+}
+
+// A name that is one HDF5 path component.
+void check_name(std::string_view name, const std::string& what, const site& s) {
+    if (name.empty() || name == "." || name.find('/') != std::string_view::npos)
+        s.reject(what + " '" + std::string(name) +
+                 "' is not a valid name: it must be non-empty, not '.', and without '/'");
+    check_text(name, what + " '" + std::string(name) + "'", s);
+}
+
+// Opens the object at an absolute path, checking each component, so a
+// missing one is named rather than reported as an HDF5 failure.
+handle open_object(hid_t file, const std::string& path, H5I_type_t kind, const site& s) {
+    for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+        const std::string prefix = path.substr(0, end);
+        const htri_t exists = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
+        if (exists < 0) s.fail_hdf5("cannot look up " + prefix);
+        if (exists == 0) s.fail("missing " + prefix);
+        if (end == std::string::npos) break;
+    }
+    handle object = checked(H5Oopen(file, path.c_str(), H5P_DEFAULT), H5Oclose, s, "cannot open " + path);
+    const H5I_type_t found = H5Iget_type(object.get());
+    if (found != kind) {
+        const auto noun = [](H5I_type_t t) {
+            return t == H5I_GROUP ? "a group" : t == H5I_DATASET ? "a dataset" : "a named datatype";
+        };
+        s.fail(path + " is " + noun(found) + ", expected " + noun(kind));
+    }
+    return object;
+}
+
+bool exists(hid_t file, const std::string& path, const site& s) {
+    const htri_t e = H5Lexists(file, path.c_str(), H5P_DEFAULT);
+    if (e < 0) s.fail_hdf5("cannot look up " + path);
+    return e > 0;
+}
+
+// --- attributes -------------------------------------------------------------
+
+// An attribute with its path for messages, e.g. "/network/@num_inputs".
+struct attribute {
+    handle id;
+    std::string path;
+};
+
+attribute open_attribute(hid_t object, const std::string& object_path, const char* name, const site& s) {
+    const std::string path = (object_path == "/" ? "/@" : object_path + "/@") + name;
+    const htri_t e = H5Aexists(object, name);
+    if (e < 0) s.fail_hdf5("cannot look up " + path);
+    if (e == 0) s.fail("missing " + path);
+    attribute a{checked(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, s, "cannot open " + path), path};
+    const handle space = checked(H5Aget_space(a.id.get()), H5Sclose, s, "cannot read the shape of " + path);
+    if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) s.fail(path + " is not a scalar");
+    return a;
+}
+
+template <class T>
+T read_attribute(hid_t object, const std::string& object_path, const char* name, const site& s) {
+    const attribute a = open_attribute(object, object_path, name, s);
+    const handle type = checked(H5Aget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + a.path);
+    if (const std::string found = type_name(type.get()); found != element<T>::name)
+        s.fail(a.path + " is stored as " + found + ", expected " + std::string(element<T>::name));
+    T value{};
+    checked(H5Aread(a.id.get(), element<T>::memory(), &value), s, "cannot read " + a.path);
+    return value;
+}
+
+// Reads a scalar string, variable-length (as Lutra and h5py write) or
+// fixed-length (as other writers may), from an attribute or a dataset.
+template <class Read>
+std::string read_string(hid_t stored_type, const std::string& path, const site& s, Read read) {
+    if (H5Tget_class(stored_type) != H5T_STRING)
+        s.fail(path + " is stored as " + type_name(stored_type) + ", expected a string");
+    if (H5Tis_variable_str(stored_type) > 0) {
+        const handle type = utf8_type(s);
+        char* raw = nullptr;
+        if (read(type.get(), static_cast<void*>(&raw)) < 0) s.fail_hdf5("cannot read " + path);
+        const std::unique_ptr<char, herr_t (*)(void*)> owned(raw, H5free_memory);
+        return raw == nullptr ? std::string() : std::string(raw);
+    }
+    const std::size_t size = H5Tget_size(stored_type);
+    const handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, "make a string type");
+    checked(H5Tset_size(type.get(), size), s, "make a string type");
+    std::string value(size, '\0');
+    if (read(type.get(), static_cast<void*>(value.data())) < 0) s.fail_hdf5("cannot read " + path);
+    value.resize(std::min(value.find('\0'), size));
+    return value;
+}
+
+std::string read_string_attribute(hid_t object, const std::string& object_path, const char* name, const site& s) {
+    const attribute a = open_attribute(object, object_path, name, s);
+    const handle type = checked(H5Aget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + a.path);
+    return read_string(type.get(), a.path, s,
+                       [&](hid_t memory, void* buffer) { return H5Aread(a.id.get(), memory, buffer); });
+}
+
+template <class T>
+void write_attribute(hid_t object, const char* name, T value, const site& s) {
+    const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
+    const handle a = checked(H5Acreate2(object, name, element<T>::file(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                             H5Aclose, s, std::string("cannot create attribute ") + name);
+    checked(H5Awrite(a.get(), element<T>::memory(), &value), s, std::string("cannot write attribute ") + name);
+}
+
+void write_string_attribute(hid_t object, const char* name, const std::string& value, const site& s) {
+    check_text(value, std::string("attribute ") + name, s);
+    const handle type = utf8_type(s);
+    const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
+    const handle a = checked(H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, s,
+                             std::string("cannot create attribute ") + name);
+    const char* text = value.c_str();
+    checked(H5Awrite(a.get(), type.get(), &text), s, std::string("cannot write attribute ") + name);
+}
+
+// --- 1-D arrays -----------------------------------------------------------
+
+handle create_group(hid_t parent, const char* name, const site& s, hid_t group_properties = H5P_DEFAULT) {
+    return checked(H5Gcreate2(parent, name, H5P_DEFAULT, group_properties, H5P_DEFAULT), H5Gclose, s,
+                   std::string("cannot create group ") + name);
+}
+
+// Link names in UTF-8, so population names read back as text in h5py.
+handle utf8_link_properties(const site& s) {
+    handle lcpl = checked(H5Pcreate(H5P_LINK_CREATE), H5Pclose, s, "make link properties");
+    checked(H5Pset_char_encoding(lcpl.get(), H5T_CSET_UTF8), s, "make link properties");
+    return lcpl;
+}
+
+template <class T>
+void write_array(hid_t parent, const std::string& name, std::span<const T> values, const site& s) {
+    const std::string what = "cannot write dataset " + name;
+    const hsize_t size = values.size();
+    const handle space = checked(H5Screate_simple(1, &size, nullptr), H5Sclose, s, what);
+    const handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, s, what);
+    if (values.size_bytes() >= compress_min_bytes) {
+        // Shuffling the bytes of each element first makes indices compress well.
+        const hsize_t chunk = std::min<hsize_t>(size, chunk_bytes / sizeof(T));
+        checked(H5Pset_chunk(dcpl.get(), 1, &chunk), s, what);
+        checked(H5Pset_shuffle(dcpl.get()), s, what);
+        checked(H5Pset_deflate(dcpl.get(), deflate_level), s, what);
+    }
+    const handle lcpl = utf8_link_properties(s);
+    const handle dataset =
+        checked(H5Dcreate2(parent, name.c_str(), element<T>::file(), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+                H5Dclose, s, what);
+    if (!values.empty())
+        checked(H5Dwrite(dataset.get(), element<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), s, what);
+}
+
+// A 1-D dataset whose element type has been checked; its size is known
+// before anything is allocated, so sizes can be checked against each other.
+template <class T>
+struct array_dataset {
+    handle id;
+    std::string path;
+    std::uint64_t size = 0;
+};
+
+template <class T>
+array_dataset<T> open_array(hid_t file, const std::string& path, const site& s) {
+    array_dataset<T> a{open_object(file, path, H5I_DATASET, s), path, 0};
+    const handle type = checked(H5Dget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + path);
+    if (const std::string found = type_name(type.get()); found != element<T>::name)
+        s.fail(path + " is stored as " + found + ", expected " + std::string(element<T>::name));
+    const handle space = checked(H5Dget_space(a.id.get()), H5Sclose, s, "cannot read the shape of " + path);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) s.fail_hdf5("cannot read the shape of " + path);
+    if (H5Sget_simple_extent_type(space.get()) != H5S_SIMPLE || rank != 1)
+        s.fail(path + " has " + std::to_string(rank) + " dimensions, expected 1");
+    hsize_t size = 0;
+    checked(H5Sget_simple_extent_dims(space.get(), &size, nullptr), s, "cannot read the shape of " + path);
+    a.size = size;
+    return a;
+}
+
+template <class T>
+std::vector<T> read_all(const array_dataset<T>& a, const site& s) {
+    std::vector<T> values;
+    try {
+        values.resize(a.size);
+    } catch (const std::bad_alloc&) {  // a damaged size field, or a chunked dataset mostly never written
+        s.fail(a.path + " claims " + std::to_string(a.size) + " entries, more than fit in memory");
+    } catch (const std::length_error&) {
+        s.fail(a.path + " claims " + std::to_string(a.size) + " entries, more than fit in memory");
+    }
+    if (!values.empty())
+        checked(H5Dread(a.id.get(), element<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), s,
+                "cannot read " + a.path);
+    return values;
+}
+
+// Reads a 1-D dataset whose size follows from what was read before it.
+template <class T>
+std::vector<T> read_array(hid_t file, const std::string& path, std::uint64_t expected, const std::string& because,
+                          const site& s) {
+    const array_dataset<T> a = open_array<T>(file, path, s);
+    if (a.size != expected)
+        s.fail(path + " has " + std::to_string(a.size) + " entries, expected " + std::to_string(expected) + " (" +
+               because + ")");
+    return read_all(a, s);
+}
+
+// --- /metrics ---------------------------------------------------------------
+
+struct metrics_record {
+    std::uint32_t epoch;
+    std::array<char, split_bytes> split;
+    double loss;
+    double accuracy;
+    double seconds;
+};
+
+handle split_type(const site& s) {
+    handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, "make the metrics type");
+    checked(H5Tset_size(type.get(), split_bytes), s, "make the metrics type");
+    checked(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), s, "make the metrics type");
+    return type;
+}
+
+// The metrics row in memory (native layout) or in the file (packed,
+// little-endian, 44 bytes).
+handle metrics_type(bool in_file, const site& s) {
+    const std::string what = "make the metrics type";
+    const handle split = split_type(s);
+    const hid_t u32 = in_file ? H5T_STD_U32LE : H5T_NATIVE_UINT32;
+    const hid_t f64 = in_file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE;
+    const std::size_t epoch_at = in_file ? 0 : offsetof(metrics_record, epoch);
+    const std::size_t split_at = in_file ? 4 : offsetof(metrics_record, split);
+    const std::size_t loss_at = in_file ? 4 + split_bytes : offsetof(metrics_record, loss);
+    const std::size_t accuracy_at = in_file ? loss_at + 8 : offsetof(metrics_record, accuracy);
+    const std::size_t seconds_at = in_file ? loss_at + 16 : offsetof(metrics_record, seconds);
+    const std::size_t size = in_file ? loss_at + 24 : sizeof(metrics_record);
+    handle type = checked(H5Tcreate(H5T_COMPOUND, size), H5Tclose, s, what);
+    checked(H5Tinsert(type.get(), "epoch", epoch_at, u32), s, what);
+    checked(H5Tinsert(type.get(), "split", split_at, split.get()), s, what);
+    checked(H5Tinsert(type.get(), "loss", loss_at, f64), s, what);
+    checked(H5Tinsert(type.get(), "accuracy", accuracy_at, f64), s, what);
+    checked(H5Tinsert(type.get(), "seconds", seconds_at, f64), s, what);
+    return type;
+}
+
+// HDF5 converts compound members by name and leaves members the file lacks
+// untouched, so every member is checked by name and type first.
+void check_metrics_type(hid_t stored, const site& s) {
+    if (H5Tget_class(stored) != H5T_COMPOUND)
+        s.fail("/metrics is stored as " + type_name(stored) +
+               ", expected a compound of epoch, split, loss, accuracy, seconds");
+    const std::array<std::pair<const char*, std::string>, 5> members = {
+        {{"epoch", "uint32"},
+         {"split", "string(" + std::to_string(split_bytes) + ")"},
+         {"loss", "float64"},
+         {"accuracy", "float64"},
+         {"seconds", "float64"}}};
+    for (const auto& [name, expected] : members) {
+        const int index = H5Tget_member_index(stored, name);
+        if (index < 0) s.fail(std::string("/metrics has no member '") + name + "'");
+        const handle member = checked(H5Tget_member_type(stored, static_cast<unsigned>(index)), H5Tclose, s,
+                                      "cannot read the type of /metrics");
+        if (const std::string found = type_name(member.get()); found != expected)
+            s.fail(std::string("/metrics member '") + name + "' is stored as " + found + ", expected " + expected);
+    }
+}
+
+void create_metrics(hid_t file, const site& s) {
+    const std::string what = "cannot create /metrics";
+    const hsize_t size = 0;
+    const hsize_t unlimited = H5S_UNLIMITED;
+    const handle space = checked(H5Screate_simple(1, &size, &unlimited), H5Sclose, s, what);
+    const handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, s, what);
+    checked(H5Pset_chunk(dcpl.get(), 1, &metrics_chunk_rows), s, what);
+    const handle type = metrics_type(true, s);
+    (void)checked(H5Dcreate2(file, "metrics", type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose,
+                  s, what);
+}
+
+// --- /network ---------------------------------------------------------------
+
+// Population names unique and storable, nodes in range and in at most one
+// population: checked before writing and after reading.
+void check_populations(std::span<const topology::population_nodes> populations, std::uint32_t num_nodes, const site& s,
+                       bool reading) {
+    const auto bad = [&](const std::string& detail) { reading ? s.fail(detail) : s.reject(detail); };
+    std::vector<std::uint32_t> owner(num_nodes, UINT32_MAX);
+    for (std::size_t p = 0; p < populations.size(); ++p) {
+        const topology::population_nodes& pop = populations[p];
+        if (!reading) check_name(pop.name, "population", s);
+        for (std::size_t q = 0; q < p; ++q)
+            if (populations[q].name == pop.name) bad("two populations are named '" + pop.name + "'");
+        for (std::size_t i = 0; i < pop.nodes.size(); ++i) {
+            const std::uint32_t node = pop.nodes[i];
+            const std::string where = "population '" + pop.name + "' node " + std::to_string(i);
+            if (node >= num_nodes)
+                bad(where + " is network node " + std::to_string(node) + ", but there are " +
+                    std::to_string(num_nodes) + " nodes");
+            if (owner[node] != UINT32_MAX)
+                bad(where + " is network node " + std::to_string(node) + ", which population '" +
+                    populations[owner[node]].name + "' already has");
+            owner[node] = static_cast<std::uint32_t>(p);
+        }
+    }
+}
+
+// --- /encoder ---------------------------------------------------------------
+
+// The image shape must account for every feature, and each bit's coordinates
+// must be its feature's.
+void check_encoder_shape(const core::encoder& enc, std::uint32_t width, std::uint32_t height, std::uint32_t channels,
+                         const site& s, bool reading) {
+    const auto bad = [&](const std::string& detail) { reading ? s.fail(detail) : s.reject(detail); };
+    const std::string shape = std::to_string(width) + "×" + std::to_string(height) + "×" + std::to_string(channels);
+    if (width == 0 || height == 0 || std::uint64_t{width} * height * channels != enc.num_features())
+        bad("the image shape " + shape + " (width×height×channels) does not give the encoder's " +
+            std::to_string(enc.num_features()) + " features");
+    const std::uint32_t plane = width * height;
+    for (std::size_t r = 0; r < enc.num_bits(); ++r) {
+        const core::input_bit& b = enc.bits()[r];
+        if (b.x != b.feature % width || b.y != (b.feature / width) % height || b.channel != b.feature / plane)
+            bad("input bit " + std::to_string(r) + " of feature " + std::to_string(b.feature) + " sits at (x " +
+                std::to_string(b.x) + ", y " + std::to_string(b.y) + ", channel " + std::to_string(b.channel) +
+                "), which is not that feature's place in a " + shape + " image");
+    }
+}
+
+}  // namespace
+
+// --- run_file -----------------------------------------------------------------
+
+run_file::run_file(std::filesystem::path path, std::int64_t file, bool writable)
+    : path_(std::move(path)), file_(file), writable_(writable) {}
+
+run_file::run_file(run_file&& other) noexcept
+    : path_(std::move(other.path_)),
+      file_(std::exchange(other.file_, -1)),
+      writable_(other.writable_),
+      format_version_(other.format_version_) {}
+
+run_file& run_file::operator=(run_file&& other) noexcept {
+    if (this != &other) {
+        if (file_ >= 0) H5Fclose(file_);
+        path_ = std::move(other.path_);
+        file_ = std::exchange(other.file_, -1);
+        writable_ = other.writable_;
+        format_version_ = other.format_version_;
+    }
+    return *this;
+}
+
+run_file::~run_file() {
+    if (file_ >= 0) H5Fclose(file_);
+}
+
+run_file run_file::create(const std::filesystem::path& path, const run_attributes& attributes) {
+    silence_hdf5();
+    const site s{path.string(), "create run file"};
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) s.fail("the file already exists; a run never overwrites another");
+    // H5F_ACC_EXCL also refuses a file that appeared since the check.
+    const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    if (id < 0) s.fail_hdf5("cannot create the file");
+    try {
+        run_file f(path, id, true);
+        write_string_attribute(id, "format", std::string(format_name), s);
+        write_attribute<std::uint32_t>(id, "format_version", run_format_version, s);
+        write_string_attribute(id, "lutra_version", attributes.lutra_version, s);
+        write_attribute<std::uint64_t>(id, "seed", attributes.seed, s);
+        write_string_attribute(id, "genome_hash", attributes.genome_hash, s);
+        create_metrics(id, s);
+        f.flush();
+        return f;
+    } catch (...) {
+        // Closed by now (f is gone): remove the half-made file.
+        std::error_code ignored;
+        std::filesystem::remove(path, ignored);
+        throw;
+    }
+}
+
+namespace {
+
+// Opens an existing run file and checks that this Lutra can read it.
+std::pair<hid_t, std::uint32_t> open_checked(const std::filesystem::path& path, bool writable) {
+    silence_hdf5();
+    const site s{path.string(), writable ? "open run file for appending" : "open run file"};
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) s.fail("no such file");
+    const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+    if (is_hdf5 < 0) s.fail_hdf5("cannot read the file");
+    if (is_hdf5 == 0) s.fail("not an HDF5 file (no HDF5 signature)");
+    const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (id < 0) s.fail_hdf5("HDF5 cannot open the file: it is truncated or damaged, or in use elsewhere");
+    handle file(id, H5Fclose);
+
+    const htri_t has_format = H5Aexists(id, "format");
+    if (has_format < 0) s.fail_hdf5("cannot look up /@format");
+    if (has_format == 0)
+        s.fail("not a Lutra run file: it has no /@format attribute (expected \"" + std::string(format_name) + "\")");
+    if (const std::string format = read_string_attribute(id, "/", "format", s); format != format_name)
+        s.fail("not a Lutra run file: /@format is \"" + format + "\", expected \"" + std::string(format_name) + "\"");
+    // Any integer type, so a version written by another tool still gets the
+    // newer-version message rather than a type error.
+    const attribute a = open_attribute(id, "/", "format_version", s);
+    const handle type = checked(H5Aget_type(a.id.get()), H5Tclose, s, "cannot read the type of /@format_version");
+    if (H5Tget_class(type.get()) != H5T_INTEGER)
+        s.fail("/@format_version is stored as " + type_name(type.get()) + ", expected an integer");
+    std::int64_t version = 0;
+    checked(H5Aread(a.id.get(), H5T_NATIVE_INT64, &version), s, "cannot read /@format_version");
+    if (version > run_format_version)
+        s.fail("written by a newer Lutra (format_version " + std::to_string(version) + "; this one reads up to " +
+               std::to_string(run_format_version) + ")");
+    if (version < 1) s.fail("format_version " + std::to_string(version) + " is not valid (versions start at 1)");
+    // Appending mixes this version's rows into the file, so the layouts must agree.
+    if (writable && version != run_format_version)
+        s.fail("format_version " + std::to_string(version) + " is older than this Lutra's " +
+               std::to_string(run_format_version) + "; such files can be read but not appended to");
+    return {file.release(), static_cast<std::uint32_t>(version)};
+}
+
+}  // namespace
+
+run_file run_file::open(const std::filesystem::path& path) {
+    const auto [id, version] = open_checked(path, false);
+    run_file f(path, id, false);
+    f.format_version_ = version;
+    return f;
+}
+
+run_file run_file::open_for_append(const std::filesystem::path& path) {
+    const auto [id, version] = open_checked(path, true);
+    run_file f(path, id, true);
+    f.format_version_ = version;
+    return f;
+}
+
+void run_file::check_writable(std::string_view operation) const {
+    if (!writable_)
+        throw error(path_.string() + ": " + std::string(operation) +
+                    ": the run file was opened read-only (use run_file::open_for_append to write)");
+}
+
+void run_file::flush() {
+    const site s{path_.string(), "flush"};
+    checked(H5Fflush(file_, H5F_SCOPE_LOCAL), s, "cannot flush the file");
+}
+
+run_attributes run_file::attributes() const {
+    const site s{path_.string(), "read root attributes"};
+    return {.lutra_version = read_string_attribute(file_, "/", "lutra_version", s),
+            .seed = read_attribute<std::uint64_t>(file_, "/", "seed", s),
+            .genome_hash = read_string_attribute(file_, "/", "genome_hash", s)};
+}
+
+bool run_file::has(const std::string& name) const {
+    const site s{path_.string(), "look up /" + name};
+    check_name(name, "name", s);
+    return exists(file_, "/" + name, s);
+}
+
+void run_file::write_text(const std::string& name, std::string_view text) {
+    const site s{path_.string(), "write /" + name};
+    check_writable(s.operation);
+    check_name(name, "text name", s);
+    check_text(text, "the text", s);
+    if (exists(file_, "/" + name, s)) s.reject("/" + name + " already exists; run files are written once");
+    const handle type = utf8_type(s);
+    const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
+    const handle lcpl = utf8_link_properties(s);
+    const handle dataset =
+        checked(H5Dcreate2(file_, name.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                H5Dclose, s, "cannot create /" + name);
+    const std::string owned(text);
+    const char* data = owned.c_str();
+    checked(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &data), s, "cannot write /" + name);
+    flush();
+}
+
+std::string run_file::read_text(const std::string& name) const {
+    const std::string path = "/" + name;
+    const site s{path_.string(), "read " + path};
+    check_name(name, "text name", s);
+    const handle dataset = open_object(file_, path, H5I_DATASET, s);
+    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of " + path);
+    if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) s.fail(path + " is not a scalar string");
+    const handle type = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of " + path);
+    return read_string(type.get(), path, s, [&](hid_t memory, void* buffer) {
+        return H5Dread(dataset.get(), memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+    });
+}
+
+void run_file::write_network(const core::network& net, std::span<const topology::population_nodes> populations) {
+    const site s{path_.string(), "write /network"};
+    check_writable(s.operation);
+    check_populations(populations, net.num_nodes(), s, false);
+    if (exists(file_, "/network", s)) s.reject("/network already exists; run files are written once");
+
+    const core::network_arrays& a = net.arrays();
+    std::vector<std::uint32_t> level(net.num_nodes());
+    for (std::uint32_t i = 0; i < net.num_nodes(); ++i) level[i] = net.level(i);
+
+    const handle group = create_group(file_, "network", s);
+    write_attribute<std::uint32_t>(group.get(), "num_inputs", net.num_inputs(), s);
+    write_array<std::uint8_t>(group.get(), "k", a.k, s);
+    write_array<std::uint32_t>(group.get(), "sources", a.sources, s);
+    write_array<std::uint32_t>(group.get(), "delays", a.delays, s);
+    write_array<std::uint64_t>(group.get(), "tables", a.tables, s);
+    write_array<std::uint32_t>(group.get(), "level", level, s);
+
+    const handle head = create_group(group.get(), "head", s);
+    write_attribute<std::uint32_t>(head.get(), "num_classes", a.head.num_classes, s);
+    write_array<std::uint32_t>(head.get(), "outputs", a.head.outputs, s);
+
+    // Population order is gene order; HDF5 lists links by name unless the
+    // group tracks creation order.
+    const handle gcpl = checked(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, s, "make group properties");
+    checked(H5Pset_link_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), s,
+            "make group properties");
+    const handle pops = create_group(group.get(), "populations", s, gcpl.get());
+    for (const topology::population_nodes& p : populations) write_array<std::uint32_t>(pops.get(), p.name, p.nodes, s);
+    flush();
+}
+
+core::network run_file::read_network() const {
+    const site s{path_.string(), "read /network"};
+    const handle group = open_object(file_, "/network", H5I_GROUP, s);
+    core::network_arrays a;
+    a.num_inputs = read_attribute<std::uint32_t>(group.get(), "/network", "num_inputs", s);
+
+    // k first: it fixes how many slots and table words the other arrays hold.
+    const array_dataset<std::uint8_t> k = open_array<std::uint8_t>(file_, "/network/k", s);
+    if (k.size >= std::numeric_limits<std::uint32_t>::max())
+        s.fail("/network/k has " + std::to_string(k.size) + " nodes; node ids are 32-bit");
+    a.k = read_all(k, s);
+    std::uint64_t slots = 0;
+    std::uint64_t words = 0;
+    for (std::size_t i = 0; i < a.k.size(); ++i) {
+        if (a.k[i] < 1 || a.k[i] > core::max_k)
+            s.fail("/network/k: node " + std::to_string(i) + " has k = " + std::to_string(a.k[i]) + "; valid: 1.." +
+                   std::to_string(core::max_k));
+        slots += a.k[i];
+        words += core::table_words(a.k[i]);
+    }
+    const std::string per_slot = "one per input slot: the sum of /network/k";
+    a.sources = read_array<std::uint32_t>(file_, "/network/sources", slots, per_slot, s);
+    a.delays = read_array<std::uint32_t>(file_, "/network/delays", slots, per_slot, s);
+    a.tables = read_array<std::uint64_t>(file_, "/network/tables", words, "the table words of the nodes' k", s);
+    const std::vector<std::uint32_t> level =
+        read_array<std::uint32_t>(file_, "/network/level", a.k.size(), "one per node of /network/k", s);
+
+    const handle head = open_object(file_, "/network/head", H5I_GROUP, s);
+    a.head.num_classes = read_attribute<std::uint32_t>(head.get(), "/network/head", "num_classes", s);
+    a.head.outputs = read_all(open_array<std::uint32_t>(file_, "/network/head/outputs", s), s);
+
+    try {
+        core::network net(std::move(a));
+        // level is derived, stored for readers without Lutra; a mismatch
+        // means the file was edited inconsistently.
+        for (std::uint32_t i = 0; i < net.num_nodes(); ++i)
+            if (level[i] != net.level(i))
+                s.fail("/network/level: node " + std::to_string(i) + " is stored at level " + std::to_string(level[i]) +
+                       ", but its sources put it at level " + std::to_string(net.level(i)));
+        return net;
+    } catch (const network_error& e) {
+        s.fail(e.what());
+    }
+}
+
+std::vector<topology::population_nodes> run_file::read_populations() const {
+    const site s{path_.string(), "read /network/populations"};
+    const std::uint64_t num_nodes = open_array<std::uint8_t>(file_, "/network/k", s).size;
+    const handle group = open_object(file_, "/network/populations", H5I_GROUP, s);
+    H5G_info_t info{};
+    checked(H5Gget_info(group.get(), &info), s, "cannot list /network/populations");
+    std::vector<topology::population_nodes> populations(info.nlinks);
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+        const std::string what = "cannot list /network/populations in creation order";
+        const ssize_t length =
+            H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+        if (length < 0) s.fail_hdf5(what);
+        std::string name(static_cast<std::size_t>(length) + 1, '\0');
+        if (H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, name.data(), name.size(),
+                               H5P_DEFAULT) < 0)
+            s.fail_hdf5(what);
+        name.resize(static_cast<std::size_t>(length));
+        const array_dataset<std::uint32_t> nodes = open_array<std::uint32_t>(file_, "/network/populations/" + name, s);
+        if (nodes.size > num_nodes)
+            s.fail("/network/populations/" + name + " has " + std::to_string(nodes.size) + " nodes, more than the " +
+                   std::to_string(num_nodes) + " in /network/k");
+        populations[i] = {.name = name, .nodes = read_all(nodes, s)};
+    }
+    check_populations(populations, static_cast<std::uint32_t>(num_nodes), s, true);
+    return populations;
+}
+
+void run_file::write_encoder(const core::encoder& enc, std::string_view kind, std::uint32_t width,
+                             std::uint32_t height) {
+    const site s{path_.string(), "write /encoder"};
+    check_writable(s.operation);
+    check_text(kind, "the encoder kind", s);
+    if (enc.num_features() == 0) s.reject("the encoder has no features; fit it first");
+    const std::uint64_t plane = std::uint64_t{width} * height;
+    const auto channels = static_cast<std::uint32_t>(plane == 0 ? 0 : enc.num_features() / plane);
+    check_encoder_shape(enc, width, height, channels, s, false);
+    if (exists(file_, "/encoder", s)) s.reject("/encoder already exists; run files are written once");
+
+    const std::size_t rows = enc.num_bits();
+    std::vector<std::uint32_t> feature(rows);
+    std::vector<std::uint16_t> x(rows);
+    std::vector<std::uint16_t> y(rows);
+    std::vector<std::uint16_t> channel(rows);
+    std::vector<std::uint16_t> bit(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+        const core::input_bit& b = enc.bits()[r];
+        feature[r] = b.feature;
+        x[r] = b.x;
+        y[r] = b.y;
+        channel[r] = b.channel;
+        bit[r] = b.bit;
+    }
+    const handle group = create_group(file_, "encoder", s);
+    write_string_attribute(group.get(), "kind", std::string(kind), s);
+    write_attribute<std::uint32_t>(group.get(), "num_features", enc.num_features(), s);
+    write_attribute<std::uint32_t>(group.get(), "bits_per_feature", enc.bits_per_feature(), s);
+    write_attribute<std::uint32_t>(group.get(), "width", width, s);
+    write_attribute<std::uint32_t>(group.get(), "height", height, s);
+    write_attribute<std::uint32_t>(group.get(), "channels", channels, s);
+    write_array<std::uint32_t>(group.get(), "feature", feature, s);
+    write_array<std::uint16_t>(group.get(), "x", x, s);
+    write_array<std::uint16_t>(group.get(), "y", y, s);
+    write_array<std::uint16_t>(group.get(), "channel", channel, s);
+    write_array<std::uint16_t>(group.get(), "bit", bit, s);
+    write_array<std::uint8_t>(group.get(), "threshold", enc.thresholds(), s);
+    flush();
+}
+
+stored_encoder run_file::read_encoder() const {
+    const site s{path_.string(), "read /encoder"};
+    const handle group = open_object(file_, "/encoder", H5I_GROUP, s);
+    stored_encoder out;
+    out.kind = read_string_attribute(group.get(), "/encoder", "kind", s);
+    const auto num_features = read_attribute<std::uint32_t>(group.get(), "/encoder", "num_features", s);
+    const auto per_feature = read_attribute<std::uint32_t>(group.get(), "/encoder", "bits_per_feature", s);
+    out.width = read_attribute<std::uint32_t>(group.get(), "/encoder", "width", s);
+    out.height = read_attribute<std::uint32_t>(group.get(), "/encoder", "height", s);
+    out.channels = read_attribute<std::uint32_t>(group.get(), "/encoder", "channels", s);
+
+    const std::uint64_t rows = std::uint64_t{num_features} * per_feature;
+    const std::string because = "one per input bit: num_features × bits_per_feature";
+    const auto feature = read_array<std::uint32_t>(file_, "/encoder/feature", rows, because, s);
+    const auto x = read_array<std::uint16_t>(file_, "/encoder/x", rows, because, s);
+    const auto y = read_array<std::uint16_t>(file_, "/encoder/y", rows, because, s);
+    const auto channel = read_array<std::uint16_t>(file_, "/encoder/channel", rows, because, s);
+    const auto bit = read_array<std::uint16_t>(file_, "/encoder/bit", rows, because, s);
+    std::vector<std::uint8_t> thresholds = read_array<std::uint8_t>(file_, "/encoder/threshold", rows, because, s);
+    std::vector<core::input_bit> bits(rows);
+    for (std::size_t r = 0; r < rows; ++r)
+        bits[r] = {.feature = feature[r], .x = x[r], .y = y[r], .channel = channel[r], .bit = bit[r]};
+    try {
+        out.encoder = core::encoder::from_parts(num_features, per_feature, std::move(bits), std::move(thresholds));
+    } catch (const error& e) {
+        s.fail(e.what());
+    }
+    check_encoder_shape(out.encoder, out.width, out.height, out.channels, s, true);
+    return out;
+}
+
+void run_file::append_metrics(const metrics_row& row) {
+    const site s{path_.string(), "append to /metrics"};
+    check_writable(s.operation);
+    // The file declares the split ASCII.
+    const bool ascii = std::all_of(row.split.begin(), row.split.end(), [](char c) { return c > 0 && c < 0x7f; });
+    if (row.split.empty() || row.split.size() > split_bytes || !ascii)
+        s.reject("split '" + row.split + "' must be 1.." + std::to_string(split_bytes) + " ASCII characters");
+    metrics_record record{
+        .epoch = row.epoch, .split = {}, .loss = row.loss, .accuracy = row.accuracy, .seconds = row.seconds};
+    std::copy(row.split.begin(), row.split.end(), record.split.begin());
+
+    const handle dataset = open_object(file_, "/metrics", H5I_DATASET, s);
+    const handle stored = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of /metrics");
+    check_metrics_type(stored.get(), s);
+    const std::string what = "cannot append a row";
+    hsize_t size = 0;
+    {
+        const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, what);
+        if (H5Sget_simple_extent_ndims(space.get()) != 1) s.fail("/metrics is not 1-D");
+        checked(H5Sget_simple_extent_dims(space.get(), &size, nullptr), s, what);
+    }
+    const hsize_t grown = size + 1;
+    checked(H5Dset_extent(dataset.get(), &grown), s, what);
+    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, what);
+    const hsize_t one = 1;
+    checked(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &size, nullptr, &one, nullptr), s, what);
+    const handle memory_space = checked(H5Screate_simple(1, &one, nullptr), H5Sclose, s, what);
+    const handle memory = metrics_type(false, s);
+    checked(H5Dwrite(dataset.get(), memory.get(), memory_space.get(), space.get(), H5P_DEFAULT, &record), s, what);
+    flush();
+}
+
+std::vector<metrics_row> run_file::read_metrics() const {
+    const site s{path_.string(), "read /metrics"};
+    const handle dataset = open_object(file_, "/metrics", H5I_DATASET, s);
+    const handle stored = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of /metrics");
+    check_metrics_type(stored.get(), s);
+    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of /metrics");
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank != 1) s.fail("/metrics has " + std::to_string(rank) + " dimensions, expected 1");
+    hsize_t size = 0;
+    checked(H5Sget_simple_extent_dims(space.get(), &size, nullptr), s, "cannot read the shape of /metrics");
+    std::vector<metrics_record> records(size);
+    const handle memory = metrics_type(false, s);
+    if (size > 0)
+        checked(H5Dread(dataset.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, records.data()), s,
+                "cannot read /metrics");
+    std::vector<metrics_row> rows;
+    rows.reserve(records.size());
+    for (const metrics_record& r : records)
+        rows.push_back({.epoch = r.epoch,
+                        .split = std::string(r.split.data(), std::find(r.split.begin(), r.split.end(), '\0')),
+                        .loss = r.loss,
+                        .accuracy = r.accuracy,
+                        .seconds = r.seconds});
+    return rows;
+}
+
+}  // namespace lutra::experiments
