@@ -55,12 +55,23 @@ trainer::trainer(network initial, trainer_params params)
     v_.assign(theta_.size(), 0.0F);
 }
 
-void trainer::set_theta(std::span<const float> theta) {
-    if (theta.size() != theta_.size())
-        throw error("trainer: " + std::to_string(theta.size()) + " parameters for a network of " +
-                    std::to_string(theta_.size()) + " entries");
-    std::copy(theta.begin(), theta.end(), theta_.begin());
-    update_w();
+trainer_state trainer::state() const { return {theta_, m_, v_, steps_, epoch_}; }
+
+void trainer::restore(const trainer_state& state) {
+    const auto check_size = [this](const char* name, const std::vector<float>& values) {
+        if (values.size() != theta_.size())
+            throw error(std::string("trainer restore: ") + name + " has " + std::to_string(values.size()) +
+                        " values for a network of " + std::to_string(theta_.size()) + " table entries");
+    };
+    check_size("theta", state.theta);
+    check_size("m", state.m);
+    check_size("v", state.v);
+    theta_ = state.theta;
+    m_ = state.m;
+    v_ = state.v;
+    steps_ = state.steps;
+    epoch_ = state.epoch;
+    update_w();  // w follows θ and the epoch's slope
 }
 
 double trainer::slope(std::uint32_t epoch) const {

@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <thread>
 
+#include "lutra/analysis/report.hpp"
 #include "lutra/core/cpu.hpp"
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
@@ -323,6 +325,15 @@ int cmd_genome_mutate(const genome_options& opt, const mutate_cli& m) {
     return 0;
 }
 
+void print_run_summary(const run_summary& r) {
+    std::printf("run:        %s\n", r.dir.c_str());
+    std::printf("network:    %u LUT nodes, genome %s\n", r.nodes, r.genome_hash.c_str());
+    std::printf("test:       %.2f%% hardened (bit-sliced engine), %.2f%% relaxed\n", r.test_accuracy * 100,
+                r.test_accuracy_relaxed * 100);
+    std::printf("time:       %s training, %s in all\n", format_duration(r.train_seconds).c_str(),
+                format_duration(r.total_seconds).c_str());
+}
+
 int cmd_run(const run_request& request, bool print) {
     if (print) {
         experiment_settings s = load_config<experiment_settings>(request.config_file, request.overrides);
@@ -332,19 +343,42 @@ int cmd_run(const run_request& request, bool print) {
         return 0;
     }
     const run_summary r = run_experiment(request);
-    std::printf("run:        %s\n", r.dir.c_str());
-    std::printf("network:    %u LUT nodes, genome %s\n", r.nodes, r.genome_hash.c_str());
-    std::printf("test:       %.2f%% hardened (bit-sliced engine), %.2f%% relaxed\n", r.test_accuracy * 100,
-                r.test_accuracy_relaxed * 100);
-    std::printf("time:       %s training, %s in all\n", format_duration(r.train_seconds).c_str(),
-                format_duration(r.total_seconds).c_str());
+    print_run_summary(r);
     return 0;
 }
 
+int cmd_resume(const std::string& dir) {
+    const run_summary r = resume_experiment(dir);
+    if (r.already_finished) {
+        std::printf("run:        %s had already finished (it has summary.txt); nothing to resume\n", r.dir.c_str());
+        return 0;
+    }
+    std::printf("resumed:    after epoch %u\n", r.resumed_from_epoch);
+    print_run_summary(r);
+    return 0;
+}
 int cmd_eval(const std::string& run, const std::string& dataset, const std::string& split, unsigned threads) {
     const eval_result r = evaluate_run(run, dataset, split, threads);
     std::printf("%s %s: %zu of %zu correct, accuracy %.2f%%\n", r.dataset.c_str(), r.split.c_str(), r.correct,
                 r.samples, r.accuracy() * 100);
+    return 0;
+}
+
+// One run: its populations, tables and learning curves (and a report
+// directory with plots); two runs: side by side.
+int cmd_analyze(const std::vector<std::string>& runs, const std::string& report_dir) {
+    if (runs.size() == 2) {
+        if (!report_dir.empty()) throw error("analyze: --report takes one run, not a comparison of two");
+        std::printf("%s", analysis::format_comparison(analysis::analyze_run(runs[0]), analysis::analyze_run(runs[1]))
+                              .c_str());
+        return 0;
+    }
+    const analysis::run_analysis run = analysis::analyze_run(runs.at(0));
+    std::printf("%s", analysis::format_analysis(run).c_str());
+    if (!report_dir.empty()) {
+        analysis::write_report(run, report_dir);
+        std::printf("report:     %s\n", (std::filesystem::path(report_dir) / "report.md").c_str());
+    }
     return 0;
 }
 
@@ -389,11 +423,26 @@ int run_cli(int argc, char** argv) {
     std::string run_config;
     run_request run_req;
     bool run_print = false;
-    run_cmd->add_option("config", run_config, "experiment YAML, e.g. configs/mnist.yaml")->required();
+    std::string run_resume;
+    run_cmd->add_option("config", run_config, "experiment YAML, e.g. configs/mnist.yaml");
     run_cmd->add_option("--set", run_req.overrides, "override one setting, e.g. --set train.epochs=3 (repeatable)")
         ->type_name("PATH=VALUE");
     run_cmd->add_option("--out", run_req.out_dir, "run directory (default runs/NAME)");
     run_cmd->add_flag("--print-config", run_print, "print the resolved YAML (genome included) and exit");
+    run_cmd
+        ->add_option("--resume", run_resume,
+                     "continue the killed run in DIR from its last finished epoch, with its own config.yaml "
+                     "(alone: no config, --set or --out)")
+        ->type_name("DIR");
+    run_cmd->callback([&] {
+        // A resumed run keeps its own settings: changed halfway, no config
+        // would describe the run any more.
+        if (!run_resume.empty() &&
+            (!run_config.empty() || !run_req.overrides.empty() || !run_req.out_dir.empty() || run_print))
+            throw CLI::ValidationError("--resume", "continues the run in DIR with DIR/config.yaml; a config file, "
+                                                   "--set, --out or --print-config cannot go with it");
+        if (run_resume.empty() && run_config.empty()) throw CLI::RequiredError("a config file or --resume DIR");
+    });
 
     auto* eval_cmd = app.add_subcommand("eval", "evaluate a trained network with the bit-sliced engine");
     std::string eval_run, eval_data, eval_split = "test";
@@ -404,6 +453,16 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::IsMember({"test", "train"}))
         ->capture_default_str();
     eval_cmd->add_option("--threads", eval_threads, "threads, 0 = one per hardware thread")->capture_default_str();
+
+    auto* analyze_cmd = app.add_subcommand(
+        "analyze", "what a run's tables compute (fan-in, constants, gates, dead nodes) and its learning curves");
+    std::vector<std::string> analyze_runs;
+    std::string analyze_report;
+    analyze_cmd->add_option("runs", analyze_runs, "run directory or run.h5; give two to compare them")
+        ->required()
+        ->expected(1, 2);
+    analyze_cmd->add_option("--report", analyze_report, "write DIR/report.md with plots (needs gnuplot)")
+        ->type_name("DIR");
 
     auto* genome_cmd = app.add_subcommand("genome", "show, develop, encode, decode and mutate genomes");
     genome_cmd->require_subcommand(1);
@@ -443,9 +502,11 @@ int run_cli(int argc, char** argv) {
     try {
         if (*version) return cmd_version();
         if (*run_cmd) {
+            if (!run_resume.empty()) return cmd_resume(run_resume);
             run_req.config_file = run_config;
             return cmd_run(run_req, run_print);
         }
+        if (*analyze_cmd) return cmd_analyze(analyze_runs, analyze_report);
         if (*eval_cmd) return cmd_eval(eval_run, eval_data, eval_split, eval_threads);
         if (*data_show) {
             if (!data_name.empty()) data_cfg.overrides.insert(data_cfg.overrides.begin(), "name=" + data_name);

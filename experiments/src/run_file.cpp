@@ -906,6 +906,23 @@ void run_file::append_metrics(const metrics_row& row) {
     flush();
 }
 
+void run_file::truncate_metrics(std::size_t rows) {
+    const site s{path_.string(), "truncate /metrics"};
+    check_writable(s.operation);
+    const handle dataset = open_object(file_, "/metrics", H5I_DATASET, s);
+    const std::string what = "cannot change the size of /metrics";
+    hsize_t size = 0;
+    {
+        const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, what);
+        if (H5Sget_simple_extent_ndims(space.get()) != 1) s.fail("/metrics is not 1-D");
+        checked(H5Sget_simple_extent_dims(space.get(), &size, nullptr), s, what);
+    }
+    if (rows > size) s.reject("cannot keep " + std::to_string(rows) + " rows of " + std::to_string(size));
+    const hsize_t kept = rows;
+    checked(H5Dset_extent(dataset.get(), &kept), s, what);
+    flush();
+}
+
 std::vector<metrics_row> run_file::read_metrics() const {
     const site s{path_.string(), "read /metrics"};
     const handle dataset = open_object(file_, "/metrics", H5I_DATASET, s);

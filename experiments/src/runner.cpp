@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 #include "lutra/core/augment.hpp"
@@ -15,6 +17,7 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/core/trainer.hpp"
+#include "lutra/experiments/checkpoint.hpp"
 #include "lutra/experiments/progress.hpp"
 #include "lutra/experiments/run_file.hpp"
 #include "lutra/topology/develop.hpp"
@@ -75,60 +78,87 @@ topology::genome resolve_genome(const experiment_settings& s, const fs::path& co
     return load_config<topology::genome>(file);
 }
 
-run_summary run_experiment(const run_request& request) {
-    const auto start = clock::now();
-    experiment_settings s = load_config<experiment_settings>(request.config_file, request.overrides);
-    s.genome = resolve_genome(s, request.config_file.parent_path());
-    s.genome_file.clear();  // the resolved config carries the genome itself
-    topology::validate(s.genome);
-    const unsigned threads = s.threads ? s.threads : std::max(1U, std::thread::hardware_concurrency());
-    s.train.engine.threads = threads;
+namespace {
 
-    run_summary summary;
-    summary.dir = request.out_dir.empty() ? fs::path("runs") / s.name : request.out_dir;
-    if (fs::exists(summary.dir / "run.h5"))
-        throw error(summary.dir.string() + " already holds a run (run.h5); choose another --out or move it away");
-    fs::create_directories(summary.dir);
-    write_text_file(summary.dir / "config.yaml", to_yaml(s));
-    write_text_file(summary.dir / "genome.yaml", to_yaml(s.genome));
-    write_text_file(summary.dir / "genome.dna", topology::wrap_text(topology::to_text(s.genome)) + "\n");
+// The trainer's state after the last finished epoch, beside run.h5.
+constexpr const char* checkpoint_name = "checkpoint";
 
+// Everything a run trains on. A resumed run rebuilds it from config.yaml and
+// gets the same: datasets, the encoder fit and develop are deterministic.
+struct prepared_run {
+    experiment_settings s;
+    unsigned threads = 1;
+    core::dataset data;
+    core::encoder enc;
+    core::bit_matrix train_bits;
+    core::bit_matrix test_bits;
+    std::uint64_t graph_hash = 0;
+    std::string genome_hash;  // graph_hash as hex
+    topology::compiled_network compiled;
+};
+
+prepared_run prepare(experiment_settings settings) {
+    prepared_run p;
+    topology::validate(settings.genome);
+    p.threads = settings.threads ? settings.threads : std::max(1U, std::thread::hardware_concurrency());
+    settings.train.engine.threads = p.threads;
+    p.s = std::move(settings);
+    const experiment_settings& s = p.s;
     spdlog::info("loading {}", s.data.name);
-    const core::dataset data = core::load_dataset(
+    p.data = core::load_dataset(
         s.data.name, {.seed = s.data.seed, .train_samples = s.data.train_samples, .test_samples = s.data.test_samples});
-    const core::encoder enc = core::encoder::fit(s.data.encoder, data);
-    check_inputs_match(s.genome, data, enc, s.data);
-    const core::bit_matrix train_bits = enc.encode(data.train);
-    const core::bit_matrix test_bits = enc.encode(data.test);
+    p.enc = core::encoder::fit(s.data.encoder, p.data);
+    check_inputs_match(s.genome, p.data, p.enc, s.data);
+    p.train_bits = p.enc.encode(p.data.train);
+    p.test_bits = p.enc.encode(p.data.test);
 
-    const topology::developed_graph graph = topology::develop(s.genome, s.seed, {.threads = threads});
+    const topology::developed_graph graph = topology::develop(s.genome, s.seed, {.threads = p.threads});
     for (const auto& w : graph.warnings) spdlog::warn("genome: {}", w);
-    const topology::compiled_network compiled = topology::compile(s.genome, graph);
-    summary.genome_hash = topology::hash_hex(graph.hash);
-    summary.nodes = compiled.net.num_nodes();
-    spdlog::info("genome {}: {} nodes, depth {}, {} input bits; {} train / {} test samples", summary.genome_hash,
-                 summary.nodes, compiled.net.depth(), compiled.net.num_inputs(), data.train.size(), data.test.size());
+    p.compiled = topology::compile(s.genome, graph);
+    p.graph_hash = graph.hash;
+    p.genome_hash = topology::hash_hex(graph.hash);
+    spdlog::info("genome {}: {} nodes, depth {}, {} input bits; {} train / {} test samples", p.genome_hash,
+                 p.compiled.net.num_nodes(), p.compiled.net.depth(), p.compiled.net.num_inputs(),
+                 p.data.train.size(), p.data.test.size());
+    return p;
+}
 
-    run_file file = run_file::create(summary.dir / "run.h5", {LUTRA_VERSION, s.seed, summary.genome_hash});
-    file.write_text("config", to_yaml(s));
-    file.write_text("genome", topology::to_text(s.genome));
-    file.write_encoder(enc, s.data.encoder.kind, data.width, data.height * data.channels);
+struct test_result {
+    double loss = 0;      // relaxed
+    double hardened = 0;  // accuracy of the hardened network, bit-sliced engine
+    double relaxed = 0;   // accuracy of the relaxed network
+};
 
-    core::trainer tr(compiled.net, s.train);
+test_result evaluate_test(const core::trainer& tr, const prepared_run& p) {
+    const core::head_output hard = core::bitslice_engine(tr.hardened(), {.threads = p.threads}).classify(p.test_bits);
+    const core::epoch_result relaxed = tr.evaluate(p.test_bits, p.data.test.labels);
+    return {relaxed.loss,
+            static_cast<double>(correct_predictions(hard, p.data.test.labels)) /
+                static_cast<double>(std::max<std::size_t>(1, p.data.test.size())),
+            relaxed.accuracy};
+}
+
+// The one training loop of fresh and resumed runs: trains from the trainer's
+// epoch to the last, then writes /network and summary.txt. `start` is when
+// this session began, `prior_seconds` the run time of earlier sessions.
+run_summary train_run(const prepared_run& p, core::trainer& tr, run_file& file, const fs::path& dir,
+                      clock::time_point start, double prior_seconds) {
+    const experiment_settings& s = p.s;
     const auto train_start = clock::now();
-    double test_accuracy = 0, test_relaxed = 0;
-    for (std::uint32_t epoch = 0; epoch < s.train.epochs; ++epoch) {
+    const std::uint32_t first_epoch = tr.epoch();
+    std::optional<test_result> test;
+    for (std::uint32_t epoch = first_epoch; epoch < s.train.epochs; ++epoch) {
         const auto epoch_start = clock::now();
-        const std::vector<std::uint32_t> order = shuffled_order(data.train.size(), s.seed, epoch);
+        const std::vector<std::uint32_t> order = shuffled_order(p.data.train.size(), s.seed, epoch);
         // Augmented epochs encode freshly moved images; the encoder stays as fitted.
         const core::bit_matrix shuffled = core::permute_samples(
             s.data.augment_shift == 0
-                ? train_bits
-                : enc.encode(core::translate(data, data.train, s.data.augment_shift,
-                                             counter_rng(s.seed, "train.augment").fork(epoch))),
+                ? p.train_bits
+                : p.enc.encode(core::translate(p.data, p.data.train, s.data.augment_shift,
+                                               counter_rng(s.seed, "train.augment").fork(epoch))),
             order);
         std::vector<std::uint16_t> labels(order.size());
-        for (std::size_t i = 0; i < order.size(); ++i) labels[i] = data.train.labels[order[i]];
+        for (std::size_t i = 0; i < order.size(); ++i) labels[i] = p.data.train.labels[order[i]];
 
         core::epoch_result r;
         {
@@ -136,48 +166,131 @@ run_summary run_experiment(const run_request& request) {
                          labels.size(), "samples");
             r = tr.train_epoch(shuffled, labels, [&bar](std::size_t n) { bar.advance(n); });
         }
-        const core::head_output hard =
-            core::bitslice_engine(tr.hardened(), {.threads = threads}).classify(test_bits);
-        test_accuracy = static_cast<double>(correct_predictions(hard, data.test.labels)) /
-                        static_cast<double>(std::max<std::size_t>(1, data.test.size()));
-        const core::epoch_result relaxed = tr.evaluate(test_bits, data.test.labels);
-        test_relaxed = relaxed.accuracy;
+        test = evaluate_test(tr, p);
         const double epoch_seconds = seconds_since(epoch_start);
-        const double elapsed = seconds_since(start);
-        const double left = seconds_since(train_start) / (epoch + 1) * (s.train.epochs - epoch - 1);
+        const double elapsed = prior_seconds + seconds_since(start);
+        const double left = seconds_since(train_start) / (epoch + 1 - first_epoch) * (s.train.epochs - epoch - 1);
         spdlog::info("epoch {}/{}: loss {:.4f}, train {:.2f}% (relaxed), test {:.2f}% hardened ({:.2f}% relaxed), "
                      "lr {:.3g}, {} samples/s, {} left",
-                     epoch + 1, s.train.epochs, r.loss, r.accuracy * 100, test_accuracy * 100, test_relaxed * 100,
+                     epoch + 1, s.train.epochs, r.loss, r.accuracy * 100, test->hardened * 100, test->relaxed * 100,
                      tr.learning_rate(epoch), format_si(static_cast<double>(r.samples) / epoch_seconds),
                      format_duration(left));
+        // The metrics rows first, then the checkpoint: a kill between the two
+        // leaves rows of an epoch the checkpoint lacks, which a resume drops
+        // and trains again. The other order would lose that epoch's rows.
         file.append_metrics({epoch + 1, "train", r.loss, r.accuracy, elapsed});
-        file.append_metrics({epoch + 1, "test", relaxed.loss, test_accuracy, elapsed});
-        file.append_metrics({epoch + 1, "test_relaxed", relaxed.loss, test_relaxed, elapsed});
+        file.append_metrics({epoch + 1, "test", test->loss, test->hardened, elapsed});
+        file.append_metrics({epoch + 1, "test_relaxed", test->loss, test->relaxed, elapsed});
+        write_checkpoint(dir / checkpoint_name, {p.graph_hash, tr.state()});
     }
+    run_summary summary;
+    summary.dir = dir;
+    summary.genome_hash = p.genome_hash;
+    summary.nodes = p.compiled.net.num_nodes();
     summary.train_seconds = seconds_since(train_start);
+    if (!test) test = evaluate_test(tr, p);  // no epoch ran in this session
     const core::network trained = tr.hardened();
-    if (s.train.epochs == 0) {
-        const core::head_output hard = core::bitslice_engine(trained, {.threads = threads}).classify(test_bits);
-        test_accuracy = static_cast<double>(correct_predictions(hard, data.test.labels)) /
-                        static_cast<double>(std::max<std::size_t>(1, data.test.size()));
-        test_relaxed = tr.evaluate(test_bits, data.test.labels).accuracy;
+    if (!file.has("network")) {
+        file.write_network(trained, p.compiled.populations);
+        file.flush();
+    } else if (file.read_network().arrays().tables != trained.arrays().tables) {
+        // Only a resume of a run killed between writing /network and summary.txt finds one.
+        throw io_error(file.path().string(), "finish the run",
+                       "/network exists but holds other tables than the trained network; the run directory was "
+                       "changed, start the run again");
     }
-    file.write_network(trained, compiled.populations);
-    file.flush();
-    summary.test_accuracy = test_accuracy;
-    summary.test_accuracy_relaxed = test_relaxed;
-    summary.total_seconds = seconds_since(start);
+    summary.test_accuracy = test->hardened;
+    summary.test_accuracy_relaxed = test->relaxed;
+    summary.total_seconds = prior_seconds + seconds_since(start);
+    summary.resumed_from_epoch = first_epoch;
 
     char text[1024];
     std::snprintf(text, sizeof text,
                   "name: %s\ndataset: %s (%zu train, %zu test)\ngenome_hash: %s\nnodes: %u\n"
                   "test_accuracy: %.4f\ntest_accuracy_relaxed: %.4f\nepochs: %u\ntrain_seconds: %.3f\n"
-                  "total_seconds: %.3f\n",
-                  s.name.c_str(), data.name.c_str(), data.train.size(), data.test.size(), summary.genome_hash.c_str(),
-                  summary.nodes, summary.test_accuracy, summary.test_accuracy_relaxed, s.train.epochs,
-                  summary.train_seconds, summary.total_seconds);
-    write_text_file(summary.dir / "summary.txt", text);
+                  "total_seconds: %.3f\nresumed_from_epoch: %u\n",
+                  s.name.c_str(), p.data.name.c_str(), p.data.train.size(), p.data.test.size(),
+                  summary.genome_hash.c_str(), summary.nodes, summary.test_accuracy, summary.test_accuracy_relaxed,
+                  s.train.epochs, summary.train_seconds, summary.total_seconds, summary.resumed_from_epoch);
+    // summary.txt marks the run finished, so it appears whole or not at all.
+    write_file_atomically(dir / "summary.txt", text);
     return summary;
+}
+
+}  // namespace
+
+run_summary run_experiment(const run_request& request) {
+    const auto start = clock::now();
+    experiment_settings s = load_config<experiment_settings>(request.config_file, request.overrides);
+    s.genome = resolve_genome(s, request.config_file.parent_path());
+    s.genome_file.clear();  // the resolved config carries the genome itself
+    const fs::path dir = request.out_dir.empty() ? fs::path("runs") / s.name : request.out_dir;
+    if (fs::exists(dir / "run.h5"))
+        throw error(dir.string() + " already holds a run (run.h5); choose another --out, continue it with "
+                    "--resume, or move it away");
+    const prepared_run p = prepare(std::move(s));
+    fs::create_directories(dir);
+    write_text_file(dir / "config.yaml", to_yaml(p.s));
+    write_text_file(dir / "genome.yaml", to_yaml(p.s.genome));
+    write_text_file(dir / "genome.dna", topology::wrap_text(topology::to_text(p.s.genome)) + "\n");
+
+    run_file file = run_file::create(dir / "run.h5", {LUTRA_VERSION, p.s.seed, p.genome_hash});
+    file.write_text("config", to_yaml(p.s));
+    file.write_text("genome", topology::to_text(p.s.genome));
+    file.write_encoder(p.enc, p.s.data.encoder.kind, p.data.width, p.data.height * p.data.channels);
+    core::trainer tr(p.compiled.net, p.s.train);
+    return train_run(p, tr, file, dir, start, 0);
+}
+
+run_summary resume_experiment(const fs::path& dir) {
+    const auto start = clock::now();
+    if (!fs::is_directory(dir)) throw error("resume: " + dir.string() + " is not a directory");
+    if (fs::exists(dir / "summary.txt")) {
+        run_summary done;
+        done.dir = dir;
+        done.already_finished = true;
+        return done;
+    }
+    const fs::path checkpoint_file = dir / checkpoint_name;
+    if (!fs::exists(checkpoint_file))
+        throw error("nothing to resume: " + dir.string() +
+                    " has no checkpoint; the run did not finish its first epoch — start it again (remove the "
+                    "directory first: a run never overwrites another)");
+    // The files first, so a damaged one is reported before the data is loaded.
+    run_file file = run_file::open_for_append(dir / "run.h5");
+    const checkpoint c = read_checkpoint(checkpoint_file);
+    const prepared_run p = prepare(load_config<experiment_settings>(dir / "config.yaml"));
+    const run_attributes stored = file.attributes();
+    if (stored.genome_hash != p.genome_hash || stored.seed != p.s.seed)
+        throw io_error(file.path().string(), "resume",
+                       "the file is of genome " + stored.genome_hash + " with seed " + std::to_string(stored.seed) +
+                           ", but config.yaml develops genome " + p.genome_hash + " with seed " +
+                           std::to_string(p.s.seed) + "; the directory's files do not belong together");
+    if (c.genome_hash != p.graph_hash)
+        throw io_error(checkpoint_file.string(), "resume",
+                       "the checkpoint is of genome " + topology::hash_hex(c.genome_hash) + ", but the run's is " +
+                           p.genome_hash);
+    if (c.state.epoch > p.s.train.epochs)
+        throw io_error(checkpoint_file.string(), "resume",
+                       "the checkpoint is of epoch " + std::to_string(c.state.epoch) + ", but config.yaml trains " +
+                           std::to_string(p.s.train.epochs) + " epochs");
+
+    // Rows of epochs after the checkpoint's are trained again: drop them.
+    const std::vector<metrics_row> rows = file.read_metrics();
+    const auto kept = static_cast<std::size_t>(
+        std::find_if(rows.begin(), rows.end(), [&c](const metrics_row& r) { return r.epoch > c.state.epoch; }) -
+        rows.begin());
+    file.truncate_metrics(kept);
+    const double prior_seconds = kept ? rows[kept - 1].seconds : 0.0;
+
+    core::trainer tr(p.compiled.net, p.s.train);
+    try {
+        tr.restore(c.state);
+    } catch (const error& e) {
+        throw io_error(checkpoint_file.string(), "resume", e.what());
+    }
+    spdlog::info("resuming {} after epoch {} of {}", dir.string(), c.state.epoch, p.s.train.epochs);
+    return train_run(p, tr, file, dir, start, prior_seconds);
 }
 
 eval_result evaluate_run(const fs::path& run, const std::string& dataset, const std::string& split,

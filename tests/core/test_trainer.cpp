@@ -174,3 +174,31 @@ TEST_CASE("trainer: schedules, SGD, permutation, and bad parameters") {
     CHECK_THROWS_WITH_AS(trainer(net, {.tau = 0}), doctest::Contains("train.tau: must be a positive number"),
                          lutra::error);
 }
+
+TEST_CASE("trainer: a restored state continues exactly; sizes are checked") {
+    const task m = synthetic("majority-9");
+    const network net = random_network({.num_inputs = 9, .nodes = 40, .layers = 2, .k = 4, .num_classes = 2}, 3);
+    // A cosine schedule and sharpening, so the restored epoch counter matters too.
+    const trainer_params params{.epochs = 5, .batch_size = 64, .sharpen = 4.0,
+                                .optimizer = {.learning_rate = 0.05, .schedule = "cosine"}};
+    trainer a(net, params);
+    for (int e = 0; e < 2; ++e) a.train_epoch(m.inputs, m.labels);
+    const trainer_state saved = a.state();
+    CHECK(saved.epoch == 2);
+    CHECK(saved.steps > 0);
+
+    trainer b(net, params);
+    b.restore(saved);
+    CHECK(b.state() == saved);
+    a.train_epoch(m.inputs, m.labels);
+    b.train_epoch(m.inputs, m.labels);
+    CHECK(std::vector<float>(a.theta().begin(), a.theta().end()) ==
+          std::vector<float>(b.theta().begin(), b.theta().end()));
+    CHECK(a.state() == b.state());
+    CHECK(a.hardened().arrays().tables == b.hardened().arrays().tables);
+
+    trainer_state bad = saved;
+    bad.v.pop_back();
+    CHECK_THROWS_WITH_AS(b.restore(bad), doctest::Contains("trainer restore: v has"), lutra::error);
+    CHECK(b.state() == a.state());  // a refused state changes nothing
+}

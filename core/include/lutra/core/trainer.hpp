@@ -87,6 +87,19 @@ private:
     std::vector<before_step_fn> before_step_;
 };
 
+// Everything training carries from one epoch to the next, for checkpoints:
+// the learning-rate schedule and the slope derive from the epoch, and the
+// caller keys its shuffles by (seed, epoch), so with this a trainer continues
+// exactly as if it had never stopped.
+struct trainer_state {
+    std::vector<float> theta;  // one per table entry
+    std::vector<float> m;      // adam: first moment; sgd: velocity
+    std::vector<float> v;      // adam: second moment (zeros for sgd)
+    std::uint64_t steps = 0;   // optimizer steps taken (adam's bias correction)
+    std::uint32_t epoch = 0;   // epochs finished
+    friend bool operator==(const trainer_state&, const trainer_state&) = default;
+};
+
 struct epoch_result {
     double loss = 0;      // mean cross-entropy over the samples
     double accuracy = 0;  // of the relaxed network (argmax of the group sums)
@@ -115,10 +128,11 @@ public:
     [[nodiscard]] network hardened() const;
 
     [[nodiscard]] std::span<const float> theta() const noexcept { return theta_; }
-    // Replace θ (e.g. when resuming); size must be num_entries().
-    void set_theta(std::span<const float> theta);
     [[nodiscard]] std::uint32_t epoch() const noexcept { return epoch_; }
-    void set_epoch(std::uint32_t epoch) noexcept { epoch_ = epoch; }
+    // A copy of the state, and its restoration into a trainer of the same
+    // network and parameters (vectors of another size are a lutra::error).
+    [[nodiscard]] trainer_state state() const;
+    void restore(const trainer_state& state);
     [[nodiscard]] double learning_rate(std::uint32_t epoch) const;
     // β of w = σ(β·θ) during an epoch.
     [[nodiscard]] double slope(std::uint32_t epoch) const;

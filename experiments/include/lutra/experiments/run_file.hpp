@@ -101,6 +101,9 @@ public:
     // /metrics: appends one row and flushes the file.
     void append_metrics(const metrics_row& row);
     [[nodiscard]] std::vector<metrics_row> read_metrics() const;
+    // Keeps the first `rows` rows and flushes: resuming drops the rows of an
+    // epoch that finished after the last checkpoint, since it is trained again.
+    void truncate_metrics(std::size_t rows);
 
     // Writes everything buffered to disk.
     void flush();

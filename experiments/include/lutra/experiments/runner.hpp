@@ -4,8 +4,11 @@
 //
 // A run directory holds config.yaml (the resolved settings), genome.yaml and
 // genome.dna (the genome in both forms), run.h5 (docs/run-file.md: the
-// trained, hardened network, the encoder, the metrics per epoch) and
-// summary.txt. A directory that already holds a run is never overwritten.
+// trained, hardened network, the encoder, the metrics per epoch), checkpoint
+// (the trainer's state after the last finished epoch) and, once the run has
+// finished, summary.txt. A directory that already holds a run is never
+// overwritten; a run killed at any moment is continued by resume_experiment
+// and ends with the same network as if it had never stopped.
 
 #include <cstdint>
 #include <filesystem>
@@ -28,13 +31,23 @@ struct run_summary {
     std::uint32_t nodes = 0;             // LUT nodes of the trained network
     double test_accuracy = 0;            // hardened network, bit-sliced engine, whole test split
     double test_accuracy_relaxed = 0;    // the relaxed network it was hardened from
-    double train_seconds = 0;
-    double total_seconds = 0;
+    double train_seconds = 0;            // training in this session
+    double total_seconds = 0;            // of the run, over all its sessions
+    std::uint32_t resumed_from_epoch = 0;  // the checkpoint's epoch a resumed run went on from; 0 when fresh
+    bool already_finished = false;       // resume found a finished run and did nothing; only dir is set
 };
 
 // Loads the settings (and the genome file they name), checks that the genome's
 // inputs match the encoded data, and trains; see the file comment.
 run_summary run_experiment(const run_request& request);
+
+// Continues the run in `dir` from its checkpoint with its own config.yaml:
+// rebuilds data, encoder and network as the run did (checking the genome hash
+// against run.h5 and the checkpoint), drops metrics rows of epochs after the
+// checkpoint, trains the remaining epochs and finishes as run_experiment
+// does. A finished run (summary.txt exists) is left alone. Without a
+// checkpoint it is an error: the run did not finish its first epoch.
+run_summary resume_experiment(const std::filesystem::path& dir);
 
 // The genome an experiment uses: its genome_file (relative to config_dir) or
 // its genome section.

@@ -1,0 +1,409 @@
+#include "lutra/analysis/run_reader.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "lutra/core/error.hpp"
+
+namespace lutra::analysis {
+
+namespace {
+
+static_assert(std::is_same_v<hid_t, std::int64_t>, "run_reader keeps the file id as std::int64_t");
+
+constexpr std::string_view format_name = "lutra-run";
+constexpr std::size_t split_bytes = 16;  // /metrics split: fixed-length, NUL-padded
+
+// HDF5 prints its error stack to stderr by default; every failure becomes an
+// exception here instead.
+void silence_hdf5() {
+    static const bool silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+    (void)silenced;
+}
+
+// HDF5's innermost message about the last failure, as " (HDF5: ...)".
+std::string hdf5_reason() {
+    std::string innermost;
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_UPWARD,
+        [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
+            if (n == 0 && e->desc != nullptr) *static_cast<std::string*>(out) = e->desc;
+            return 0;
+        },
+        &innermost);
+    H5Eclear2(H5E_DEFAULT);
+    return innermost.empty() ? std::string() : " (HDF5: " + innermost + ")";
+}
+
+struct site {
+    std::string file;
+    std::string operation;  // e.g. "read /network"
+    [[noreturn]] void fail(const std::string& detail) const { throw io_error(file, operation, detail); }
+    [[noreturn]] void fail_hdf5(const std::string& what) const { fail(what + hdf5_reason()); }
+};
+
+// Owns one HDF5 id and closes it with the function for its kind.
+class handle {
+public:
+    handle(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
+    handle(handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
+    handle& operator=(handle&&) = delete;
+    handle(const handle&) = delete;
+    handle& operator=(const handle&) = delete;
+    ~handle() {
+        if (id_ >= 0) close_(id_);
+    }
+    [[nodiscard]] hid_t get() const noexcept { return id_; }
+    [[nodiscard]] hid_t release() noexcept { return std::exchange(id_, H5I_INVALID_HID); }
+
+private:
+    hid_t id_;
+    herr_t (*close_)(hid_t);
+};
+
+handle checked(hid_t id, herr_t (*close)(hid_t), const site& s, const std::string& what) {
+    if (id < 0) s.fail_hdf5(what);
+    return {id, close};
+}
+
+template <class T>
+struct element;
+template <>
+struct element<std::uint8_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT8; }
+    static constexpr std::string_view name = "uint8";
+};
+template <>
+struct element<std::uint32_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT32; }
+    static constexpr std::string_view name = "uint32";
+};
+template <>
+struct element<std::uint64_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT64; }
+    static constexpr std::string_view name = "uint64";
+};
+
+// A stored type in the words of docs/run-file.md ("uint8", "float64", ...).
+std::string type_name(hid_t type) {
+    const std::string bits = std::to_string(8 * H5Tget_size(type));
+    switch (H5Tget_class(type)) {
+        case H5T_INTEGER:
+            return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + bits;
+        case H5T_FLOAT:
+            return "float" + bits;
+        case H5T_STRING:
+            return H5Tis_variable_str(type) > 0 ? "string" : "string(" + std::to_string(H5Tget_size(type)) + ")";
+        case H5T_COMPOUND:
+            return "compound";
+        default:
+            return "another type";
+    }
+}
+
+// Checks each component of an absolute path, so a missing one is named.
+handle open_object(hid_t file, const std::string& path, H5I_type_t kind, const site& s) {
+    for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+        const std::string prefix = path.substr(0, end);
+        const htri_t exists = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
+        if (exists < 0) s.fail_hdf5("cannot look up " + prefix);
+        if (exists == 0) s.fail("missing " + prefix);
+        if (end == std::string::npos) break;
+    }
+    handle object = checked(H5Oopen(file, path.c_str(), H5P_DEFAULT), H5Oclose, s, "cannot open " + path);
+    if (H5Iget_type(object.get()) != kind) s.fail(path + " is not a " + (kind == H5I_GROUP ? "group" : "dataset"));
+    return object;
+}
+
+handle open_attribute(hid_t object, const std::string& path, const char* name, const site& s) {
+    const htri_t e = H5Aexists(object, name);
+    if (e < 0) s.fail_hdf5("cannot look up " + path);
+    if (e == 0) s.fail("missing " + path);
+    handle a = checked(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, s, "cannot open " + path);
+    const handle space = checked(H5Aget_space(a.get()), H5Sclose, s, "cannot read the shape of " + path);
+    if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) s.fail(path + " is not a scalar");
+    return a;
+}
+
+// An integer attribute of any integer type, range-checked into T.
+template <class T>
+T read_integer_attribute(hid_t object, const std::string& path, const char* name, const site& s) {
+    const handle a = open_attribute(object, path, name, s);
+    const handle type = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
+    if (H5Tget_class(type.get()) != H5T_INTEGER)
+        s.fail(path + " is stored as " + type_name(type.get()) + ", expected an integer");
+    std::uint64_t value = 0;
+    if (H5Tget_sign(type.get()) == H5T_SGN_NONE) {
+        if (H5Aread(a.get(), H5T_NATIVE_UINT64, &value) < 0) s.fail_hdf5("cannot read " + path);
+    } else {
+        std::int64_t signed_value = 0;
+        if (H5Aread(a.get(), H5T_NATIVE_INT64, &signed_value) < 0) s.fail_hdf5("cannot read " + path);
+        if (signed_value < 0) s.fail(path + " is " + std::to_string(signed_value) + ", expected ≥ 0");
+        value = static_cast<std::uint64_t>(signed_value);
+    }
+    if (value > std::numeric_limits<T>::max())
+        s.fail(path + " is " + std::to_string(value) + ", more than " + std::to_string(std::numeric_limits<T>::max()));
+    return static_cast<T>(value);
+}
+
+// A scalar string attribute, variable-length (as Lutra and h5py write) or fixed-length.
+std::string read_string_attribute(hid_t object, const std::string& path, const char* name, const site& s) {
+    const handle a = open_attribute(object, path, name, s);
+    const handle stored = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
+    if (H5Tget_class(stored.get()) != H5T_STRING)
+        s.fail(path + " is stored as " + type_name(stored.get()) + ", expected a string");
+    // HDF5 converts no string between character sets: read in the stored one.
+    const handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, "make a string type");
+    if (H5Tset_cset(type.get(), H5Tget_cset(stored.get())) < 0) s.fail_hdf5("make a string type");
+    if (H5Tis_variable_str(stored.get()) > 0) {
+        if (H5Tset_size(type.get(), H5T_VARIABLE) < 0) s.fail_hdf5("make a string type");
+        char* raw = nullptr;
+        if (H5Aread(a.get(), type.get(), static_cast<void*>(&raw)) < 0) s.fail_hdf5("cannot read " + path);
+        const std::unique_ptr<char, herr_t (*)(void*)> owned(raw, H5free_memory);
+        return raw == nullptr ? std::string() : std::string(raw);
+    }
+    const std::size_t size = H5Tget_size(stored.get());
+    if (H5Tset_size(type.get(), size) < 0) s.fail_hdf5("make a string type");
+    std::string value(size, '\0');
+    if (H5Aread(a.get(), type.get(), value.data()) < 0) s.fail_hdf5("cannot read " + path);
+    value.resize(std::min(value.find('\0'), size));
+    return value;
+}
+
+// A 1-D dataset of T whose size is known before anything is allocated.
+struct array_dataset {
+    handle id;
+    std::string path;
+    std::uint64_t size = 0;
+};
+
+template <class T>
+array_dataset open_array(hid_t file, const std::string& path, const site& s) {
+    array_dataset a{open_object(file, path, H5I_DATASET, s), path, 0};
+    const handle type = checked(H5Dget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + path);
+    if (const std::string found = type_name(type.get()); found != element<T>::name)
+        s.fail(path + " is stored as " + found + ", expected " + std::string(element<T>::name));
+    const handle space = checked(H5Dget_space(a.id.get()), H5Sclose, s, "cannot read the shape of " + path);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (H5Sget_simple_extent_type(space.get()) != H5S_SIMPLE || rank != 1)
+        s.fail(path + " has " + std::to_string(std::max(rank, 0)) + " dimensions, expected 1");
+    hsize_t size = 0;
+    if (H5Sget_simple_extent_dims(space.get(), &size, nullptr) < 0) s.fail_hdf5("cannot read the shape of " + path);
+    a.size = size;
+    return a;
+}
+
+template <class T>
+std::vector<T> read_all(const array_dataset& a, const site& s) {
+    std::vector<T> values;
+    try {
+        values.resize(a.size);
+    } catch (const std::bad_alloc&) {  // a damaged size field
+        s.fail(a.path + " claims " + std::to_string(a.size) + " entries, more than fit in memory");
+    } catch (const std::length_error&) {
+        s.fail(a.path + " claims " + std::to_string(a.size) + " entries, more than fit in memory");
+    }
+    if (!values.empty() && H5Dread(a.id.get(), element<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+        s.fail_hdf5("cannot read " + a.path);
+    return values;
+}
+
+template <class T>
+std::vector<T> read_array(hid_t file, const std::string& path, std::uint64_t expected, const std::string& because,
+                          const site& s) {
+    const array_dataset a = open_array<T>(file, path, s);
+    if (a.size != expected)
+        s.fail(path + " has " + std::to_string(a.size) + " entries, expected " + std::to_string(expected) + " (" +
+               because + ")");
+    return read_all<T>(a, s);
+}
+
+std::filesystem::path run_file_path(const std::filesystem::path& path) {
+    std::error_code ec;
+    return std::filesystem::is_directory(path, ec) ? path / "run.h5" : path;
+}
+
+}  // namespace
+
+run_reader::run_reader(const std::filesystem::path& path) : path_(run_file_path(path)) {
+    silence_hdf5();
+    const site s{path_.string(), "open run file"};
+    std::error_code ec;
+    if (!std::filesystem::exists(path_, ec)) s.fail("no such file");
+    if (!std::filesystem::is_regular_file(path_, ec)) s.fail("not a regular file");
+    const htri_t is_hdf5 = H5Fis_hdf5(path_.c_str());
+    if (is_hdf5 < 0) s.fail_hdf5("cannot read the file");
+    if (is_hdf5 == 0) s.fail("not an HDF5 file (no HDF5 signature)");
+    handle file(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (file.get() < 0) s.fail_hdf5("HDF5 cannot open the file: it is truncated or damaged, or in use elsewhere");
+
+    const htri_t has_format = H5Aexists(file.get(), "format");
+    if (has_format < 0) s.fail_hdf5("cannot look up /@format");
+    if (has_format == 0)
+        s.fail("not a Lutra run file: it has no /@format attribute (expected \"" + std::string(format_name) + "\")");
+    if (const std::string format = read_string_attribute(file.get(), "/@format", "format", s); format != format_name)
+        s.fail("not a Lutra run file: /@format is \"" + format + "\", expected \"" + std::string(format_name) + "\"");
+    const auto version = read_integer_attribute<std::uint32_t>(file.get(), "/@format_version", "format_version", s);
+    if (version > max_format_version)
+        s.fail("written by a newer Lutra (format_version " + std::to_string(version) + "; this one reads up to " +
+               std::to_string(max_format_version) + ")");
+    if (version < 1) s.fail("format_version 0 is not valid (versions start at 1)");
+    format_version_ = version;
+    file_ = file.release();
+}
+
+run_reader::run_reader(run_reader&& other) noexcept
+    : path_(std::move(other.path_)), file_(std::exchange(other.file_, -1)), format_version_(other.format_version_) {}
+
+run_reader& run_reader::operator=(run_reader&& other) noexcept {
+    if (this != &other) {
+        if (file_ >= 0) H5Fclose(file_);
+        path_ = std::move(other.path_);
+        file_ = std::exchange(other.file_, -1);
+        format_version_ = other.format_version_;
+    }
+    return *this;
+}
+
+run_reader::~run_reader() {
+    if (file_ >= 0) H5Fclose(file_);
+}
+
+run_attributes run_reader::attributes() const {
+    const site s{path_.string(), "read root attributes"};
+    return {.format_version = format_version_,
+            .lutra_version = read_string_attribute(file_, "/@lutra_version", "lutra_version", s),
+            .seed = read_integer_attribute<std::uint64_t>(file_, "/@seed", "seed", s),
+            .genome_hash = read_string_attribute(file_, "/@genome_hash", "genome_hash", s)};
+}
+
+core::network run_reader::network() const {
+    const site s{path_.string(), "read /network"};
+    const handle group = open_object(file_, "/network", H5I_GROUP, s);
+    core::network_arrays a;
+    a.num_inputs = read_integer_attribute<std::uint32_t>(group.get(), "/network/@num_inputs", "num_inputs", s);
+    const array_dataset k = open_array<std::uint8_t>(file_, "/network/k", s);
+    if (k.size >= std::numeric_limits<std::uint32_t>::max())
+        s.fail("/network/k has " + std::to_string(k.size) + " nodes; node ids are 32-bit");
+    a.k = read_all<std::uint8_t>(k, s);
+    std::uint64_t slots = 0;
+    std::uint64_t words = 0;
+    for (std::size_t i = 0; i < a.k.size(); ++i) {
+        if (a.k[i] < 1 || a.k[i] > core::max_k)
+            s.fail("/network/k: node " + std::to_string(i) + " has k = " + std::to_string(a.k[i]) + "; valid: 1.." +
+                   std::to_string(core::max_k));
+        slots += a.k[i];
+        words += core::table_words(a.k[i]);
+    }
+    const std::string per_slot = "one per input slot: the sum of /network/k";
+    a.sources = read_array<std::uint32_t>(file_, "/network/sources", slots, per_slot, s);
+    a.delays = read_array<std::uint32_t>(file_, "/network/delays", slots, per_slot, s);
+    a.tables = read_array<std::uint64_t>(file_, "/network/tables", words, "the table words of the nodes' k", s);
+    const handle head = open_object(file_, "/network/head", H5I_GROUP, s);
+    a.head.num_classes =
+        read_integer_attribute<std::uint32_t>(head.get(), "/network/head/@num_classes", "num_classes", s);
+    a.head.outputs = read_all<std::uint32_t>(open_array<std::uint32_t>(file_, "/network/head/outputs", s), s);
+    try {
+        return core::network(std::move(a));
+    } catch (const network_error& e) {
+        s.fail(e.what());
+    }
+}
+
+std::vector<population> run_reader::populations() const {
+    const site s{path_.string(), "read /network/populations"};
+    const std::uint64_t num_nodes = open_array<std::uint8_t>(file_, "/network/k", s).size;
+    const handle group = open_object(file_, "/network/populations", H5I_GROUP, s);
+    H5G_info_t info{};
+    if (H5Gget_info(group.get(), &info) < 0) s.fail_hdf5("cannot list /network/populations");
+    std::vector<population> result(info.nlinks);
+    std::vector<bool> owned(num_nodes, false);
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+        const std::string what = "cannot list /network/populations in creation order";
+        const ssize_t length =
+            H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+        if (length < 0) s.fail_hdf5(what);
+        std::string name(static_cast<std::size_t>(length) + 1, '\0');
+        if (H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, name.data(), name.size(),
+                               H5P_DEFAULT) < 0)
+            s.fail_hdf5(what);
+        name.resize(static_cast<std::size_t>(length));
+        const std::string path = "/network/populations/" + name;
+        const array_dataset nodes = open_array<std::uint32_t>(file_, path, s);
+        if (nodes.size > num_nodes)
+            s.fail(path + " has " + std::to_string(nodes.size) + " nodes, more than the " + std::to_string(num_nodes) +
+                   " in /network/k");
+        result[i] = {.name = name, .nodes = read_all<std::uint32_t>(nodes, s)};
+        for (std::size_t j = 0; j < result[i].nodes.size(); ++j) {
+            const std::uint32_t node = result[i].nodes[j];
+            const std::string where = "population '" + name + "' node " + std::to_string(j);
+            if (node >= num_nodes)
+                s.fail(where + " is network node " + std::to_string(node) + ", but there are " +
+                       std::to_string(num_nodes) + " nodes");
+            if (owned[node])
+                s.fail(where + " is network node " + std::to_string(node) + ", which another population has");
+            owned[node] = true;
+        }
+    }
+    return result;
+}
+
+std::vector<metrics_row> run_reader::metrics() const {
+    const site s{path_.string(), "read /metrics"};
+    const handle dataset = open_object(file_, "/metrics", H5I_DATASET, s);
+    const handle stored = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of /metrics");
+    if (H5Tget_class(stored.get()) != H5T_COMPOUND)
+        s.fail("/metrics is stored as " + type_name(stored.get()) +
+               ", expected a compound of epoch, split, loss, accuracy, seconds");
+    for (const char* member : {"epoch", "split", "loss", "accuracy", "seconds"})
+        if (H5Tget_member_index(stored.get(), member) < 0)
+            s.fail(std::string("/metrics has no member '") + member + "'");
+    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of /metrics");
+    if (H5Sget_simple_extent_ndims(space.get()) != 1) s.fail("/metrics is not 1-D");
+    hsize_t rows = 0;
+    if (H5Sget_simple_extent_dims(space.get(), &rows, nullptr) < 0) s.fail_hdf5("cannot read the shape of /metrics");
+
+    // HDF5 converts the stored compound to this one member by member, by name.
+    struct record {
+        std::uint32_t epoch;
+        std::array<char, split_bytes> split;
+        double loss;
+        double accuracy;
+        double seconds;
+    };
+    const std::string what = "make the metrics type";
+    const handle split = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, what);
+    if (H5Tset_size(split.get(), split_bytes) < 0 || H5Tset_strpad(split.get(), H5T_STR_NULLPAD) < 0) s.fail_hdf5(what);
+    const handle type = checked(H5Tcreate(H5T_COMPOUND, sizeof(record)), H5Tclose, s, what);
+    if (H5Tinsert(type.get(), "epoch", offsetof(record, epoch), H5T_NATIVE_UINT32) < 0 ||
+        H5Tinsert(type.get(), "split", offsetof(record, split), split.get()) < 0 ||
+        H5Tinsert(type.get(), "loss", offsetof(record, loss), H5T_NATIVE_DOUBLE) < 0 ||
+        H5Tinsert(type.get(), "accuracy", offsetof(record, accuracy), H5T_NATIVE_DOUBLE) < 0 ||
+        H5Tinsert(type.get(), "seconds", offsetof(record, seconds), H5T_NATIVE_DOUBLE) < 0)
+        s.fail_hdf5(what);
+    std::vector<record> records;
+    try {
+        records.resize(rows);
+    } catch (const std::exception&) {
+        s.fail("/metrics claims " + std::to_string(rows) + " rows, more than fit in memory");
+    }
+    if (rows > 0 && H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, records.data()) < 0)
+        s.fail_hdf5("cannot read /metrics");
+    std::vector<metrics_row> result;
+    result.reserve(records.size());
+    for (const record& r : records) {
+        const std::size_t length = std::find(r.split.begin(), r.split.end(), '\0') - r.split.begin();
+        result.push_back({r.epoch, std::string(r.split.data(), length), r.loss, r.accuracy, r.seconds});
+    }
+    return result;
+}
+
+}  // namespace lutra::analysis

@@ -1,0 +1,39 @@
+#pragma once
+// The training checkpoint, DIR/checkpoint (format in docs/run-file.md): the
+// trainer's state after the last finished epoch, from which `lutra run
+// --resume DIR` continues a killed run exactly.
+//
+// It is a file of its own rather than part of run.h5 because an HDF5 file
+// killed in the middle of a metadata write can be left unreadable: the
+// checkpoint is written to a temporary file, synced, and renamed over the
+// previous one, so a kill at any moment leaves the previous checkpoint or the
+// new one, whole. A CRC-32 catches any other damage.
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+
+#include "lutra/core/trainer.hpp"
+
+namespace lutra::experiments {
+
+// The checkpoint's version field: what this Lutra writes and the newest it reads.
+inline constexpr std::uint32_t checkpoint_format_version = 1;
+
+struct checkpoint {
+    std::uint64_t genome_hash = 0;  // the developed graph's hash, to refuse another network's state
+    core::trainer_state state;
+    friend bool operator==(const checkpoint&, const checkpoint&) = default;
+};
+
+// Writes atomically (see the file comment); throws lutra::io_error naming the file.
+void write_checkpoint(const std::filesystem::path& path, const checkpoint& c);
+// Checks magic, version, sizes and CRC before anything is used.
+[[nodiscard]] checkpoint read_checkpoint(const std::filesystem::path& path);
+
+// Replaces the file's content so that a kill at any moment leaves the old
+// content or the new, never a mix: temporary file, fsync, rename, fsync of
+// the directory.
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+}  // namespace lutra::experiments

@@ -1,0 +1,241 @@
+// Checkpoints and `lutra run --resume`: a run killed with SIGKILL continues
+// from its last finished epoch and ends with the same network and metrics as
+// a run that was never stopped.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lutra/core/error.hpp"
+#include "lutra/experiments/checkpoint.hpp"
+#include "lutra/experiments/run_file.hpp"
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using namespace lutra;
+using namespace lutra::experiments;
+
+namespace {
+
+struct run_result {
+    int exit_code;
+    std::string output;  // stdout and stderr together
+};
+
+run_result run_lutra(const std::string& args) {
+    const std::string command = std::string(LUTRA_BINARY) + " " + args + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::string output;
+    std::array<char, 4096> buffer{};
+    while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe) != nullptr) output += buffer.data();
+    const int status = pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+// Twelve epochs of some tens of milliseconds each, so a kill lands mid-run.
+void write_config(const fs::path& file) {
+    std::ofstream(file) << "name: resume\n"
+                           "seed: 4\n"
+                           "data: {name: majority-15, train_samples: 6000, test_samples: 500, "
+                           "encoder: {kind: binarize}}\n"
+                           "genome:\n"
+                           "  inputs: {width: 15, height: 1, bits: 1}\n"
+                           "  populations:\n"
+                           "    - {name: hidden, size: 96, k: 4}\n"
+                           "    - {name: out, size: 24, k: 4}\n"
+                           "  projections:\n"
+                           "    - {target: hidden, sources: [input], rule: random}\n"
+                           "    - {target: out, sources: [hidden], rule: random}\n"
+                           "  head: {population: out, classes: 2}\n"
+                           "train:\n"
+                           "  epochs: 12\n"
+                           "  batch_size: 32\n"
+                           "  sharpen: 3\n"
+                           "  optimizer: {kind: adam, learning_rate: 0.05, schedule: cosine}\n";
+}
+
+// Starts `lutra run` and kills it with SIGKILL once its checkpoint holds at
+// least `epochs` finished epochs. Returns false if the run finished first.
+bool run_and_kill(const fs::path& config, const fs::path& out, std::uint32_t epochs) {
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        // dup2, not freopen: freopen would flush the parent's buffered output a second time.
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        execl(LUTRA_BINARY, LUTRA_BINARY, "--quiet", "run", config.c_str(), "--out", out.c_str(),
+              static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    const fs::path checkpoint_file = out / "checkpoint";
+    int status = 0;
+    for (;;) {
+        if (waitpid(child, &status, WNOHANG) == child) return false;  // finished (or failed) before the kill
+        if (fs::exists(checkpoint_file)) {
+            try {
+                if (read_checkpoint(checkpoint_file).state.epoch >= epochs) break;
+            } catch (const lutra::error&) {
+                // Renamed into place whole, so this only means it vanished; poll again.
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    kill(child, SIGKILL);
+    REQUIRE(waitpid(child, &status, 0) == child);
+    CHECK(WIFSIGNALED(status));
+    return true;
+}
+
+// The metrics without their wall times, which differ from run to run.
+std::vector<metrics_row> timeless_metrics(const run_file& file) {
+    std::vector<metrics_row> rows = file.read_metrics();
+    for (metrics_row& r : rows) r.seconds = 0;
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("resume: a run killed at any epoch ends with the tables and metrics of an uninterrupted run") {
+    const lutra::test::temp_dir dir("lutra-test-resume");
+    const fs::path config = dir.path / "resume.yaml";
+    write_config(config);
+    const auto whole = run_lutra("--quiet run " + config.string() + " --out " + (dir.path / "whole").string());
+    REQUIRE(whole.exit_code == 0);
+    const run_file expected = run_file::open(dir.path / "whole" / "run.h5");
+    const core::network expected_net = expected.read_network();
+    CHECK(timeless_metrics(expected).size() == 36);  // 12 epochs × (train, test, test_relaxed)
+
+    for (const std::uint32_t kill_after : {1U, 5U, 9U}) {
+        CAPTURE(kill_after);
+        const fs::path out = dir.path / ("killed-" + std::to_string(kill_after));
+        REQUIRE(run_and_kill(config, out, kill_after));
+        CHECK_FALSE(fs::exists(out / "summary.txt"));
+        const auto resumed = run_lutra("--quiet run --resume " + out.string());
+        CAPTURE(resumed.output);
+        REQUIRE(resumed.exit_code == 0);
+        CHECK(resumed.output.find("resumed:    after epoch") != std::string::npos);
+        CHECK(fs::exists(out / "summary.txt"));
+        const run_file got = run_file::open(out / "run.h5");
+        CHECK(got.read_network().arrays().tables == expected_net.arrays().tables);
+        CHECK(timeless_metrics(got) == timeless_metrics(expected));
+    }
+}
+
+TEST_CASE("resume: a finished run is left alone; --resume refuses settings and runs without a checkpoint") {
+    const lutra::test::temp_dir dir("lutra-test-resume");
+    const std::string config = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
+    const fs::path out = dir.path / "parity";
+    REQUIRE(run_lutra("--quiet run " + config + " --out " + out.string() + " --set train.epochs=5").exit_code == 0);
+    const auto files = {"run.h5", "summary.txt", "checkpoint", "config.yaml"};
+    std::vector<fs::file_time_type> times;
+    for (const char* f : files) times.push_back(fs::last_write_time(out / f));
+
+    const auto again = run_lutra("run --resume " + out.string());
+    CHECK(again.exit_code == 0);
+    CHECK(again.output.find("had already finished") != std::string::npos);
+    std::size_t i = 0;
+    for (const char* f : files) {
+        CAPTURE(f);
+        CHECK(fs::last_write_time(out / f) == times[i++]);
+    }
+
+    // --resume takes the run's own config: no config file, --set or --out besides.
+    const auto with_set = run_lutra("run --resume " + out.string() + " --set train.epochs=9");
+    CHECK(with_set.exit_code == 2);
+    CHECK(with_set.output.find("DIR/config.yaml") != std::string::npos);
+    CHECK(run_lutra("run " + config + " --resume " + out.string()).exit_code == 2);
+    const auto neither = run_lutra("run");
+    CHECK(neither.exit_code == 2);
+    CHECK(neither.output.find("--resume") != std::string::npos);
+
+    // A run killed before its first checkpoint: nothing to resume.
+    const fs::path early = dir.path / "early";
+    fs::create_directories(early);
+    fs::copy_file(out / "config.yaml", early / "config.yaml");
+    const auto nothing = run_lutra("run --resume " + early.string());
+    CHECK(nothing.exit_code == 1);
+    CHECK(nothing.output.find("nothing to resume: " + early.string() +
+                              " has no checkpoint; the run did not finish its first epoch — start it again") !=
+          std::string::npos);
+
+    const auto absent = run_lutra("run --resume " + (dir.path / "absent").string());
+    CHECK(absent.exit_code == 1);
+    CHECK(absent.output.find("is not a directory") != std::string::npos);
+}
+
+TEST_CASE("resume: a run killed before summary.txt is finished; a damaged run.h5 or checkpoint is named") {
+    const lutra::test::temp_dir dir("lutra-test-resume");
+    const std::string config = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
+    const fs::path out = dir.path / "parity";
+    REQUIRE(run_lutra("--quiet run " + config + " --out " + out.string() + " --set train.epochs=3").exit_code == 0);
+    const auto tables = run_file::open(out / "run.h5").read_network().arrays().tables;
+    // Killed after its last checkpoint and /network, before summary.txt: the
+    // resume only finishes it.
+    fs::remove(out / "summary.txt");
+    const auto finish = run_lutra("run --resume " + out.string());
+    CHECK(finish.exit_code == 0);
+    CHECK(finish.output.find("resumed:    after epoch 3") != std::string::npos);
+    CHECK(fs::exists(out / "summary.txt"));
+    CHECK(run_file::open(out / "run.h5").read_network().arrays().tables == tables);
+    fs::remove(out / "summary.txt");
+
+    const fs::path saved = dir.path / "checkpoint";
+    fs::copy_file(out / "checkpoint", saved);
+    {
+        std::fstream f(out / "checkpoint", std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(60);
+        f.put('\x55');
+    }
+    const auto crc = run_lutra("run --resume " + out.string());
+    CHECK(crc.exit_code == 1);
+    CHECK(crc.output.find((out / "checkpoint").string() + ": read checkpoint: CRC-32 mismatch") != std::string::npos);
+
+    fs::copy_file(saved, out / "checkpoint", fs::copy_options::overwrite_existing);
+    fs::resize_file(out / "run.h5", fs::file_size(out / "run.h5") / 2);
+    const auto h5 = run_lutra("run --resume " + out.string());
+    CHECK(h5.exit_code == 1);
+    CHECK(h5.output.find((out / "run.h5").string() + ": ") != std::string::npos);
+}
+
+TEST_CASE("checkpoint: round trip, atomic replacement and refused files") {
+    const lutra::test::temp_dir dir("lutra-test-resume");
+    const fs::path file = dir.path / "checkpoint";
+    checkpoint c{.genome_hash = 0x0123456789abcdefULL,
+                 .state = {.theta = {1.5F, -2.0F, 0.25F},
+                           .m = {0.1F, 0.2F, 0.3F},
+                           .v = {1e-3F, 2e-3F, 0.0F},
+                           .steps = 77,
+                           .epoch = 3}};
+    write_checkpoint(file, c);
+    CHECK(read_checkpoint(file) == c);
+    CHECK(fs::file_size(file) == 44 + 12 * 3);  // docs/run-file.md: 44 + 12 × entries bytes
+    c.state.epoch = 4;
+    write_checkpoint(file, c);  // replaces the old one, leaving no temporary behind
+    CHECK(read_checkpoint(file) == c);
+    CHECK_FALSE(fs::exists(dir.path / "checkpoint.tmp"));
+
+    CHECK_THROWS_WITH_AS(read_checkpoint(dir.path / "absent"),
+                         doctest::Contains("absent: read checkpoint: cannot open"), lutra::io_error);
+    std::ofstream(dir.path / "text") << "not a checkpoint at all, but long enough to have a header";
+    CHECK_THROWS_WITH_AS(read_checkpoint(dir.path / "text"), doctest::Contains("no LUTRACKP signature"),
+                         lutra::io_error);
+    fs::copy_file(file, dir.path / "short");
+    fs::resize_file(dir.path / "short", fs::file_size(file) - 4);
+    CHECK_THROWS_WITH_AS(read_checkpoint(dir.path / "short"), doctest::Contains("truncated or damaged"),
+                         lutra::io_error);
+    c.state.v.pop_back();
+    CHECK_THROWS_WITH_AS(write_checkpoint(dir.path / "bad", c), doctest::Contains("must agree"), lutra::io_error);
+    CHECK_FALSE(fs::exists(dir.path / "bad"));
+}
