@@ -4,19 +4,14 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/core/reference.hpp"
+#include "support/random_bits.hpp"
 
 using namespace lutra;
 using namespace lutra::core;
 
-namespace {
+using lutra::test::random_inputs;
 
-bit_matrix random_inputs(std::uint32_t rows, std::size_t samples, std::uint64_t seed) {
-    bit_matrix m(rows, samples);
-    const counter_rng rng(seed, "test.inputs");
-    for (std::uint32_t r = 0; r < rows; ++r)
-        for (std::size_t s = 0; s < samples; ++s) m.set(r, s, rng.fork(r).at(s) & 1U);
-    return m;
-}
+namespace {
 
 // Wiring that mixes inputs and every earlier node, repeated sources included,
 // so the kernels see aliasing planes and skip connections.

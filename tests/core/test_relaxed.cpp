@@ -9,21 +9,16 @@
 #include "lutra/core/random.hpp"
 #include "lutra/core/reference.hpp"
 #include "lutra/core/relaxed.hpp"
+#include "support/random_bits.hpp"
 
 using namespace lutra;
 using namespace lutra::core;
 
+using lutra::test::random_inputs;
+
 namespace {
 
 using activations = relaxed_engine::activations;
-
-bit_matrix random_inputs(std::uint32_t rows, std::size_t samples, std::uint64_t seed) {
-    bit_matrix m(rows, samples);
-    const counter_rng rng(seed, "test.relaxed.inputs");
-    for (std::uint32_t r = 0; r < rows; ++r)
-        for (std::size_t s = 0; s < samples; ++s) m.set(r, s, rng.fork(r).at(s) & 1U);
-    return m;
-}
 
 // Layers of nodes with fan-in between k_min and k_max; each slot draws from
 // the inputs and every node of earlier layers (repeats included), so sources
