@@ -82,6 +82,11 @@ struct element<std::uint8_t> {
     static constexpr std::string_view name = "uint8";
 };
 template <>
+struct element<std::uint16_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT16; }
+    static constexpr std::string_view name = "uint16";
+};
+template <>
 struct element<std::uint32_t> {
     static hid_t memory() { return H5T_NATIVE_UINT32; }
     static constexpr std::string_view name = "uint32";
@@ -104,8 +109,20 @@ std::string type_name(hid_t type) {
             return H5Tis_variable_str(type) > 0 ? "string" : "string(" + std::to_string(H5Tget_size(type)) + ")";
         case H5T_COMPOUND:
             return "compound";
+        case H5T_ENUM:
+            return "enum";
+        case H5T_ARRAY:
+            return "array";
+        case H5T_VLEN:
+            return "vlen";
+        case H5T_OPAQUE:
+            return "opaque";
+        case H5T_BITFIELD:
+            return "bitfield";
+        case H5T_REFERENCE:
+            return "reference";
         default:
-            return "another type";
+            return "an unknown type";
     }
 }
 
@@ -119,8 +136,27 @@ handle open_object(hid_t file, const std::string& path, H5I_type_t kind, const s
         if (end == std::string::npos) break;
     }
     handle object = checked(H5Oopen(file, path.c_str(), H5P_DEFAULT), H5Oclose, s, "cannot open " + path);
-    if (H5Iget_type(object.get()) != kind) s.fail(path + " is not a " + (kind == H5I_GROUP ? "group" : "dataset"));
+    const H5I_type_t found = H5Iget_type(object.get());
+    if (found != kind) {
+        const auto noun = [](H5I_type_t t) {
+            return t == H5I_GROUP ? "a group" : t == H5I_DATASET ? "a dataset" : "a named datatype";
+        };
+        s.fail(path + " is " + noun(found) + ", expected " + noun(kind));
+    }
     return object;
+}
+
+// A root object name: one path component.
+void check_name(const std::string& name, const site& s) {
+    if (name.empty() || name == "." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
+        throw error(s.file + ": " + s.operation + ": text name '" + name +
+                    "' is not a valid name: it must be non-empty, not '.', and without '/'");
+}
+
+bool exists(hid_t file, const std::string& path, const site& s) {
+    const htri_t e = H5Lexists(file, path.c_str(), H5P_DEFAULT);
+    if (e < 0) s.fail_hdf5("cannot look up " + path);
+    return e > 0;
 }
 
 handle open_attribute(hid_t object, const std::string& path, const char* name, const site& s) {
@@ -154,28 +190,35 @@ T read_integer_attribute(hid_t object, const std::string& path, const char* name
     return static_cast<T>(value);
 }
 
-// A scalar string attribute, variable-length (as Lutra and h5py write) or fixed-length.
-std::string read_string_attribute(hid_t object, const std::string& path, const char* name, const site& s) {
-    const handle a = open_attribute(object, path, name, s);
-    const handle stored = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
-    if (H5Tget_class(stored.get()) != H5T_STRING)
-        s.fail(path + " is stored as " + type_name(stored.get()) + ", expected a string");
+// A scalar string, variable-length (as Lutra and h5py write) or fixed-length,
+// from an attribute or a dataset; `read(memory_type, buffer)` reads it.
+template <class Read>
+std::string read_string(hid_t stored, const std::string& path, const site& s, Read read) {
+    if (H5Tget_class(stored) != H5T_STRING) s.fail(path + " is stored as " + type_name(stored) + ", expected a string");
     // HDF5 converts no string between character sets: read in the stored one.
     const handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, "make a string type");
-    if (H5Tset_cset(type.get(), H5Tget_cset(stored.get())) < 0) s.fail_hdf5("make a string type");
-    if (H5Tis_variable_str(stored.get()) > 0) {
+    if (H5Tset_cset(type.get(), H5Tget_cset(stored)) < 0) s.fail_hdf5("make a string type");
+    if (H5Tis_variable_str(stored) > 0) {
         if (H5Tset_size(type.get(), H5T_VARIABLE) < 0) s.fail_hdf5("make a string type");
         char* raw = nullptr;
-        if (H5Aread(a.get(), type.get(), static_cast<void*>(&raw)) < 0) s.fail_hdf5("cannot read " + path);
+        if (read(type.get(), static_cast<void*>(&raw)) < 0) s.fail_hdf5("cannot read " + path);
         const std::unique_ptr<char, herr_t (*)(void*)> owned(raw, H5free_memory);
         return raw == nullptr ? std::string() : std::string(raw);
     }
-    const std::size_t size = H5Tget_size(stored.get());
+    const std::size_t size = H5Tget_size(stored);
     if (H5Tset_size(type.get(), size) < 0) s.fail_hdf5("make a string type");
     std::string value(size, '\0');
-    if (H5Aread(a.get(), type.get(), value.data()) < 0) s.fail_hdf5("cannot read " + path);
+    if (read(type.get(), static_cast<void*>(value.data())) < 0) s.fail_hdf5("cannot read " + path);
     value.resize(std::min(value.find('\0'), size));
     return value;
+}
+
+// A scalar string attribute.
+std::string read_string_attribute(hid_t object, const std::string& path, const char* name, const site& s) {
+    const handle a = open_attribute(object, path, name, s);
+    const handle stored = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
+    return read_string(stored.get(), path, s,
+                       [&](hid_t memory, void* buffer) { return H5Aread(a.get(), memory, buffer); });
 }
 
 // A 1-D dataset of T whose size is known before anything is allocated.
@@ -307,12 +350,21 @@ core::network run_reader::network() const {
     a.sources = read_array<std::uint32_t>(file_, "/network/sources", slots, per_slot, s);
     a.delays = read_array<std::uint32_t>(file_, "/network/delays", slots, per_slot, s);
     a.tables = read_array<std::uint64_t>(file_, "/network/tables", words, "the table words of the nodes' k", s);
+    const std::vector<std::uint32_t> level =
+        read_array<std::uint32_t>(file_, "/network/level", a.k.size(), "one per node of /network/k", s);
     const handle head = open_object(file_, "/network/head", H5I_GROUP, s);
     a.head.num_classes =
         read_integer_attribute<std::uint32_t>(head.get(), "/network/head/@num_classes", "num_classes", s);
     a.head.outputs = read_all<std::uint32_t>(open_array<std::uint32_t>(file_, "/network/head/outputs", s), s);
     try {
-        return core::network(std::move(a));
+        core::network net(std::move(a));
+        // level is derived, stored for readers without Lutra; a mismatch
+        // means the file was edited inconsistently.
+        for (std::uint32_t i = 0; i < net.num_nodes(); ++i)
+            if (level[i] != net.level(i))
+                s.fail("/network/level: node " + std::to_string(i) + " is stored at level " + std::to_string(level[i]) +
+                       ", but its sources put it at level " + std::to_string(net.level(i)));
+        return net;
     } catch (const network_error& e) {
         s.fail(e.what());
     }
@@ -325,7 +377,7 @@ std::vector<population> run_reader::populations() const {
     H5G_info_t info{};
     if (H5Gget_info(group.get(), &info) < 0) s.fail_hdf5("cannot list /network/populations");
     std::vector<population> result(info.nlinks);
-    std::vector<bool> owned(num_nodes, false);
+    std::vector<std::uint32_t> owner(num_nodes, UINT32_MAX);
     for (hsize_t i = 0; i < info.nlinks; ++i) {
         const std::string what = "cannot list /network/populations in creation order";
         const ssize_t length =
@@ -342,15 +394,18 @@ std::vector<population> run_reader::populations() const {
             s.fail(path + " has " + std::to_string(nodes.size) + " nodes, more than the " + std::to_string(num_nodes) +
                    " in /network/k");
         result[i] = {.name = name, .nodes = read_all<std::uint32_t>(nodes, s)};
+        for (hsize_t q = 0; q < i; ++q)
+            if (result[q].name == name) s.fail("two populations are named '" + name + "'");
         for (std::size_t j = 0; j < result[i].nodes.size(); ++j) {
             const std::uint32_t node = result[i].nodes[j];
             const std::string where = "population '" + name + "' node " + std::to_string(j);
             if (node >= num_nodes)
                 s.fail(where + " is network node " + std::to_string(node) + ", but there are " +
                        std::to_string(num_nodes) + " nodes");
-            if (owned[node])
-                s.fail(where + " is network node " + std::to_string(node) + ", which another population has");
-            owned[node] = true;
+            if (owner[node] != UINT32_MAX)
+                s.fail(where + " is network node " + std::to_string(node) + ", which population '" +
+                       result[owner[node]].name + "' already has");
+            owner[node] = static_cast<std::uint32_t>(i);
         }
     }
     return result;
@@ -363,9 +418,21 @@ std::vector<metrics_row> run_reader::metrics() const {
     if (H5Tget_class(stored.get()) != H5T_COMPOUND)
         s.fail("/metrics is stored as " + type_name(stored.get()) +
                ", expected a compound of epoch, split, loss, accuracy, seconds");
-    for (const char* member : {"epoch", "split", "loss", "accuracy", "seconds"})
-        if (H5Tget_member_index(stored.get(), member) < 0)
-            s.fail(std::string("/metrics has no member '") + member + "'");
+    // HDF5 converts members by name and leaves those the file lacks untouched.
+    const std::array<std::pair<const char*, std::string>, 5> members = {
+        {{"epoch", "uint32"},
+         {"split", "string(" + std::to_string(split_bytes) + ")"},
+         {"loss", "float64"},
+         {"accuracy", "float64"},
+         {"seconds", "float64"}}};
+    for (const auto& [name, expected] : members) {
+        const int index = H5Tget_member_index(stored.get(), name);
+        if (index < 0) s.fail(std::string("/metrics has no member '") + name + "'");
+        const handle member = checked(H5Tget_member_type(stored.get(), static_cast<unsigned>(index)), H5Tclose, s,
+                                      "cannot read the type of /metrics");
+        if (const std::string found = type_name(member.get()); found != expected)
+            s.fail(std::string("/metrics member '") + name + "' is stored as " + found + ", expected " + expected);
+    }
     const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of /metrics");
     if (H5Sget_simple_extent_ndims(space.get()) != 1) s.fail("/metrics is not 1-D");
     hsize_t rows = 0;
@@ -404,6 +471,78 @@ std::vector<metrics_row> run_reader::metrics() const {
         result.push_back({r.epoch, std::string(r.split.data(), length), r.loss, r.accuracy, r.seconds});
     }
     return result;
+}
+
+stored_encoder run_reader::encoder() const {
+    const site s{path_.string(), "read /encoder"};
+    const handle group = open_object(file_, "/encoder", H5I_GROUP, s);
+    stored_encoder out;
+    out.kind = read_string_attribute(group.get(), "/encoder/@kind", "kind", s);
+    const auto attribute = [&](const char* name) {
+        return read_integer_attribute<std::uint32_t>(group.get(), std::string("/encoder/@") + name, name, s);
+    };
+    const std::uint32_t num_features = attribute("num_features");
+    const std::uint32_t per_feature = attribute("bits_per_feature");
+    out.width = attribute("width");
+    out.height = attribute("height");
+    out.channels = attribute("channels");
+
+    const std::uint64_t rows = std::uint64_t{num_features} * per_feature;
+    const std::string because = "one per input bit: num_features × bits_per_feature";
+    const auto feature = read_array<std::uint32_t>(file_, "/encoder/feature", rows, because, s);
+    const auto x = read_array<std::uint16_t>(file_, "/encoder/x", rows, because, s);
+    const auto y = read_array<std::uint16_t>(file_, "/encoder/y", rows, because, s);
+    const auto channel = read_array<std::uint16_t>(file_, "/encoder/channel", rows, because, s);
+    const auto bit = read_array<std::uint16_t>(file_, "/encoder/bit", rows, because, s);
+    std::vector<std::uint8_t> thresholds = read_array<std::uint8_t>(file_, "/encoder/threshold", rows, because, s);
+    std::vector<core::input_bit> bits(rows);
+    for (std::size_t r = 0; r < rows; ++r)
+        bits[r] = {.feature = feature[r], .x = x[r], .y = y[r], .channel = channel[r], .bit = bit[r]};
+    try {
+        out.encoder = core::encoder::from_parts(num_features, per_feature, std::move(bits), std::move(thresholds));
+    } catch (const error& e) {
+        s.fail(e.what());
+    }
+    if (const std::string problem = encoder_shape_problem(out.encoder, out.width, out.height, out.channels);
+        !problem.empty())
+        s.fail(problem);
+    return out;
+}
+
+std::string run_reader::read_text(const std::string& name) const {
+    const std::string path = "/" + name;
+    const site s{path_.string(), "read " + path};
+    check_name(name, s);
+    const handle dataset = open_object(file_, path, H5I_DATASET, s);
+    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of " + path);
+    if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) s.fail(path + " is not a scalar string");
+    const handle type = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of " + path);
+    return read_string(type.get(), path, s, [&](hid_t memory, void* buffer) {
+        return H5Dread(dataset.get(), memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+    });
+}
+
+bool run_reader::has(const std::string& name) const {
+    const site s{path_.string(), "look up /" + name};
+    check_name(name, s);
+    return exists(file_, "/" + name, s);
+}
+
+std::string encoder_shape_problem(const core::encoder& enc, std::uint32_t width, std::uint32_t height,
+                                  std::uint32_t channels) {
+    const std::string shape = std::to_string(width) + "×" + std::to_string(height) + "×" + std::to_string(channels);
+    if (width == 0 || height == 0 || std::uint64_t{width} * height * channels != enc.num_features())
+        return "the image shape " + shape + " (width×height×channels) does not give the encoder's " +
+               std::to_string(enc.num_features()) + " features";
+    const std::uint32_t plane = width * height;
+    for (std::size_t r = 0; r < enc.num_bits(); ++r) {
+        const core::input_bit& b = enc.bits()[r];
+        if (b.x != b.feature % width || b.y != (b.feature / width) % height || b.channel != b.feature / plane)
+            return "input bit " + std::to_string(r) + " of feature " + std::to_string(b.feature) + " sits at (x " +
+                   std::to_string(b.x) + ", y " + std::to_string(b.y) + ", channel " + std::to_string(b.channel) +
+                   "), which is not that feature's place in a " + shape + " image";
+    }
+    return {};
 }
 
 }  // namespace lutra::analysis

@@ -103,63 +103,29 @@ void checked(herr_t status, const site& s, const std::string& what) {
     if (status < 0) s.fail_hdf5(what);
 }
 
-// The stored element types, with the names documentation and errors use.
+// The stored element types: in memory and in the file.
 template <class T>
 struct element;
 template <>
 struct element<std::uint8_t> {
     static hid_t memory() { return H5T_NATIVE_UINT8; }
     static hid_t file() { return H5T_STD_U8LE; }
-    static constexpr std::string_view name = "uint8";
 };
 template <>
 struct element<std::uint16_t> {
     static hid_t memory() { return H5T_NATIVE_UINT16; }
     static hid_t file() { return H5T_STD_U16LE; }
-    static constexpr std::string_view name = "uint16";
 };
 template <>
 struct element<std::uint32_t> {
     static hid_t memory() { return H5T_NATIVE_UINT32; }
     static hid_t file() { return H5T_STD_U32LE; }
-    static constexpr std::string_view name = "uint32";
 };
 template <>
 struct element<std::uint64_t> {
     static hid_t memory() { return H5T_NATIVE_UINT64; }
     static hid_t file() { return H5T_STD_U64LE; }
-    static constexpr std::string_view name = "uint64";
 };
-
-// "uint32", "float64", "string", "compound", ...: a stored type in the words
-// of docs/run-file.md, so a mismatch reads "stored as int64, expected uint8".
-std::string type_name(hid_t type) {
-    const std::string bits = std::to_string(8 * H5Tget_size(type));
-    switch (H5Tget_class(type)) {
-        case H5T_INTEGER:
-            return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + bits;
-        case H5T_FLOAT:
-            return "float" + bits;
-        case H5T_STRING:
-            return H5Tis_variable_str(type) > 0 ? "string" : "string(" + std::to_string(H5Tget_size(type)) + ")";
-        case H5T_COMPOUND:
-            return "compound";
-        case H5T_ENUM:
-            return "enum";
-        case H5T_ARRAY:
-            return "array";
-        case H5T_VLEN:
-            return "vlen";
-        case H5T_OPAQUE:
-            return "opaque";
-        case H5T_BITFIELD:
-            return "bitfield";
-        case H5T_REFERENCE:
-            return "reference";
-        default:
-            return "an unknown type";
-    }
-}
 
 // A variable-length UTF-8 string type, for texts and string attributes.
 handle utf8_type(const site& s) {
@@ -249,63 +215,6 @@ bool exists(hid_t file, const std::string& path, const site& s) {
 
 // --- attributes -------------------------------------------------------------
 
-// An attribute with its path for messages, e.g. "/network/@num_inputs".
-struct attribute {
-    handle id;
-    std::string path;
-};
-
-attribute open_attribute(hid_t object, const std::string& object_path, const char* name, const site& s) {
-    const std::string path = (object_path == "/" ? "/@" : object_path + "/@") + name;
-    const htri_t e = H5Aexists(object, name);
-    if (e < 0) s.fail_hdf5("cannot look up " + path);
-    if (e == 0) s.fail("missing " + path);
-    attribute a{checked(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, s, "cannot open " + path), path};
-    const handle space = checked(H5Aget_space(a.id.get()), H5Sclose, s, "cannot read the shape of " + path);
-    if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) s.fail(path + " is not a scalar");
-    return a;
-}
-
-template <class T>
-T read_attribute(hid_t object, const std::string& object_path, const char* name, const site& s) {
-    const attribute a = open_attribute(object, object_path, name, s);
-    const handle type = checked(H5Aget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + a.path);
-    if (const std::string found = type_name(type.get()); found != element<T>::name)
-        s.fail(a.path + " is stored as " + found + ", expected " + std::string(element<T>::name));
-    T value{};
-    checked(H5Aread(a.id.get(), element<T>::memory(), &value), s, "cannot read " + a.path);
-    return value;
-}
-
-// Reads a scalar string, variable-length (as Lutra and h5py write) or
-// fixed-length (as other writers may), from an attribute or a dataset.
-template <class Read>
-std::string read_string(hid_t stored_type, const std::string& path, const site& s, Read read) {
-    if (H5Tget_class(stored_type) != H5T_STRING)
-        s.fail(path + " is stored as " + type_name(stored_type) + ", expected a string");
-    if (H5Tis_variable_str(stored_type) > 0) {
-        const handle type = utf8_type(s);
-        char* raw = nullptr;
-        if (read(type.get(), static_cast<void*>(&raw)) < 0) s.fail_hdf5("cannot read " + path);
-        const std::unique_ptr<char, herr_t (*)(void*)> owned(raw, H5free_memory);
-        return raw == nullptr ? std::string() : std::string(raw);
-    }
-    const std::size_t size = H5Tget_size(stored_type);
-    const handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, "make a string type");
-    checked(H5Tset_size(type.get(), size), s, "make a string type");
-    std::string value(size, '\0');
-    if (read(type.get(), static_cast<void*>(value.data())) < 0) s.fail_hdf5("cannot read " + path);
-    value.resize(std::min(value.find('\0'), size));
-    return value;
-}
-
-std::string read_string_attribute(hid_t object, const std::string& object_path, const char* name, const site& s) {
-    const attribute a = open_attribute(object, object_path, name, s);
-    const handle type = checked(H5Aget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + a.path);
-    return read_string(type.get(), a.path, s,
-                       [&](hid_t memory, void* buffer) { return H5Aread(a.id.get(), memory, buffer); });
-}
-
 template <class T>
 void write_attribute(hid_t object, const char* name, T value, const site& s) {
     const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
@@ -359,59 +268,6 @@ void write_array(hid_t parent, const std::string& name, std::span<const T> value
         checked(H5Dwrite(dataset.get(), element<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), s, what);
 }
 
-// A 1-D dataset whose element type has been checked; its size is known
-// before anything is allocated, so sizes can be checked against each other.
-template <class T>
-struct array_dataset {
-    handle id;
-    std::string path;
-    std::uint64_t size = 0;
-};
-
-template <class T>
-array_dataset<T> open_array(hid_t file, const std::string& path, const site& s) {
-    array_dataset<T> a{open_object(file, path, H5I_DATASET, s), path, 0};
-    const handle type = checked(H5Dget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + path);
-    if (const std::string found = type_name(type.get()); found != element<T>::name)
-        s.fail(path + " is stored as " + found + ", expected " + std::string(element<T>::name));
-    const handle space = checked(H5Dget_space(a.id.get()), H5Sclose, s, "cannot read the shape of " + path);
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    if (rank < 0) s.fail_hdf5("cannot read the shape of " + path);
-    if (H5Sget_simple_extent_type(space.get()) != H5S_SIMPLE || rank != 1)
-        s.fail(path + " has " + std::to_string(rank) + " dimensions, expected 1");
-    hsize_t size = 0;
-    checked(H5Sget_simple_extent_dims(space.get(), &size, nullptr), s, "cannot read the shape of " + path);
-    a.size = size;
-    return a;
-}
-
-template <class T>
-std::vector<T> read_all(const array_dataset<T>& a, const site& s) {
-    std::vector<T> values;
-    try {
-        values.resize(a.size);
-    } catch (const std::bad_alloc&) {  // a damaged size field, or a chunked dataset mostly never written
-        s.fail(a.path + " claims " + std::to_string(a.size) + " entries, more than fit in memory");
-    } catch (const std::length_error&) {
-        s.fail(a.path + " claims " + std::to_string(a.size) + " entries, more than fit in memory");
-    }
-    if (!values.empty())
-        checked(H5Dread(a.id.get(), element<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), s,
-                "cannot read " + a.path);
-    return values;
-}
-
-// Reads a 1-D dataset whose size follows from what was read before it.
-template <class T>
-std::vector<T> read_array(hid_t file, const std::string& path, std::uint64_t expected, const std::string& because,
-                          const site& s) {
-    const array_dataset<T> a = open_array<T>(file, path, s);
-    if (a.size != expected)
-        s.fail(path + " has " + std::to_string(a.size) + " entries, expected " + std::to_string(expected) + " (" +
-               because + ")");
-    return read_all(a, s);
-}
-
 // --- /metrics ---------------------------------------------------------------
 
 struct metrics_record {
@@ -451,28 +307,6 @@ handle metrics_type(bool in_file, const site& s) {
     return type;
 }
 
-// HDF5 converts compound members by name and leaves members the file lacks
-// untouched, so every member is checked by name and type first.
-void check_metrics_type(hid_t stored, const site& s) {
-    if (H5Tget_class(stored) != H5T_COMPOUND)
-        s.fail("/metrics is stored as " + type_name(stored) +
-               ", expected a compound of epoch, split, loss, accuracy, seconds");
-    const std::array<std::pair<const char*, std::string>, 5> members = {
-        {{"epoch", "uint32"},
-         {"split", "string(" + std::to_string(split_bytes) + ")"},
-         {"loss", "float64"},
-         {"accuracy", "float64"},
-         {"seconds", "float64"}}};
-    for (const auto& [name, expected] : members) {
-        const int index = H5Tget_member_index(stored, name);
-        if (index < 0) s.fail(std::string("/metrics has no member '") + name + "'");
-        const handle member = checked(H5Tget_member_type(stored, static_cast<unsigned>(index)), H5Tclose, s,
-                                      "cannot read the type of /metrics");
-        if (const std::string found = type_name(member.get()); found != expected)
-            s.fail(std::string("/metrics member '") + name + "' is stored as " + found + ", expected " + expected);
-    }
-}
-
 void create_metrics(hid_t file, const site& s) {
     const std::string what = "cannot create /metrics";
     const hsize_t size = 0;
@@ -488,14 +322,14 @@ void create_metrics(hid_t file, const site& s) {
 // --- /network ---------------------------------------------------------------
 
 // Population names unique and storable, nodes in range and in at most one
-// population: checked before writing and after reading.
-void check_populations(std::span<const topology::population_nodes> populations, std::uint32_t num_nodes, const site& s,
-                       bool reading) {
-    const auto bad = [&](const std::string& detail) { reading ? s.fail(detail) : s.reject(detail); };
+// population: checked before writing (analysis::run_reader checks after reading).
+void check_populations(std::span<const topology::population_nodes> populations, std::uint32_t num_nodes,
+                       const site& s) {
+    const auto bad = [&](const std::string& detail) { s.reject(detail); };
     std::vector<std::uint32_t> owner(num_nodes, UINT32_MAX);
     for (std::size_t p = 0; p < populations.size(); ++p) {
         const topology::population_nodes& pop = populations[p];
-        if (!reading) check_name(pop.name, "population", s);
+        check_name(pop.name, "population", s);
         for (std::size_t q = 0; q < p; ++q)
             if (populations[q].name == pop.name) bad("two populations are named '" + pop.name + "'");
         for (std::size_t i = 0; i < pop.nodes.size(); ++i) {
@@ -509,27 +343,6 @@ void check_populations(std::span<const topology::population_nodes> populations, 
                     populations[owner[node]].name + "' already has");
             owner[node] = static_cast<std::uint32_t>(p);
         }
-    }
-}
-
-// --- /encoder ---------------------------------------------------------------
-
-// The image shape must account for every feature, and each bit's coordinates
-// must be its feature's.
-void check_encoder_shape(const core::encoder& enc, std::uint32_t width, std::uint32_t height, std::uint32_t channels,
-                         const site& s, bool reading) {
-    const auto bad = [&](const std::string& detail) { reading ? s.fail(detail) : s.reject(detail); };
-    const std::string shape = std::to_string(width) + "×" + std::to_string(height) + "×" + std::to_string(channels);
-    if (width == 0 || height == 0 || std::uint64_t{width} * height * channels != enc.num_features())
-        bad("the image shape " + shape + " (width×height×channels) does not give the encoder's " +
-            std::to_string(enc.num_features()) + " features");
-    const std::uint32_t plane = width * height;
-    for (std::size_t r = 0; r < enc.num_bits(); ++r) {
-        const core::input_bit& b = enc.bits()[r];
-        if (b.x != b.feature % width || b.y != (b.feature / width) % height || b.channel != b.feature / plane)
-            bad("input bit " + std::to_string(r) + " of feature " + std::to_string(b.feature) + " sits at (x " +
-                std::to_string(b.x) + ", y " + std::to_string(b.y) + ", channel " + std::to_string(b.channel) +
-                "), which is not that feature's place in a " + shape + " image");
     }
 }
 
@@ -589,42 +402,29 @@ run_file run_file::create(const std::filesystem::path& path, const run_attribute
 
 namespace {
 
-// Opens an existing run file and checks that this Lutra can read it.
+// Opens an existing run file once analysis::run_reader has checked that this
+// Lutra can read it. The reader is closed first: HDF5 opens no file
+// read-write that this process has open read-only.
 std::pair<hid_t, std::uint32_t> open_checked(const std::filesystem::path& path, bool writable) {
     silence_hdf5();
     const site s{path.string(), writable ? "open run file for appending" : "open run file"};
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) s.fail("no such file");
-    const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
-    if (is_hdf5 < 0) s.fail_hdf5("cannot read the file");
-    if (is_hdf5 == 0) s.fail("not an HDF5 file (no HDF5 signature)");
-    const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (id < 0) s.fail_hdf5("HDF5 cannot open the file: it is truncated or damaged, or in use elsewhere");
-    handle file(id, H5Fclose);
-
-    const htri_t has_format = H5Aexists(id, "format");
-    if (has_format < 0) s.fail_hdf5("cannot look up /@format");
-    if (has_format == 0)
-        s.fail("not a Lutra run file: it has no /@format attribute (expected \"" + std::string(format_name) + "\")");
-    if (const std::string format = read_string_attribute(id, "/", "format", s); format != format_name)
-        s.fail("not a Lutra run file: /@format is \"" + format + "\", expected \"" + std::string(format_name) + "\"");
-    // Any integer type, so a version written by another tool still gets the
-    // newer-version message rather than a type error.
-    const attribute a = open_attribute(id, "/", "format_version", s);
-    const handle type = checked(H5Aget_type(a.id.get()), H5Tclose, s, "cannot read the type of /@format_version");
-    if (H5Tget_class(type.get()) != H5T_INTEGER)
-        s.fail("/@format_version is stored as " + type_name(type.get()) + ", expected an integer");
-    std::int64_t version = 0;
-    checked(H5Aread(a.id.get(), H5T_NATIVE_INT64, &version), s, "cannot read /@format_version");
-    if (version > run_format_version)
-        s.fail("written by a newer Lutra (format_version " + std::to_string(version) + "; this one reads up to " +
-               std::to_string(run_format_version) + ")");
-    if (version < 1) s.fail("format_version " + std::to_string(version) + " is not valid (versions start at 1)");
+    std::uint32_t version = 0;
+    {
+        const analysis::run_reader reader(path);
+        version = reader.format_version();
+        // The reader checks /metrics member by member, so the rows appended
+        // later fit the stored layout.
+        if (writable) (void)reader.metrics();
+    }
     // Appending mixes this version's rows into the file, so the layouts must agree.
     if (writable && version != run_format_version)
         s.fail("format_version " + std::to_string(version) + " is older than this Lutra's " +
                std::to_string(run_format_version) + "; such files can be read but not appended to");
-    return {file.release(), static_cast<std::uint32_t>(version)};
+    const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (id < 0) s.fail_hdf5("HDF5 cannot open the file: it is truncated or damaged, or in use elsewhere");
+    return {id, version};
 }
 
 }  // namespace
@@ -654,18 +454,14 @@ void run_file::flush() {
     checked(H5Fflush(file_, H5F_SCOPE_LOCAL), s, "cannot flush the file");
 }
 
+analysis::run_reader run_file::reader() const { return analysis::run_reader(path_); }
+
 run_attributes run_file::attributes() const {
-    const site s{path_.string(), "read root attributes"};
-    return {.lutra_version = read_string_attribute(file_, "/", "lutra_version", s),
-            .seed = read_attribute<std::uint64_t>(file_, "/", "seed", s),
-            .genome_hash = read_string_attribute(file_, "/", "genome_hash", s)};
+    analysis::run_attributes a = reader().attributes();
+    return {.lutra_version = std::move(a.lutra_version), .seed = a.seed, .genome_hash = std::move(a.genome_hash)};
 }
 
-bool run_file::has(const std::string& name) const {
-    const site s{path_.string(), "look up /" + name};
-    check_name(name, "name", s);
-    return exists(file_, "/" + name, s);
-}
+bool run_file::has(const std::string& name) const { return reader().has(name); }
 
 void run_file::write_text(const std::string& name, std::string_view text) {
     const site s{path_.string(), "write /" + name};
@@ -685,23 +481,12 @@ void run_file::write_text(const std::string& name, std::string_view text) {
     flush();
 }
 
-std::string run_file::read_text(const std::string& name) const {
-    const std::string path = "/" + name;
-    const site s{path_.string(), "read " + path};
-    check_name(name, "text name", s);
-    const handle dataset = open_object(file_, path, H5I_DATASET, s);
-    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of " + path);
-    if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) s.fail(path + " is not a scalar string");
-    const handle type = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of " + path);
-    return read_string(type.get(), path, s, [&](hid_t memory, void* buffer) {
-        return H5Dread(dataset.get(), memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
-    });
-}
+std::string run_file::read_text(const std::string& name) const { return reader().read_text(name); }
 
 void run_file::write_network(const core::network& net, std::span<const topology::population_nodes> populations) {
     const site s{path_.string(), "write /network"};
     check_writable(s.operation);
-    check_populations(populations, net.num_nodes(), s, false);
+    check_populations(populations, net.num_nodes(), s);
     if (exists(file_, "/network", s)) s.reject("/network already exists; run files are written once");
 
     const core::network_arrays& a = net.arrays();
@@ -730,75 +515,12 @@ void run_file::write_network(const core::network& net, std::span<const topology:
     flush();
 }
 
-core::network run_file::read_network() const {
-    const site s{path_.string(), "read /network"};
-    const handle group = open_object(file_, "/network", H5I_GROUP, s);
-    core::network_arrays a;
-    a.num_inputs = read_attribute<std::uint32_t>(group.get(), "/network", "num_inputs", s);
-
-    // k first: it fixes how many slots and table words the other arrays hold.
-    const array_dataset<std::uint8_t> k = open_array<std::uint8_t>(file_, "/network/k", s);
-    if (k.size >= std::numeric_limits<std::uint32_t>::max())
-        s.fail("/network/k has " + std::to_string(k.size) + " nodes; node ids are 32-bit");
-    a.k = read_all(k, s);
-    std::uint64_t slots = 0;
-    std::uint64_t words = 0;
-    for (std::size_t i = 0; i < a.k.size(); ++i) {
-        if (a.k[i] < 1 || a.k[i] > core::max_k)
-            s.fail("/network/k: node " + std::to_string(i) + " has k = " + std::to_string(a.k[i]) + "; valid: 1.." +
-                   std::to_string(core::max_k));
-        slots += a.k[i];
-        words += core::table_words(a.k[i]);
-    }
-    const std::string per_slot = "one per input slot: the sum of /network/k";
-    a.sources = read_array<std::uint32_t>(file_, "/network/sources", slots, per_slot, s);
-    a.delays = read_array<std::uint32_t>(file_, "/network/delays", slots, per_slot, s);
-    a.tables = read_array<std::uint64_t>(file_, "/network/tables", words, "the table words of the nodes' k", s);
-    const std::vector<std::uint32_t> level =
-        read_array<std::uint32_t>(file_, "/network/level", a.k.size(), "one per node of /network/k", s);
-
-    const handle head = open_object(file_, "/network/head", H5I_GROUP, s);
-    a.head.num_classes = read_attribute<std::uint32_t>(head.get(), "/network/head", "num_classes", s);
-    a.head.outputs = read_all(open_array<std::uint32_t>(file_, "/network/head/outputs", s), s);
-
-    try {
-        core::network net(std::move(a));
-        // level is derived, stored for readers without Lutra; a mismatch
-        // means the file was edited inconsistently.
-        for (std::uint32_t i = 0; i < net.num_nodes(); ++i)
-            if (level[i] != net.level(i))
-                s.fail("/network/level: node " + std::to_string(i) + " is stored at level " + std::to_string(level[i]) +
-                       ", but its sources put it at level " + std::to_string(net.level(i)));
-        return net;
-    } catch (const network_error& e) {
-        s.fail(e.what());
-    }
-}
+core::network run_file::read_network() const { return reader().network(); }
 
 std::vector<topology::population_nodes> run_file::read_populations() const {
-    const site s{path_.string(), "read /network/populations"};
-    const std::uint64_t num_nodes = open_array<std::uint8_t>(file_, "/network/k", s).size;
-    const handle group = open_object(file_, "/network/populations", H5I_GROUP, s);
-    H5G_info_t info{};
-    checked(H5Gget_info(group.get(), &info), s, "cannot list /network/populations");
-    std::vector<topology::population_nodes> populations(info.nlinks);
-    for (hsize_t i = 0; i < info.nlinks; ++i) {
-        const std::string what = "cannot list /network/populations in creation order";
-        const ssize_t length =
-            H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-        if (length < 0) s.fail_hdf5(what);
-        std::string name(static_cast<std::size_t>(length) + 1, '\0');
-        if (H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, name.data(), name.size(),
-                               H5P_DEFAULT) < 0)
-            s.fail_hdf5(what);
-        name.resize(static_cast<std::size_t>(length));
-        const array_dataset<std::uint32_t> nodes = open_array<std::uint32_t>(file_, "/network/populations/" + name, s);
-        if (nodes.size > num_nodes)
-            s.fail("/network/populations/" + name + " has " + std::to_string(nodes.size) + " nodes, more than the " +
-                   std::to_string(num_nodes) + " in /network/k");
-        populations[i] = {.name = name, .nodes = read_all(nodes, s)};
-    }
-    check_populations(populations, static_cast<std::uint32_t>(num_nodes), s, true);
+    std::vector<topology::population_nodes> populations;
+    for (analysis::population& p : reader().populations())
+        populations.push_back({.name = std::move(p.name), .nodes = std::move(p.nodes)});
     return populations;
 }
 
@@ -810,7 +532,8 @@ void run_file::write_encoder(const core::encoder& enc, std::string_view kind, st
     if (enc.num_features() == 0) s.reject("the encoder has no features; fit it first");
     const std::uint64_t plane = std::uint64_t{width} * height;
     const auto channels = static_cast<std::uint32_t>(plane == 0 ? 0 : enc.num_features() / plane);
-    check_encoder_shape(enc, width, height, channels, s, false);
+    if (const std::string problem = analysis::encoder_shape_problem(enc, width, height, channels); !problem.empty())
+        s.reject(problem);
     if (exists(file_, "/encoder", s)) s.reject("/encoder already exists; run files are written once");
 
     const std::size_t rows = enc.num_bits();
@@ -843,36 +566,7 @@ void run_file::write_encoder(const core::encoder& enc, std::string_view kind, st
     flush();
 }
 
-stored_encoder run_file::read_encoder() const {
-    const site s{path_.string(), "read /encoder"};
-    const handle group = open_object(file_, "/encoder", H5I_GROUP, s);
-    stored_encoder out;
-    out.kind = read_string_attribute(group.get(), "/encoder", "kind", s);
-    const auto num_features = read_attribute<std::uint32_t>(group.get(), "/encoder", "num_features", s);
-    const auto per_feature = read_attribute<std::uint32_t>(group.get(), "/encoder", "bits_per_feature", s);
-    out.width = read_attribute<std::uint32_t>(group.get(), "/encoder", "width", s);
-    out.height = read_attribute<std::uint32_t>(group.get(), "/encoder", "height", s);
-    out.channels = read_attribute<std::uint32_t>(group.get(), "/encoder", "channels", s);
-
-    const std::uint64_t rows = std::uint64_t{num_features} * per_feature;
-    const std::string because = "one per input bit: num_features × bits_per_feature";
-    const auto feature = read_array<std::uint32_t>(file_, "/encoder/feature", rows, because, s);
-    const auto x = read_array<std::uint16_t>(file_, "/encoder/x", rows, because, s);
-    const auto y = read_array<std::uint16_t>(file_, "/encoder/y", rows, because, s);
-    const auto channel = read_array<std::uint16_t>(file_, "/encoder/channel", rows, because, s);
-    const auto bit = read_array<std::uint16_t>(file_, "/encoder/bit", rows, because, s);
-    std::vector<std::uint8_t> thresholds = read_array<std::uint8_t>(file_, "/encoder/threshold", rows, because, s);
-    std::vector<core::input_bit> bits(rows);
-    for (std::size_t r = 0; r < rows; ++r)
-        bits[r] = {.feature = feature[r], .x = x[r], .y = y[r], .channel = channel[r], .bit = bit[r]};
-    try {
-        out.encoder = core::encoder::from_parts(num_features, per_feature, std::move(bits), std::move(thresholds));
-    } catch (const error& e) {
-        s.fail(e.what());
-    }
-    check_encoder_shape(out.encoder, out.width, out.height, out.channels, s, true);
-    return out;
-}
+stored_encoder run_file::read_encoder() const { return reader().encoder(); }
 
 void run_file::append_metrics(const metrics_row& row) {
     const site s{path_.string(), "append to /metrics"};
@@ -886,8 +580,6 @@ void run_file::append_metrics(const metrics_row& row) {
     std::copy(row.split.begin(), row.split.end(), record.split.begin());
 
     const handle dataset = open_object(file_, "/metrics", H5I_DATASET, s);
-    const handle stored = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of /metrics");
-    check_metrics_type(stored.get(), s);
     const std::string what = "cannot append a row";
     hsize_t size = 0;
     {
@@ -923,30 +615,6 @@ void run_file::truncate_metrics(std::size_t rows) {
     flush();
 }
 
-std::vector<metrics_row> run_file::read_metrics() const {
-    const site s{path_.string(), "read /metrics"};
-    const handle dataset = open_object(file_, "/metrics", H5I_DATASET, s);
-    const handle stored = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of /metrics");
-    check_metrics_type(stored.get(), s);
-    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of /metrics");
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    if (rank != 1) s.fail("/metrics has " + std::to_string(rank) + " dimensions, expected 1");
-    hsize_t size = 0;
-    checked(H5Sget_simple_extent_dims(space.get(), &size, nullptr), s, "cannot read the shape of /metrics");
-    std::vector<metrics_record> records(size);
-    const handle memory = metrics_type(false, s);
-    if (size > 0)
-        checked(H5Dread(dataset.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, records.data()), s,
-                "cannot read /metrics");
-    std::vector<metrics_row> rows;
-    rows.reserve(records.size());
-    for (const metrics_record& r : records)
-        rows.push_back({.epoch = r.epoch,
-                        .split = std::string(r.split.data(), std::find(r.split.begin(), r.split.end(), '\0')),
-                        .loss = r.loss,
-                        .accuracy = r.accuracy,
-                        .seconds = r.seconds});
-    return rows;
-}
+std::vector<metrics_row> run_file::read_metrics() const { return reader().metrics(); }
 
 }  // namespace lutra::experiments

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
 
 namespace lutra::analysis {
@@ -39,7 +40,24 @@ struct metrics_row {
     double loss = 0;          // mean loss over the split
     double accuracy = 0;      // fraction correct, 0..1
     double seconds = 0;       // wall time since the run started
+    friend bool operator==(const metrics_row&, const metrics_row&) = default;
 };
+
+// /encoder: the fitted encoder with its kind (as configured) and the image
+// shape of the dataset it was fitted on.
+struct stored_encoder {
+    core::encoder encoder;
+    std::string kind;         // e.g. "thermometer"
+    std::uint32_t width = 0;  // the image shape of the dataset it was fitted on
+    std::uint32_t height = 0;
+    std::uint32_t channels = 0;  // num_features / (width · height)
+};
+
+// What is wrong with an encoder stored with this image shape — the shape
+// must account for every feature and each bit's coordinates must be its
+// feature's — or "" when nothing is. Run-file writers check with it too.
+[[nodiscard]] std::string encoder_shape_problem(const core::encoder& enc, std::uint32_t width, std::uint32_t height,
+                                                std::uint32_t channels);
 
 class run_reader {
 public:
@@ -53,12 +71,21 @@ public:
     ~run_reader();
 
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+    [[nodiscard]] std::uint32_t format_version() const noexcept { return format_version_; }
     [[nodiscard]] run_attributes attributes() const;
-    // The network arrays, validated by core::network's constructor.
+    // The network arrays, validated by core::network's constructor, and
+    // /network/level checked against the levels they give.
     [[nodiscard]] core::network network() const;
     // In creation (gene) order; empty for networks built without populations.
     [[nodiscard]] std::vector<population> populations() const;
     [[nodiscard]] std::vector<metrics_row> metrics() const;
+    // /encoder, checked by core::encoder::from_parts and encoder_shape_problem.
+    [[nodiscard]] stored_encoder encoder() const;
+    // /<name>: a scalar text such as "config" or "genome". `name` is one path
+    // component (non-empty, not ".", without '/'); another is a lutra::error.
+    [[nodiscard]] std::string read_text(const std::string& name) const;
+    // Whether a root object /<name> exists; `name` as for read_text.
+    [[nodiscard]] bool has(const std::string& name) const;
 
 private:
     std::filesystem::path path_;

@@ -21,14 +21,16 @@
 #include <string_view>
 #include <vector>
 
+#include "lutra/analysis/run_reader.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/topology/develop.hpp"
 
 namespace lutra::experiments {
 
-// The root attribute `format_version` this Lutra writes and the newest it reads.
-inline constexpr std::uint32_t run_format_version = 1;
+// The root attribute `format_version` this Lutra writes and the newest it
+// reads (reading is analysis::run_reader's).
+inline constexpr std::uint32_t run_format_version = analysis::max_format_version;
 
 // Root attributes besides format and format_version.
 struct run_attributes {
@@ -38,24 +40,11 @@ struct run_attributes {
     friend bool operator==(const run_attributes&, const run_attributes&) = default;
 };
 
-// One row of /metrics: one epoch evaluated on one split.
-struct metrics_row {
-    std::uint32_t epoch = 0;  // 0 = before training
-    std::string split;        // "train" or "test"; at most 15 bytes
-    double loss = 0;          // mean loss over the split
-    double accuracy = 0;      // fraction correct, 0..1
-    double seconds = 0;       // wall time since the run started
-    friend bool operator==(const metrics_row&, const metrics_row&) = default;
-};
+// One row of /metrics: one epoch evaluated on one split (split: 1..16 ASCII bytes).
+using metrics_row = analysis::metrics_row;
 
 // The encoder as stored, with what write_encoder was told about it.
-struct stored_encoder {
-    core::encoder encoder;
-    std::string kind;         // as configured, e.g. "thermometer"
-    std::uint32_t width = 0;  // the image shape of the dataset it was fitted on
-    std::uint32_t height = 0;
-    std::uint32_t channels = 0;  // num_features / (width · height)
-};
+using stored_encoder = analysis::stored_encoder;
 
 class run_file {
 public:
@@ -111,6 +100,9 @@ public:
 private:
     run_file(std::filesystem::path path, std::int64_t file, bool writable);
     void check_writable(std::string_view operation) const;
+    // Every read goes through the analysis library's reader, opened read-only
+    // on the same file (HDF5 shares it with this writable handle).
+    [[nodiscard]] analysis::run_reader reader() const;
 
     std::filesystem::path path_;
     std::int64_t file_ = -1;  // the HDF5 file id (hid_t), kept as a plain integer so no HDF5 header leaks
