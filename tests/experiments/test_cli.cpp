@@ -1,35 +1,15 @@
 // The `lutra` command as a user runs it: the real binary, its output and its
 // exit code.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
 
-namespace {
-
-struct run_result {
-    int exit_code;
-    std::string output;  // stdout and stderr together
-};
-
-run_result run_lutra(const std::string& args) {
-    const std::string command = std::string(LUTRA_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string output;
-    std::array<char, 4096> buffer{};
-    while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe) != nullptr) output += buffer.data();
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-}  // namespace
+using lutra::test::run_lutra;
 
 TEST_CASE("cli: version, help and usage errors") {
     const auto v = run_lutra("version");

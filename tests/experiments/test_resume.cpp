@@ -19,29 +19,16 @@
 #include "lutra/core/error.hpp"
 #include "lutra/experiments/checkpoint.hpp"
 #include "lutra/experiments/run_file.hpp"
+#include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace lutra;
 using namespace lutra::experiments;
 
+using lutra::test::run_lutra;
+
 namespace {
-
-struct run_result {
-    int exit_code;
-    std::string output;  // stdout and stderr together
-};
-
-run_result run_lutra(const std::string& args) {
-    const std::string command = std::string(LUTRA_BINARY) + " " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string output;
-    std::array<char, 4096> buffer{};
-    while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe) != nullptr) output += buffer.data();
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
 
 // Twelve epochs of some tens of milliseconds each, so a kill lands mid-run.
 void write_config(const fs::path& file) {
