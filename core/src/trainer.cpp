@@ -211,7 +211,7 @@ epoch_result trainer::evaluate(const bit_matrix& inputs, std::span<const std::ui
     for (std::size_t first = 0; first < inputs.samples(); first += batch) {
         const std::size_t count = std::min(batch, inputs.samples() - first);
         engine_.forward(inputs, first, count, w_, y);
-        r.loss += head_loss(y, labels.subspan(first, count), nullptr, correct) * 1.0;
+        r.loss += head_loss(y, labels.subspan(first, count), nullptr, correct);
     }
     r.samples = inputs.samples();
     r.loss /= static_cast<double>(std::max<std::size_t>(1, r.samples));
