@@ -183,3 +183,18 @@ TEST_CASE("cli: run checks that the genome's inputs match the encoded data") {
     CHECK(r.exit_code == 1);
     CHECK(r.output.find("genome.inputs is 5×1×1") != std::string::npos);
 }
+
+TEST_CASE("cli: analyze and eval reject what is not a run file, naming it") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto text = dir.path / "notes.h5";
+    std::ofstream(text) << "not HDF5\n";
+    for (const char* cmd : {"analyze ", "eval "}) {
+        CAPTURE(cmd);
+        const auto missing = run_lutra(std::string(cmd) + (dir.path / "absent.h5").string());
+        CHECK(missing.exit_code == 1);
+        CHECK(missing.output.find("absent.h5: open run file: no such file") != std::string::npos);
+        const auto foreign = run_lutra(std::string(cmd) + text.string());
+        CHECK(foreign.exit_code == 1);
+        CHECK(foreign.output.find("notes.h5: open run file: not an HDF5 file") != std::string::npos);
+    }
+}
