@@ -1,0 +1,1 @@
+// lutra::fpga — being written (issue 6).

@@ -1,0 +1,1 @@
+// lutra::fpga tests — being written (issue 6).
