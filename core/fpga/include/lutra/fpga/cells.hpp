@@ -6,6 +6,7 @@
 // LUT3 multiplexers (a MUXF8's output reaches only general routing).
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "lutra/core/bit_matrix.hpp"
@@ -39,5 +40,46 @@ struct cell_netlist {
 
 // Like evaluate(logic_design): every output bit for every sample.
 [[nodiscard]] core::bit_matrix evaluate(const cell_netlist& netlist, const core::bit_matrix& inputs);
+
+// Per cell, its logic depth in LUT levels: a LUT is 1 + the largest level
+// among its zero-delay cell inputs (constants, primary inputs and delayed
+// inputs count 0, since a register or a pin starts a new path); a MUXF7 or
+// MUXF8 adds nothing (it sits in the slice of the LUTs that feed it), so it
+// has the largest level among its inputs.
+[[nodiscard]] std::vector<std::uint32_t> lut_levels(const cell_netlist& netlist);
+
+// Where pipeline registers go, for the report and the Verilog writer alike
+// (both call pipeline_stages, so the flip-flops counted are the ones emitted).
+//
+// The rule, with N = every (LUT levels per stage) > 0 and L a cell's LUT level:
+//   - a cell's stage is (L − 1) / N (integer division), or 0 when L = 0;
+//     so stage 0 holds levels 1..N, stage 1 levels N+1..2N, ...; a MUXF7/F8
+//     shares its LUTs' level and therefore their stage;
+//   - primary inputs are in stage 0; stages = 1 + the largest cell stage
+//     (1 when there are no cells); the output ports are read in the last
+//     stage, stages − 1, combinationally (no register after the last stage);
+//   - a zero-delay read of a signal made in stage s by a reader in stage
+//     t > s (a cell, or an output port with t = stages − 1) goes through
+//     t − s registers: each signal has one chain of registers, shared by
+//     all readers, as long as its latest reader needs; the reader in stage
+//     t taps the chain after t − s registers;
+//   - a delayed read (delay d > 0) taps the signal's delay registers in its
+//     own stage and adds no pipeline registers (so with pipelining on, a
+//     delayed connection that crosses stages is not re-timed: pipelining is
+//     meant for feed-forward designs);
+//   - constants need no registers.
+// latency = stages − 1 cycles from a primary input to the output ports.
+// With N = 0 (no pipelining) every cell is in stage 0, there are no
+// registers and the latency is 0.
+struct pipeline_plan {
+    std::uint32_t every = 0;                      // LUT levels per stage; 0 = not pipelined
+    std::uint32_t stages = 1;                     // 1 + the last stage
+    std::vector<std::uint32_t> cell_stage;        // per cell
+    std::vector<std::uint32_t> input_registers;   // per primary input: length of its register chain
+    std::vector<std::uint32_t> cell_registers;    // per cell output: length of its register chain
+    [[nodiscard]] std::uint32_t latency() const noexcept { return stages - 1; }
+    [[nodiscard]] std::uint64_t flip_flops() const noexcept;  // Σ of every chain's length
+};
+[[nodiscard]] pipeline_plan pipeline_stages(const cell_netlist& netlist, std::uint32_t every);
 
 }  // namespace lutra::fpga
