@@ -1,0 +1,77 @@
+#pragma once
+// The whole classifier as one logic_design (DESIGN §8): the encoder's
+// comparators, the network's tables and the group-sum head's popcounts and
+// argmax, all table nodes of at most core::max_k inputs (encoder 8, head ≤ 6,
+// network as trained).
+//
+// Ports of classifier_design(net, enc), C = net.head().num_classes,
+// g = outputs per class, F = enc.num_features():
+//
+//   input  "pixels"      8·F bits: feature f's byte is primary inputs
+//                        8f … 8f+7, bit 8f+b = bit b of the value (b = 0 LSB),
+//                        so in Verilog pixels[8f +: 8] is feature f.
+//   output "prediction"  bit_width(C − 1) bits (at least 1): the argmax of the
+//                        scores, ties to the lowest class, exactly as
+//                        core::head_output::predictions. (Not "class": that is
+//                        a SystemVerilog keyword, which Verilator rejects.)
+//   output "score0" … "score<C−1>"
+//                        bit_width(g) bits each: class c's popcount, exactly as
+//                        core::head_output::scores.
+//
+// Output ports appear in that order in design.outputs: prediction first, then
+// the scores by class. Nodes are grouped by role in order: encoder, network,
+// head. A network with delays keeps them on the network nodes' inputs; such a
+// design is sequential and evaluate() refuses it.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lutra/core/bit_matrix.hpp"
+#include "lutra/core/dataset.hpp"
+#include "lutra/core/encoder.hpp"
+#include "lutra/core/network.hpp"
+#include "lutra/fpga/design.hpp"
+
+namespace lutra::fpga {
+
+inline constexpr std::string_view pixels_port_name = "pixels";
+inline constexpr std::string_view prediction_port_name = "prediction";
+// "score<c>", the name of class c's score port.
+[[nodiscard]] std::string score_port_name(std::uint32_t class_index);
+
+// The classifier as table nodes, ports as above, name "lutra_classifier".
+// Encoder nodes exist only for the encoder rows the network reads (8-input
+// tables computing value > threshold; the passes shrink them); network node n
+// becomes a node with role part::network and origin n. Throws lutra::error if
+// the network has no head (export needs one) or its inputs are not the
+// encoder's bits.
+[[nodiscard]] logic_design classifier_design(const core::network& net, const core::encoder& enc);
+
+// The primary inputs of classifier_design for a split: 8·num_features rows
+// (row 8f + b = bit b of feature f's value), one column per sample. Throws
+// lutra::error if the split does not hold num_features values per sample.
+[[nodiscard]] core::bit_matrix pixel_inputs(const core::data_split& split, std::uint32_t num_features);
+
+// The head's building blocks, public so they can be tested exhaustively and
+// reused. They append nodes of role part::head, each of at most 6 inputs, to
+// design and return the result bits, least significant first.
+
+// The number of set bits among `bits`: bit_width(bits.size()) bits (a
+// constant-zero bit where no node is needed). Built from counters (up to six
+// bits of one weight summed by one table per sum bit) until each weight has
+// at most two bits, then a carry-rippling adder of small tables.
+[[nodiscard]] std::vector<signal> add_popcount(logic_design& design, std::span<const signal> bits);
+
+// One bit: b > a as unsigned numbers of equal width (a.size() == b.size() ≥ 1).
+[[nodiscard]] signal add_greater_than(logic_design& design, std::span<const signal> a, std::span<const signal> b);
+
+// The index of the largest score, ties to the lowest index: bit_width(C − 1)
+// bits (at least 1) for C = scores.size() ≥ 1 scores of equal width ≥ 1. A
+// tournament: in each pair the higher-index candidate wins only if its score
+// is strictly greater, which keeps the lowest index among equal maxima.
+[[nodiscard]] std::vector<signal> add_argmax(logic_design& design, std::span<const std::vector<signal>> scores);
+
+}  // namespace lutra::fpga
