@@ -11,35 +11,23 @@
 #include <vector>
 
 #include "lutra/core/network.hpp"
+#include "lutra/core/table_function.hpp"
 
 namespace lutra::analysis {
 
-// Bit i set: the node's output depends on input slot i, i.e. some pair of
-// addresses differing only in bit i gives different outputs.
+// Bit i set: the node's output depends on input slot i (core::effective_inputs
+// on the node's table).
 [[nodiscard]] std::uint32_t effective_inputs(const core::network& net, std::uint32_t node);
 // The number of slots the node depends on, 0..k.
 [[nodiscard]] unsigned effective_fan_in(const core::network& net, std::uint32_t node);
 
-// Simple functions, judged on the effective inputs only, in the order the
-// census reports them. and_/or_ etc. name 2+-input gates; majority is
-// "more than half" on an odd number of inputs; threshold is "at least t of
-// them are 1" for a t that makes none of the names before it.
-enum class function_kind : std::uint8_t {
-    constant,
-    buffer,
-    inverter,
-    and_,
-    or_,
-    nand,
-    nor,
-    xor_,
-    xnor,
-    majority,
-    threshold,
-    other,
-};
-inline constexpr std::size_t num_function_kinds = 12;
-[[nodiscard]] std::string_view to_string(function_kind kind) noexcept;  // "constant", "buffer", "NOT", "AND", ...
+// The kinds of simple function and their names live in core (one
+// classifier for the analysis and the FPGA passes); these names keep
+// analysis callers unchanged.
+using core::function_kind;
+using core::num_function_kinds;
+using core::to_string;
+// classify(net, node): core::classify on the node's table.
 [[nodiscard]] function_kind classify(const core::network& net, std::uint32_t node);
 
 // Per node: true when no path of slots leads from it to a head output (with
