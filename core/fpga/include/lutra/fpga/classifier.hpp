@@ -59,8 +59,8 @@ inline constexpr std::string_view prediction_port_name = "prediction";
 // reused. They append nodes of role part::head, each of at most 6 inputs, to
 // design and return the result bits, least significant first.
 
-// The number of set bits among `bits`: bit_width(bits.size()) bits (a
-// constant-zero bit where no node is needed). Built from counters (up to six
+// The number of set bits among `bits`: bit_width(bits.size()) bits, at least
+// 1 (a constant-zero bit where no node is needed). Built from counters (up to six
 // bits of one weight summed by one table per sum bit) until each weight has
 // at most two bits, then a carry-rippling adder of small tables.
 [[nodiscard]] std::vector<signal> add_popcount(logic_design& design, std::span<const signal> bits);
