@@ -80,8 +80,9 @@ bool at_most_six_inputs(const logic_design& d) {
 }
 
 // Checks classifier_design against core::reference_classify on the pixels.
-void check_agrees(const core::network& net, const core::encoder& enc, const core::data_split& pixels) {
-    const logic_design design = classifier_design(net, enc);
+void check_agrees(const core::network& net, const core::encoder& enc, const core::data_split& pixels,
+                  const classifier_options& options = {}) {
+    const logic_design design = classifier_design(net, enc, options);
     REQUIRE_NOTHROW(validate(design));
     CHECK(std::all_of(design.nodes.begin(), design.nodes.end(),
                       [](const logic_node& n) { return n.role != part::head || n.inputs.size() <= 6; }));
@@ -146,7 +147,56 @@ TEST_CASE("classifier: the design equals core::reference_classify on random netw
         const core::network net = core::random_network({.num_inputs = enc.num_bits(), .nodes = sh.layers * per_layer,
                                                         .layers = sh.layers, .k = sh.k, .num_classes = sh.classes},
                                                        1000 + sh.k * 31 + sh.classes);
-        check_agrees(net, enc, random_pixels(enc.num_features(), 3000, sh.k + 7 * sh.per_class));
+        const core::data_split pixels = random_pixels(enc.num_features(), 3000, sh.k + 7 * sh.per_class);
+        check_agrees(net, enc, pixels);
+        check_agrees(net, enc, pixels, {.comparators = comparator_form::two_tables});
+    }
+}
+
+TEST_CASE("classifier: both comparator forms compute value > threshold for every value and threshold") {
+    // One feature, one encoder row per threshold 0..254 (rows feature-major,
+    // so 255 features of one threshold each), every row buffered by a node.
+    std::vector<core::input_bit> bits;
+    std::vector<std::uint8_t> thresholds;
+    for (std::uint32_t f = 0; f < 255; ++f) {
+        bits.push_back({.feature = f, .x = static_cast<std::uint16_t>(f), .y = 0, .channel = 0, .bit = 0});
+        thresholds.push_back(static_cast<std::uint8_t>(f));
+    }
+    const core::encoder enc = core::encoder::from_parts(255, 1, std::move(bits), std::move(thresholds));
+    core::network_arrays a;
+    a.num_inputs = 255;
+    for (std::uint32_t n = 0; n < 255; ++n) {
+        a.k.push_back(1);
+        a.sources.push_back(n);
+        a.tables.push_back(0b10);
+    }
+    a.head = {.num_classes = 255, .outputs = {}};
+    for (std::uint32_t n = 0; n < 255; ++n) a.head.outputs.push_back(n);
+    const core::network net(a);
+    // Every feature of sample v holds v, so row θ of sample v is v > θ.
+    core::data_split pixels;
+    for (std::uint32_t v = 0; v < 256; ++v) {
+        for (std::uint32_t f = 0; f < 255; ++f) pixels.features.push_back(static_cast<std::uint8_t>(v));
+        pixels.labels.push_back(0);
+    }
+    for (const comparator_form form : {comparator_form::one_table, comparator_form::two_tables}) {
+        CAPTURE(static_cast<int>(form));
+        const logic_design design = classifier_design(net, enc, {.comparators = form});
+        std::size_t encoder_nodes = 0;
+        for (const logic_node& node : design.nodes)
+            if (node.role == part::encoder) {
+                ++encoder_nodes;
+                CHECK(node.inputs.size() <= (form == comparator_form::one_table ? 8U : 5U));
+            }
+        CHECK(encoder_nodes == (form == comparator_form::one_table ? 255U : 510U));
+        const core::bit_matrix out = evaluate(design, pixel_inputs(pixels, 255));
+        // Scores are single bits after the 8 prediction bits: score θ = v > θ.
+        std::size_t wrong = 0;
+        for (std::uint32_t v = 0; v < 256; ++v)
+            for (std::uint32_t t = 0; t < 255; ++t)
+                if (out.get(8 + t, v) != (v > t)) ++wrong;
+        CHECK(wrong == 0);
+        check_agrees(net, enc, pixels, {.comparators = form});
     }
 }
 

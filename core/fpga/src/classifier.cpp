@@ -288,7 +288,7 @@ std::vector<signal> add_argmax(logic_design& design, std::span<const std::vector
     return round[0].index;
 }
 
-logic_design classifier_design(const core::network& net, const core::encoder& enc) {
+logic_design classifier_design(const core::network& net, const core::encoder& enc, const classifier_options& options) {
     const core::group_sum_head& head = net.head();
     if (head.num_classes == 0)
         throw error("FPGA export: the network has no head (num_classes = 0); the exported classifier needs a "
@@ -304,8 +304,9 @@ logic_design classifier_design(const core::network& net, const core::encoder& en
     design.num_inputs = 8 * features;
     design.input_ports.push_back({std::string(pixels_port_name), 0, design.num_inputs});
 
-    // Encoder: only the rows some node reads; the pixel's 8 bits address the
-    // table, so table bit v is simply v > threshold.
+    // Encoder: only the rows some node reads. One table: the pixel's 8 bits
+    // address it, so table bit v is simply v > threshold. Two tables: the low
+    // nibbles decide only where the high nibbles are equal.
     std::vector<bool> read(net.num_inputs(), false);
     for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
         for (const std::uint32_t id : net.sources(n))
@@ -317,8 +318,29 @@ logic_design classifier_design(const core::network& net, const core::encoder& en
         const std::uint32_t threshold = enc.thresholds()[r];
         std::vector<signal> pixel;
         for (std::uint32_t b = 0; b < 8; ++b) pixel.push_back(signal::input(8 * feature + b));
-        row_signal[r] = add_table(design, std::move(pixel), part::encoder,
-                                  [threshold](std::uint32_t value) { return value > threshold; });
+        switch (options.comparators) {
+            case comparator_form::one_table:
+                row_signal[r] = add_table(design, std::move(pixel), part::encoder,
+                                          [threshold](std::uint32_t value) { return value > threshold; });
+                break;
+            case comparator_form::two_tables: {
+                const std::uint32_t low_threshold = threshold & 15U;
+                const std::uint32_t high_threshold = threshold >> 4;
+                const signal low_greater =
+                    add_table(design, {pixel.begin(), pixel.begin() + 4}, part::encoder,
+                              [low_threshold](std::uint32_t low) { return low > low_threshold; });
+                std::vector<signal> high(pixel.begin() + 4, pixel.end());
+                high.push_back(low_greater);
+                row_signal[r] = add_table(design, std::move(high), part::encoder, [high_threshold](std::uint32_t a) {
+                    const std::uint32_t high_value = a & 15U;
+                    return high_value > high_threshold || (high_value == high_threshold && address_bit(a, 4));
+                });
+                break;
+            }
+            default:
+                throw error("FPGA export: comparator form " + str(static_cast<std::size_t>(options.comparators)) +
+                            " is neither one_table nor two_tables");
+        }
     }
 
     // Network: node n keeps its tables, its slot order and its delays.

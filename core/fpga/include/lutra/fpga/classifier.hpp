@@ -42,13 +42,28 @@ inline constexpr std::string_view prediction_port_name = "prediction";
 // "score<c>", the name of class c's score port.
 [[nodiscard]] std::string score_port_name(std::uint32_t class_index);
 
+// How an encoder row's comparator `value > threshold` becomes tables.
+enum class comparator_form : std::uint8_t {
+    // One 8-input table addressed by the pixel: after decomposition 4 LUT6 +
+    // 2 MUXF7 + 1 MUXF8, one LUT level (the passes shrink special thresholds,
+    // e.g. value > 127 is bit 7).
+    one_table,
+    // The low nibbles compared by a 4-input table, then a 5-input table over
+    // the high nibble and that: 2 LUT6, two LUT levels.
+    two_tables,
+};
+
+struct classifier_options {
+    comparator_form comparators = comparator_form::one_table;  // the encoder's comparator tables
+};
+
 // The classifier as table nodes, ports as above, name "lutra_classifier".
-// Encoder nodes exist only for the encoder rows the network reads (8-input
-// tables computing value > threshold; the passes shrink them); network node n
-// becomes a node with role part::network and origin n. Throws lutra::error if
-// the network has no head (export needs one) or its inputs are not the
-// encoder's bits.
-[[nodiscard]] logic_design classifier_design(const core::network& net, const core::encoder& enc);
+// Encoder nodes exist only for the encoder rows the network reads; network
+// node n becomes a node with role part::network and origin n. Throws
+// lutra::error if the network has no head (export needs one) or its inputs
+// are not the encoder's bits.
+[[nodiscard]] logic_design classifier_design(const core::network& net, const core::encoder& enc,
+                                             const classifier_options& options = {});
 
 // The primary inputs of classifier_design for a split: 8·num_features rows
 // (row 8f + b = bit b of feature f's value), one column per sample. Throws
