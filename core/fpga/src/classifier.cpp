@@ -108,9 +108,9 @@ digit make_digit(logic_design& design, std::span<const signal> a, std::span<cons
             add_compare_table(design, a, b, lo, hi, [](std::uint32_t x, std::uint32_t y) { return y == x; }), false};
 }
 
-// The widest comparison one table level more can finish: a combining table
-// reads two digits of up to 3 bits each (4 inputs) and the lower part's
-// "greater" (1 input).
+// The widest comparison `depth` table levels can finish: one level compares
+// 3 bits (6 inputs); each further level's combining table reads two digits of
+// up to 3 bits each (4 inputs) and the lower part's "greater" (1 input).
 std::size_t widest_at_depth(std::size_t depth) { return 3 + 6 * (depth - 1); }
 
 // b[lo, hi) > a[lo, hi). Up to 3 bits: one 6-input table. Wider: the top
