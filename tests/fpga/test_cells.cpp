@@ -136,9 +136,10 @@ TEST_CASE("cells: random multi-node designs with constants, constant nodes and k
             logic_node node;
             for (unsigned i = 0; i < k; ++i) {
                 const std::uint64_t pick = r.below(10 + i, num_inputs + n + 2);
-                node.inputs.push_back(pick < num_inputs       ? signal::input(static_cast<std::uint32_t>(pick))
-                                      : pick < num_inputs + n ? signal::node(static_cast<std::uint32_t>(pick - num_inputs))
-                                                              : signal::constant(pick % 2 == 1));
+                node.inputs.push_back(pick < num_inputs ? signal::input(static_cast<std::uint32_t>(pick))
+                                      : pick < num_inputs + n
+                                          ? signal::node(static_cast<std::uint32_t>(pick - num_inputs))
+                                          : signal::constant(pick % 2 == 1));
             }
             node.table = random_table(k, r.fork(99));
             if (k == 0) node.table[0] = r.at(5) & 1U;
@@ -162,7 +163,8 @@ TEST_CASE("cells: delays go onto the cell inputs that read the delayed node inpu
     d.nodes[0].delays = {0, 0, 1, 0, 0, 0, 2, 3, 4};
     const cell_netlist netlist = map_cells(d);
     for (const cell& x : netlist.cells) {
-        if (x.type == cell::kind::lut && x.inputs.size() == 6) CHECK(x.delays == std::vector<std::uint32_t>{0, 0, 1, 0, 0, 0});
+        if (x.type == cell::kind::lut && x.inputs.size() == 6)
+            CHECK(x.delays == std::vector<std::uint32_t>{0, 0, 1, 0, 0, 0});
         if (x.type == cell::kind::muxf7) CHECK(x.delays == std::vector<std::uint32_t>{0, 0, 2});
         if (x.type == cell::kind::muxf8) CHECK(x.delays == std::vector<std::uint32_t>{0, 0, 3});
         if (x.type == cell::kind::lut && x.inputs.size() == 3) CHECK(x.delays == std::vector<std::uint32_t>{0, 0, 4});
@@ -175,20 +177,20 @@ TEST_CASE("cells: delays go onto the cell inputs that read the delayed node inpu
 
 TEST_CASE("cells: LUT levels of a hand-built chain") {
     cell_netlist netlist{.name = "chain", .num_inputs = 3};
-    netlist.cells.push_back(lut({signal::input(0), signal::input(1)}));           // 0: level 1
-    netlist.cells.push_back(lut({signal::node(0), signal::input(2)}));            // 1: level 2
-    netlist.cells.push_back({.type = cell::kind::muxf7,                           // 2: level 2 (adds none)
+    netlist.cells.push_back(lut({signal::input(0), signal::input(1)}));  // 0: level 1
+    netlist.cells.push_back(lut({signal::node(0), signal::input(2)}));   // 1: level 2
+    netlist.cells.push_back({.type = cell::kind::muxf7,                  // 2: level 2 (adds none)
                              .inputs = {signal::node(1), signal::node(0), signal::input(0)}});
-    netlist.cells.push_back(lut({signal::node(2)}));                              // 3: level 3
-    netlist.cells.push_back(lut({signal::node(3), signal::input(1)}, {1, 0}));    // 4: delayed input → level 1
-    netlist.cells.push_back(lut({signal::constant(true)}));                       // 5: level 1
-    netlist.cells.push_back({.type = cell::kind::muxf8,                           // 6: level 3
+    netlist.cells.push_back(lut({signal::node(2)}));                            // 3: level 3
+    netlist.cells.push_back(lut({signal::node(3), signal::input(1)}, {1, 0}));  // 4: delayed input → level 1
+    netlist.cells.push_back(lut({signal::constant(true)}));                     // 5: level 1
+    netlist.cells.push_back({.type = cell::kind::muxf8,                         // 6: level 3
                              .inputs = {signal::node(3), signal::node(5), signal::node(4)}});
     CHECK(lut_levels(netlist) == std::vector<std::uint32_t>{1, 2, 2, 3, 1, 1, 3});
 
     netlist.cells.push_back(lut({signal::node(7)}));
-    CHECK_THROWS_WITH_AS(static_cast<void>(lut_levels(netlist)), doctest::Contains("cell 7 has a zero-delay input from cell 7"),
-                         lutra::error);
+    CHECK_THROWS_WITH_AS(static_cast<void>(lut_levels(netlist)),
+                         doctest::Contains("cell 7 has a zero-delay input from cell 7"), lutra::error);
 }
 
 TEST_CASE("cells: pipeline stages and register chains of a 4-LUT chain, counted by hand") {

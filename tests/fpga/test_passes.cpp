@@ -193,8 +193,8 @@ TEST_CASE("passes: a constant input is cofactored away; a constant node becomes 
 
     // Through a register a constant is no constant (the register starts at
     // its initial value): the slot stays.
-    logic_design delayed = design_with(1, {node_of({signal::input(0), signal::constant(true)}, and2, {0, 2})},
-                                       {signal::node(0)});
+    logic_design delayed =
+        design_with(1, {node_of({signal::input(0), signal::constant(true)}, and2, {0, 2})}, {signal::node(0)});
     CHECK_FALSE(fold_inputs(delayed, stats));
     CHECK(delayed.nodes[0].inputs.size() == 2);
 }
@@ -204,9 +204,9 @@ TEST_CASE("passes: ignored and duplicate inputs are removed") {
     // n2 = x0 XOR x0 = 0; n3 reads x1 twice, once through a register: both stay.
     logic_design d = design_with(
         3,
-        {node_of({signal::input(0), signal::input(1), signal::input(2)}, [](std::uint32_t a) { return (a & 5U) == 5U; }),
-         node_of({signal::input(1), signal::input(1)}, and2),
-         node_of({signal::input(0), signal::input(0)}, xor2),
+        {node_of({signal::input(0), signal::input(1), signal::input(2)},
+                 [](std::uint32_t a) { return (a & 5U) == 5U; }),
+         node_of({signal::input(1), signal::input(1)}, and2), node_of({signal::input(0), signal::input(0)}, xor2),
          node_of({signal::input(1), signal::input(1)}, xor2, {0, 1})},
         {signal::node(0), signal::node(1), signal::node(2), signal::node(3)});
     simplify_stats stats;
@@ -219,7 +219,7 @@ TEST_CASE("passes: ignored and duplicate inputs are removed") {
     CHECK(d.nodes[3].inputs.size() == 2);
     CHECK(d.nodes[3].delays == std::vector<std::uint32_t>{0, 1});
     CHECK(d.outputs[0].bits[2] == signal::constant(false));
-    CHECK(stats.ignored_inputs_removed == 2);   // n0's x1, n2's remaining x0
+    CHECK(stats.ignored_inputs_removed == 2);    // n0's x1, n2's remaining x0
     CHECK(stats.duplicate_inputs_removed == 2);  // n1's and n2's second slot
 }
 
@@ -228,16 +228,13 @@ TEST_CASE("passes: buffers are bypassed, NOTs absorbed into zero-delay readers")
     // n2 = NOT(x0); n3 = n2 AND x1 → (NOT x0) AND x1 on x0 directly; the port
     // bit naming n2 and the delayed reader n4 keep the NOT.
     // n5 = BUF(x2) through a register: not a wire, its reader n6 keeps it.
-    logic_design d = design_with(3,
-                                 {node_of({signal::input(1)}, buffer1),
-                                  node_of({signal::node(0), signal::input(2)}, and2),
-                                  node_of({signal::input(0)}, not1),
-                                  node_of({signal::node(2), signal::input(1)}, and2),
-                                  node_of({signal::node(2), signal::input(1)}, and2, {1, 0}),
-                                  node_of({signal::input(2)}, buffer1, {1}),
-                                  node_of({signal::node(5), signal::input(0)}, xor2)},
-                                 {signal::node(0), signal::node(1), signal::node(2), signal::node(3), signal::node(4),
-                                  signal::node(6)});
+    logic_design d = design_with(
+        3,
+        {node_of({signal::input(1)}, buffer1), node_of({signal::node(0), signal::input(2)}, and2),
+         node_of({signal::input(0)}, not1), node_of({signal::node(2), signal::input(1)}, and2),
+         node_of({signal::node(2), signal::input(1)}, and2, {1, 0}), node_of({signal::input(2)}, buffer1, {1}),
+         node_of({signal::node(5), signal::input(0)}, xor2)},
+        {signal::node(0), signal::node(1), signal::node(2), signal::node(3), signal::node(4), signal::node(6)});
     simplify_stats stats;
     CHECK(bypass_buffers_and_inverters(d, stats));
     CHECK(d.nodes[1].inputs == std::vector<signal>{signal::input(1), signal::input(2)});
@@ -251,9 +248,9 @@ TEST_CASE("passes: buffers are bypassed, NOTs absorbed into zero-delay readers")
     CHECK(stats.inverter_reads_absorbed == 1);
 
     // A NOT behind a register on its own input is absorbed with that delay.
-    logic_design registered = design_with(
-        2, {node_of({signal::input(0)}, not1, {3}), node_of({signal::node(0), signal::input(1)}, and2)},
-        {signal::node(1)});
+    logic_design registered =
+        design_with(2, {node_of({signal::input(0)}, not1, {3}), node_of({signal::node(0), signal::input(1)}, and2)},
+                    {signal::node(1)});
     CHECK(bypass_buffers_and_inverters(registered, stats));
     CHECK(registered.nodes[1].inputs[0] == signal::input(0));
     CHECK(registered.nodes[1].delays == std::vector<std::uint32_t>{3, 0});
@@ -261,13 +258,12 @@ TEST_CASE("passes: buffers are bypassed, NOTs absorbed into zero-delay readers")
 
 TEST_CASE("passes: dead nodes are removed and the rest renumbered in order") {
     // n1 is read by nothing; n3 is read only through a register by n2, so it lives.
-    logic_design d = design_with(2,
-                                 {node_of({signal::input(0), signal::input(1)}, and2),
-                                  node_of({signal::input(0), signal::input(1)}, xor2),
-                                  node_of({signal::node(0), signal::node(3)}, xor2, {0, 1}),
-                                  node_of({signal::input(1), signal::input(0)}, and2),
-                                  node_of({signal::node(1)}, buffer1)},
-                                 {signal::node(2)});
+    logic_design d = design_with(
+        2,
+        {node_of({signal::input(0), signal::input(1)}, and2), node_of({signal::input(0), signal::input(1)}, xor2),
+         node_of({signal::node(0), signal::node(3)}, xor2, {0, 1}), node_of({signal::input(1), signal::input(0)}, and2),
+         node_of({signal::node(1)}, buffer1)},
+        {signal::node(2)});
     simplify_stats stats;
     CHECK(remove_dead_nodes(d, stats));
     REQUIRE(d.nodes.size() == 3);
@@ -281,13 +277,13 @@ TEST_CASE("passes: dead nodes are removed and the rest renumbered in order") {
 TEST_CASE("passes: identical nodes are merged, slot order aside, but not across different delays") {
     // n0 = x0 AND NOT x1; n1 = the same with its slots swapped; n2 = n0 XOR n1
     // (= 0 once merged); n3 like n0 but x0 through a register.
-    logic_design d = design_with(2,
-                                 {node_of({signal::input(0), signal::input(1)}, [](std::uint32_t a) { return a == 1; }),
-                                  node_of({signal::input(1), signal::input(0)}, [](std::uint32_t a) { return a == 2; }),
-                                  node_of({signal::node(0), signal::node(1)}, xor2),
-                                  node_of({signal::input(0), signal::input(1)}, [](std::uint32_t a) { return a == 1; },
-                                          {1, 0})},
-                                 {signal::node(1), signal::node(2), signal::node(3)});
+    logic_design d =
+        design_with(2,
+                    {node_of({signal::input(0), signal::input(1)}, [](std::uint32_t a) { return a == 1; }),
+                     node_of({signal::input(1), signal::input(0)}, [](std::uint32_t a) { return a == 2; }),
+                     node_of({signal::node(0), signal::node(1)}, xor2),
+                     node_of({signal::input(0), signal::input(1)}, [](std::uint32_t a) { return a == 1; }, {1, 0})},
+                    {signal::node(1), signal::node(2), signal::node(3)});
     simplify_stats stats;
     CHECK(merge_identical_nodes(d, stats));
     REQUIRE(d.nodes.size() == 3);
@@ -304,13 +300,13 @@ TEST_CASE("passes: identical nodes are merged, slot order aside, but not across 
 }
 
 TEST_CASE("passes: census per part and the text report") {
-    logic_design d = design_with(3,
-                                 {node_of({signal::input(0), signal::input(1)}, and2),
-                                  node_of({signal::input(0), signal::input(2)}, xor2),
-                                  node_of({signal::node(0), signal::node(1), signal::input(2)},
-                                          [](std::uint32_t a) { return std::popcount(a) >= 2; }),
-                                  node_of({signal::input(1)}, buffer1)},
-                                 {signal::node(2), signal::node(3)});
+    logic_design d = design_with(
+        3,
+        {node_of({signal::input(0), signal::input(1)}, and2), node_of({signal::input(0), signal::input(2)}, xor2),
+         node_of({signal::node(0), signal::node(1), signal::input(2)},
+                 [](std::uint32_t a) { return std::popcount(a) >= 2; }),
+         node_of({signal::input(1)}, buffer1)},
+        {signal::node(2), signal::node(3)});
     d.nodes[0].role = part::encoder;
     d.nodes[2].role = part::head;
     const simplify_stats stats = simplify(d);

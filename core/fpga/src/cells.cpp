@@ -22,16 +22,15 @@ constexpr std::uint64_t mux_lut3_init = 0xCA;
 std::size_t cells_for(unsigned k) {
     if (k == 0) return 0;  // a constant: read as signal::constant, no cell
     if (k <= 6) return 1;
-    if (k == 7) return 3;                                // 2 LUT6 + MUXF7
+    if (k == 7) return 3;                                  // 2 LUT6 + MUXF7
     const std::size_t pieces = std::size_t{1} << (k - 8);  // 8-input pieces: 4 LUT6 + 2 MUXF7 + 1 MUXF8 each
-    return pieces * 7 + (pieces - 1);                    // + a tree of LUT3 multiplexers
+    return pieces * 7 + (pieces - 1);                      // + a tree of LUT3 multiplexers
 }
 
 // Emits the cells of one logic node into a netlist.
 class node_mapper {
 public:
-    node_mapper(cell_netlist& netlist, const logic_node& node, std::uint32_t node_index,
-                std::span<const signal> inputs)
+    node_mapper(cell_netlist& netlist, const logic_node& node, std::uint32_t node_index, std::span<const signal> inputs)
         : netlist_(netlist), node_(node), node_index_(node_index), inputs_(inputs) {}
 
     // Emits every cell of the node; returns the output cell's index.
@@ -113,8 +112,8 @@ private:
 // The cell a zero-delay or delayed input names, checked, for the walks below.
 void check_signal(const cell_netlist& netlist, const signal& s, const std::string& where) {
     if (s.from == signal::kind::input && s.index >= netlist.num_inputs)
-        fail(netlist, where + " reads primary input " + str(s.index) + ", but there are " +
-                          str(netlist.num_inputs) + " (valid: 0.." + str(netlist.num_inputs) + "-1)");
+        fail(netlist, where + " reads primary input " + str(s.index) + ", but there are " + str(netlist.num_inputs) +
+                          " (valid: 0.." + str(netlist.num_inputs) + "-1)");
     if (s.from == signal::kind::node && s.index >= netlist.cells.size())
         fail(netlist, where + " reads cell " + str(s.index) + ", but there are " + str(netlist.cells.size()));
 }
@@ -167,10 +166,14 @@ core::bit_matrix evaluate(const cell_netlist& netlist, const core::bit_matrix& i
     core::bit_matrix values(netlist.cells.size(), samples);
     const auto word = [&](const signal& s, std::size_t w) -> std::uint64_t {
         switch (s.from) {
-            case signal::kind::zero: return 0;
-            case signal::kind::one: return ~std::uint64_t{0};
-            case signal::kind::input: return inputs.row(s.index)[w];
-            case signal::kind::node: return values.row(s.index)[w];
+            case signal::kind::zero:
+                return 0;
+            case signal::kind::one:
+                return ~std::uint64_t{0};
+            case signal::kind::input:
+                return inputs.row(s.index)[w];
+            case signal::kind::node:
+                return values.row(s.index)[w];
         }
         return 0;
     };
@@ -190,8 +193,8 @@ core::bit_matrix evaluate(const cell_netlist& netlist, const core::bit_matrix& i
         }
         const bool is_mux = x.type != cell::kind::lut;
         if (is_mux ? x.inputs.size() != 3 : x.inputs.size() > 6)
-            fail(netlist, "evaluate: " + where + " has " + str(x.inputs.size()) + " inputs (valid: " +
-                              (is_mux ? "exactly 3, {I0, I1, S}" : "0..6") + ")");
+            fail(netlist, "evaluate: " + where + " has " + str(x.inputs.size()) +
+                              " inputs (valid: " + (is_mux ? "exactly 3, {I0, I1, S}" : "0..6") + ")");
         std::span<std::uint64_t> out = values.row(c);
         for (std::size_t w = 0; w < words; ++w) {
             if (is_mux) {

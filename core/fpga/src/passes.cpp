@@ -98,9 +98,12 @@ void compact(logic_design& design, const std::vector<bool>& keep) {
 
 std::string_view to_string(part p) noexcept {
     switch (p) {
-        case part::encoder: return "encoder";
-        case part::network: return "network";
-        case part::head: return "head";
+        case part::encoder:
+            return "encoder";
+        case part::network:
+            return "network";
+        case part::head:
+            return "head";
     }
     return "?";
 }
@@ -304,8 +307,7 @@ bool remove_dead_nodes(logic_design& design, simplify_stats& stats) {
     return true;
 }
 
-std::array<std::array<std::uint32_t, core::num_function_kinds>, num_parts> function_census(
-    const logic_design& design) {
+std::array<std::array<std::uint32_t, core::num_function_kinds>, num_parts> function_census(const logic_design& design) {
     std::array<std::array<std::uint32_t, core::num_function_kinds>, num_parts> census{};
     for (const logic_node& node : design.nodes)
         ++census[static_cast<std::size_t>(node.role)][static_cast<std::size_t>(core::classify(node.table, k_of(node)))];

@@ -32,8 +32,8 @@ struct cell_netlist {
     std::string name;
     std::uint32_t num_inputs = 0;
     std::vector<input_port> input_ports;
-    std::vector<cell> cells;          // topological order
-    std::vector<output_port> outputs; // signal::kind::node = cell index
+    std::vector<cell> cells;           // topological order
+    std::vector<output_port> outputs;  // signal::kind::node = cell index
 };
 
 [[nodiscard]] cell_netlist map_cells(const logic_design& design);
@@ -72,11 +72,11 @@ struct cell_netlist {
 // With N = 0 (no pipelining) every cell is in stage 0, there are no
 // registers and the latency is 0.
 struct pipeline_plan {
-    std::uint32_t every = 0;                      // LUT levels per stage; 0 = not pipelined
-    std::uint32_t stages = 1;                     // 1 + the last stage
-    std::vector<std::uint32_t> cell_stage;        // per cell
-    std::vector<std::uint32_t> input_registers;   // per primary input: length of its register chain
-    std::vector<std::uint32_t> cell_registers;    // per cell output: length of its register chain
+    std::uint32_t every = 0;                     // LUT levels per stage; 0 = not pipelined
+    std::uint32_t stages = 1;                    // 1 + the last stage
+    std::vector<std::uint32_t> cell_stage;       // per cell
+    std::vector<std::uint32_t> input_registers;  // per primary input: length of its register chain
+    std::vector<std::uint32_t> cell_registers;   // per cell output: length of its register chain
     [[nodiscard]] std::uint32_t latency() const noexcept { return stages - 1; }
     [[nodiscard]] std::uint64_t flip_flops() const noexcept;  // Σ of every chain's length
 };

@@ -19,18 +19,18 @@ inline constexpr std::size_t num_parts = 3;  // part::encoder, part::network, pa
 [[nodiscard]] std::string_view to_string(part p) noexcept;  // "encoder", "network", "head"
 
 struct simplify_stats {
-    std::uint32_t iterations = 0;              // rounds of all passes until nothing changed
-    bool fixpoint = true;                      // false: stopped at the round limit (the result is still exact)
+    std::uint32_t iterations = 0;  // rounds of all passes until nothing changed
+    bool fixpoint = true;          // false: stopped at the round limit (the result is still exact)
     std::array<std::uint32_t, num_parts> nodes_before{};  // per part
     std::array<std::uint32_t, num_parts> nodes_after{};   // per part
-    std::uint64_t constant_inputs_folded = 0;    // input slots reading a constant, cofactored away
-    std::uint64_t constant_nodes = 0;            // nodes whose table became constant (k reduced to 0)
-    std::uint64_t ignored_inputs_removed = 0;    // input slots the table does not depend on
+    std::uint64_t constant_inputs_folded = 0;             // input slots reading a constant, cofactored away
+    std::uint64_t constant_nodes = 0;                     // nodes whose table became constant (k reduced to 0)
+    std::uint64_t ignored_inputs_removed = 0;             // input slots the table does not depend on
     std::uint64_t duplicate_inputs_removed = 0;  // slots reading the same signal with the same delay as another
     std::uint64_t buffer_reads_bypassed = 0;     // reads (node inputs, output bits) rewired past a buffer
     std::uint64_t inverter_reads_absorbed = 0;   // node inputs rewired past a NOT, the NOT folded into the table
     std::uint64_t merged = 0;                    // nodes identical to an earlier one, removed
-    std::uint64_t dead_removed = 0;              // nodes no output port reaches (constants, bypassed buffers ... included)
+    std::uint64_t dead_removed = 0;  // nodes no output port reaches (constants, bypassed buffers ... included)
     // What remains: nodes per part and core::function_kind of their tables.
     std::array<std::array<std::uint32_t, core::num_function_kinds>, num_parts> census{};
 };
