@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <numeric>
 #include <cctype>
 #include <cerrno>
 #include <cstdarg>
@@ -148,6 +149,68 @@ void run_gnuplot(const std::filesystem::path& script) {
 
 }  // namespace
 
+population_stats_summary summarize_stats(const population_stats& p, std::span<const std::uint32_t> epochs) {
+    population_stats_summary r;
+    r.population = p.population;
+    const std::size_t n = p.nodes.size();
+    r.nodes = static_cast<std::uint32_t>(n);
+    if (epochs.empty()) return r;
+    const std::size_t last = epochs.size() - 1;
+    r.epoch = epochs[last];
+    const auto bin = [](float x) {
+        return std::min<std::size_t>(population_stats_summary::bins - 1,
+                                     static_cast<std::size_t>(std::max(0.0F, x) * population_stats_summary::bins));
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        const float a = p.activation_rate[last * n + i];
+        const float h = p.entropy[last * n + i];
+        ++r.activation[bin(a)];
+        ++r.entropy[bin(h)];
+        r.mean_activation += a;
+        r.mean_entropy += h;
+        r.never_active += a == 0.0F;
+        r.always_active += a == 1.0F;
+        r.mean_grad_abs += p.grad_abs_mean[last * n + i];
+    }
+    if (n > 0) {
+        r.mean_activation /= static_cast<double>(n);
+        r.mean_entropy /= static_cast<double>(n);
+        r.mean_grad_abs /= static_cast<double>(n);
+    }
+    if (!p.sensitivity.empty()) {
+        std::vector<std::uint32_t> order(n);
+        std::iota(order.begin(), order.end(), 0U);
+        const float* sens = p.sensitivity.data() + last * n;
+        const std::size_t top = std::min<std::size_t>(10, n);
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top), order.end(),
+                          [&](std::uint32_t a, std::uint32_t b) {
+                              return sens[a] != sens[b] ? sens[a] > sens[b] : p.nodes[a] < p.nodes[b];
+                          });
+        for (std::size_t j = 0; j < top; ++j) {
+            const std::uint32_t i = order[j];
+            if (sens[i] <= 0.0F) break;  // a node that changes no decision is not "sensitive"
+            r.most_sensitive.push_back({p.nodes[i], i, sens[i], p.activation_rate[last * n + i],
+                                        p.grad_abs_mean[last * n + i]});
+        }
+    }
+    for (std::size_t row = 0; row < epochs.size(); ++row) {
+        std::uint64_t total = 0;
+        for (std::size_t i = 0; i < n; ++i) total += p.flips[row * n + i];
+        r.flips.emplace_back(epochs[row], total);
+    }
+    return r;
+}
+
+namespace {
+
+std::string histogram_text(const std::array<std::uint32_t, population_stats_summary::bins>& counts) {
+    std::string s;
+    for (const std::uint32_t c : counts) s += (s.empty() ? "" : " ") + std::to_string(c);
+    return s;
+}
+
+}  // namespace
+
 run_analysis analyze_run(const std::filesystem::path& path) {
     const run_reader reader(path);
     run_analysis run;
@@ -164,6 +227,13 @@ run_analysis analyze_run(const std::filesystem::path& path) {
     run.populations = census(net, groups);
     run.metrics = reader.metrics();
     run.splits = summarize(run.metrics);
+    if (reader.has_stats()) {
+        const run_stats st = reader.stats();
+        run.stats_samples = st.samples;
+        run.stats_split = st.split;
+        if (st.rows() > 0)
+            for (const population_stats& p : st.populations) run.stats.push_back(summarize_stats(p, st.epochs));
+    }
     return run;
 }
 
@@ -179,6 +249,28 @@ std::string format_analysis(const run_analysis& run) {
                     c.nodes, c.dead, c.constant, mean_fan_in(c));
         s += "  effective fan-in: " + fan_in_list(c) + "\n";
         s += "  functions:        " + function_list(c) + "\n";
+    }
+    if (!run.stats.empty())
+        s += format("statistics: epoch %u, %llu %s samples; histograms count nodes in tenths of [0, 1]\n",
+                    run.stats.front().epoch, static_cast<unsigned long long>(run.stats_samples),
+                    run.stats_split.c_str());
+    for (const population_stats_summary& p : run.stats) {
+        s += format("  %s: activation mean %.3f (never %u, always %u): %s\n", p.population.c_str(), p.mean_activation,
+                    p.never_active, p.always_active, histogram_text(p.activation).c_str());
+        s += format("  %s: entropy mean %.3f bits: %s\n", p.population.c_str(), p.mean_entropy,
+                    histogram_text(p.entropy).c_str());
+        if (!p.flips.empty())
+            s += format("  %s: %llu entries flipped in epoch %u; mean |dL/dy| %.3g\n", p.population.c_str(),
+                        static_cast<unsigned long long>(p.flips.back().second), p.flips.back().first, p.mean_grad_abs);
+        if (p.most_sensitive.empty())
+            s += format("  %s: no node changes a decision when inverted alone\n", p.population.c_str());
+        if (!p.most_sensitive.empty()) {
+            s += format("  %s: most sensitive:", p.population.c_str());
+            for (std::size_t j = 0; j < std::min<std::size_t>(5, p.most_sensitive.size()); ++j)
+                s += format(" node %u (#%u) %s", p.most_sensitive[j].node, p.most_sensitive[j].index,
+                            percent(p.most_sensitive[j].sensitivity).c_str());
+            s += "\n";
+        }
     }
     if (run.splits.empty()) s += "learning:   no metrics rows\n";
     for (const split_summary& sp : run.splits)
@@ -307,6 +399,45 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
                                   : format("plot for [i=2:%zu] 'fan_in.dat' using i:xtic(1) title columnheader(i)\n",
                                            run.populations.size() + 1);
     gp += "unset output\n";
+    if (!run.stats.empty()) {
+        // Histograms of the last stats row, and entries flipped per recorded epoch.
+        std::string hist = "bin";
+        for (const population_stats_summary& p : run.stats)
+            hist += " " + column_header(p.population + " activation") + " " + column_header(p.population + " entropy");
+        hist += "\n";
+        for (std::size_t b = 0; b < population_stats_summary::bins; ++b) {
+            hist += format("%.2f", (static_cast<double>(b) + 0.5) / population_stats_summary::bins);
+            for (const population_stats_summary& p : run.stats)
+                hist += format(" %u %u", p.activation[b], p.entropy[b]);
+            hist += "\n";
+        }
+        write_file(dir / "node_stats.dat", hist, "plot data");
+        std::string flips = "epoch";
+        for (const population_stats_summary& p : run.stats) flips += " " + column_header(p.population);
+        flips += "\n";
+        for (std::size_t row = 0; row < run.stats.front().flips.size(); ++row) {
+            flips += std::to_string(run.stats.front().flips[row].first);
+            for (const population_stats_summary& p : run.stats) flips += " " + std::to_string(p.flips[row].second);
+            flips += "\n";
+        }
+        write_file(dir / "flips.dat", flips, "plot data");
+        const std::size_t pops = run.stats.size();
+        gp += "set output 'node_stats.png'\nset terminal pngcairo size 1000,450 noenhanced\nset multiplot layout 1,2\n";
+        gp += "set key top left\nset style data histograms\nset style histogram clustered gap 1\n";
+        gp += "set style fill solid 0.8 border -1\nset yrange [0:*]\nset ylabel 'nodes'\n";
+        gp += "set title 'activation rate'\nset xlabel 'fraction of samples with output 1 (bin centre)'\n";
+        gp += format("plot for [i=0:%zu] 'node_stats.dat' using (column(2+2*i)):xtic(1) title columnheader(2+2*i)\n",
+                     pops - 1);
+        gp += "set title 'output entropy'\nset xlabel 'bits (bin centre)'\n";
+        gp += format("plot for [i=0:%zu] 'node_stats.dat' using (column(3+2*i)):xtic(1) title columnheader(3+2*i)\n",
+                     pops - 1);
+        gp += "unset multiplot\n";
+        gp += "set output 'flips.png'\nset terminal pngcairo size 800,450 noenhanced\nset style data linespoints\n";
+        gp += "set title 'table entries flipped per epoch'\nset xlabel 'epoch'\nset ylabel 'entries'\n";
+        gp += "set yrange [0:*]\nset key top right\n";
+        gp += format("plot for [i=2:%zu] 'flips.dat' using 1:i title columnheader(i)\n", pops + 1);
+        gp += "unset output\n";
+    }
     const std::filesystem::path script = dir / "plots.gp";
     write_file(script, gp, "gnuplot script");
     run_gnuplot(script);
@@ -352,6 +483,25 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
         md += "| " + std::string(to_string(static_cast<function_kind>(k))) + " |";
         for (const node_census& c : run.populations) md += " " + std::to_string(c.functions[k]) + " |";
         md += "\n";
+    }
+    if (!run.stats.empty()) {
+        md += format("\n## Node statistics\n\nMeasured on the hardened network after epoch %u, on %llu %s samples "
+                     "(`/stats` in the run file).\n\n![activation and entropy](node_stats.png)\n\n"
+                     "![entries flipped](flips.png)\n\n",
+                     run.stats.front().epoch, static_cast<unsigned long long>(run.stats_samples),
+                     run.stats_split.c_str());
+        md += "| population | mean activation | never active | always active | mean entropy (bits) | mean abs(dL/dy) "
+              "|\n|---|---:|---:|---:|---:|---:|\n";
+        for (const population_stats_summary& p : run.stats)
+            md += format("| %s | %.3f | %u | %u | %.3f | %.3g |\n", p.population.c_str(), p.mean_activation,
+                         p.never_active, p.always_active, p.mean_entropy, p.mean_grad_abs);
+        md += "\n### Most sensitive nodes\n\nThe fraction of samples whose predicted class changes when the node's "
+              "output alone is inverted.\n\n| population | node | index | sensitivity | activation | mean abs(dL/dy) "
+              "|\n|---|---:|---:|---:|---:|---:|\n";
+        for (const population_stats_summary& p : run.stats)
+            for (const sensitive_node& n : p.most_sensitive)
+                md += format("| %s | %u | %u | %s | %.3f | %.3g |\n", p.population.c_str(), n.node, n.index,
+                             percent(n.sensitivity).c_str(), n.activation_rate, n.grad_abs_mean);
     }
     md += "\n## Metrics\n\n| epoch | split | loss | accuracy | seconds |\n|---:|---|---:|---:|---:|\n";
     for (const metrics_row& r : run.metrics)

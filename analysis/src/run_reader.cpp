@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <limits>
 #include <memory>
@@ -95,6 +96,11 @@ template <>
 struct element<std::uint64_t> {
     static hid_t memory() { return H5T_NATIVE_UINT64; }
     static constexpr std::string_view name = "uint64";
+};
+template <>
+struct element<float> {
+    static hid_t memory() { return H5T_NATIVE_FLOAT; }
+    static constexpr std::string_view name = "float32";
 };
 
 // A stored type in the words of docs/run-file.md ("uint8", "float64", ...).
@@ -221,26 +227,30 @@ std::string read_string_attribute(hid_t object, const std::string& path, const c
                        [&](hid_t memory, void* buffer) { return H5Aread(a.get(), memory, buffer); });
 }
 
-// A 1-D dataset of T whose size is known before anything is allocated.
+// A dataset of T whose shape is known before anything is allocated.
 struct array_dataset {
     handle id;
     std::string path;
-    std::uint64_t size = 0;
+    std::uint64_t size = 0;      // elements
+    std::vector<hsize_t> dims;  // the shape
 };
 
 template <class T>
-array_dataset open_array(hid_t file, const std::string& path, const site& s) {
-    array_dataset a{open_object(file, path, H5I_DATASET, s), path, 0};
+array_dataset open_array(hid_t file, const std::string& path, const site& s, int expected_rank = 1) {
+    array_dataset a{open_object(file, path, H5I_DATASET, s), path, 0, {}};
     const handle type = checked(H5Dget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + path);
     if (const std::string found = type_name(type.get()); found != element<T>::name)
         s.fail(path + " is stored as " + found + ", expected " + std::string(element<T>::name));
     const handle space = checked(H5Dget_space(a.id.get()), H5Sclose, s, "cannot read the shape of " + path);
     const int rank = H5Sget_simple_extent_ndims(space.get());
-    if (H5Sget_simple_extent_type(space.get()) != H5S_SIMPLE || rank != 1)
-        s.fail(path + " has " + std::to_string(std::max(rank, 0)) + " dimensions, expected 1");
-    hsize_t size = 0;
-    if (H5Sget_simple_extent_dims(space.get(), &size, nullptr) < 0) s.fail_hdf5("cannot read the shape of " + path);
-    a.size = size;
+    if (H5Sget_simple_extent_type(space.get()) != H5S_SIMPLE || rank != expected_rank)
+        s.fail(path + " has " + std::to_string(std::max(rank, 0)) + " dimensions, expected " +
+               std::to_string(expected_rank));
+    a.dims.resize(static_cast<std::size_t>(rank));
+    if (H5Sget_simple_extent_dims(space.get(), a.dims.data(), nullptr) < 0)
+        s.fail_hdf5("cannot read the shape of " + path);
+    a.size = 1;
+    for (const hsize_t d : a.dims) a.size *= d;
     return a;
 }
 
@@ -267,6 +277,56 @@ std::vector<T> read_array(hid_t file, const std::string& path, std::uint64_t exp
         s.fail(path + " has " + std::to_string(a.size) + " entries, expected " + std::to_string(expected) + " (" +
                because + ")");
     return read_all<T>(a, s);
+}
+
+// The names of a group's members in creation order (the order the writer chose).
+std::vector<std::string> link_names(hid_t file, const std::string& path, const site& s) {
+    const handle group = open_object(file, path, H5I_GROUP, s);
+    H5G_info_t info{};
+    if (H5Gget_info(group.get(), &info) < 0) s.fail_hdf5("cannot list " + path);
+    const std::string what = "cannot list " + path + " in creation order";
+    std::vector<std::string> names(info.nlinks);
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+        const ssize_t length =
+            H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+        if (length < 0) s.fail_hdf5(what);
+        std::string name(static_cast<std::size_t>(length) + 1, '\0');
+        if (H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, name.data(), name.size(),
+                               H5P_DEFAULT) < 0)
+            s.fail_hdf5(what);
+        name.resize(static_cast<std::size_t>(length));
+        names[i] = std::move(name);
+    }
+    return names;
+}
+
+// The first dims[0] rows of a [rows × trailing...] dataset of T whose
+// trailing shape must be exactly dims'. More stored rows than /stats/epoch
+// names are a row a killed writer did not finish: /stats/epoch grows last.
+template <class T>
+std::vector<T> read_shaped(hid_t file, const std::string& path, const std::vector<hsize_t>& dims, const site& s) {
+    const array_dataset a = open_array<T>(file, path, s, static_cast<int>(dims.size()));
+    if (!std::equal(dims.begin() + 1, dims.end(), a.dims.begin() + 1) || a.dims[0] < dims[0]) {
+        const auto text = [](const std::vector<hsize_t>& d) {
+            std::string t;
+            for (const hsize_t x : d) t += (t.empty() ? "" : " × ") + std::to_string(x);
+            return t;
+        };
+        s.fail(path + " has shape " + text(a.dims) + ", expected " + text(dims) +
+               " (rows of /stats/epoch × the population's nodes)");
+    }
+    std::uint64_t count = 1;
+    for (const hsize_t d : dims) count *= d;
+    std::vector<T> values(count);
+    if (count == 0) return values;
+    const handle file_space = checked(H5Dget_space(a.id.get()), H5Sclose, s, "cannot read the shape of " + path);
+    const std::vector<hsize_t> start(dims.size(), 0);
+    const handle memory_space =
+        checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, s, "cannot read " + path);
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, dims.data(), nullptr) < 0 ||
+        H5Dread(a.id.get(), element<T>::memory(), memory_space.get(), file_space.get(), H5P_DEFAULT, values.data()) < 0)
+        s.fail_hdf5("cannot read " + path);
+    return values;
 }
 
 std::filesystem::path run_file_path(const std::filesystem::path& path) {
@@ -373,28 +433,18 @@ core::network run_reader::network() const {
 std::vector<population> run_reader::populations() const {
     const site s{path_.string(), "read /network/populations"};
     const std::uint64_t num_nodes = open_array<std::uint8_t>(file_, "/network/k", s).size;
-    const handle group = open_object(file_, "/network/populations", H5I_GROUP, s);
-    H5G_info_t info{};
-    if (H5Gget_info(group.get(), &info) < 0) s.fail_hdf5("cannot list /network/populations");
-    std::vector<population> result(info.nlinks);
+    const std::vector<std::string> names = link_names(file_, "/network/populations", s);
+    std::vector<population> result(names.size());
     std::vector<std::uint32_t> owner(num_nodes, UINT32_MAX);
-    for (hsize_t i = 0; i < info.nlinks; ++i) {
-        const std::string what = "cannot list /network/populations in creation order";
-        const ssize_t length =
-            H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-        if (length < 0) s.fail_hdf5(what);
-        std::string name(static_cast<std::size_t>(length) + 1, '\0');
-        if (H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, name.data(), name.size(),
-                               H5P_DEFAULT) < 0)
-            s.fail_hdf5(what);
-        name.resize(static_cast<std::size_t>(length));
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const std::string& name = names[i];
         const std::string path = "/network/populations/" + name;
         const array_dataset nodes = open_array<std::uint32_t>(file_, path, s);
         if (nodes.size > num_nodes)
             s.fail(path + " has " + std::to_string(nodes.size) + " nodes, more than the " + std::to_string(num_nodes) +
                    " in /network/k");
         result[i] = {.name = name, .nodes = read_all<std::uint32_t>(nodes, s)};
-        for (hsize_t q = 0; q < i; ++q)
+        for (std::size_t q = 0; q < i; ++q)
             if (result[q].name == name) s.fail("two populations are named '" + name + "'");
         for (std::size_t j = 0; j < result[i].nodes.size(); ++j) {
             const std::uint32_t node = result[i].nodes[j];
@@ -526,6 +576,45 @@ bool run_reader::has(const std::string& name) const {
     const site s{path_.string(), "look up /" + name};
     check_name(name, s);
     return exists(file_, "/" + name, s);
+}
+
+bool run_reader::has_stats() const {
+    const site s{path_.string(), "read /stats"};
+    return exists(file_, "/stats", s);
+}
+
+run_stats run_reader::stats() const {
+    const site s{path_.string(), "read /stats"};
+    run_stats r;
+    const handle group = open_object(file_, "/stats", H5I_GROUP, s);
+    r.samples = read_integer_attribute<std::uint64_t>(group.get(), "/stats@samples", "samples", s);
+    r.split = read_string_attribute(group.get(), "/stats@split", "split", s);
+    r.epochs = read_all<std::uint32_t>(open_array<std::uint32_t>(file_, "/stats/epoch", s), s);
+    const hsize_t rows = r.epochs.size();
+    for (const std::string& name : link_names(file_, "/stats", s)) {
+        if (name == "epoch") continue;
+        const std::string base = "/stats/" + name + "/";
+        population_stats p;
+        p.population = name;
+        p.nodes = read_all<std::uint32_t>(open_array<std::uint32_t>(file_, base + "nodes", s), s);
+        const std::vector<hsize_t> shape{rows, p.nodes.size()};
+        p.activation_rate = read_shaped<float>(file_, base + "activation_rate", shape, s);
+        p.entropy = read_shaped<float>(file_, base + "entropy", shape, s);
+        p.flips = read_shaped<std::uint32_t>(file_, base + "flips", shape, s);
+        p.grad_abs_mean = read_shaped<float>(file_, base + "grad_abs_mean", shape, s);
+        if (exists(file_, base + "sensitivity", s)) p.sensitivity = read_shaped<float>(file_, base + "sensitivity", shape, s);
+        if (exists(file_, base + "entry_usage", s)) {
+            const array_dataset usage = open_array<std::uint32_t>(file_, base + "entry_usage", s, 3);
+            const hsize_t entries = usage.dims[2];
+            if (entries == 0 || (entries & (entries - 1)) != 0 || entries > 256)
+                s.fail(base + "entry_usage has " + std::to_string(entries) +
+                       " addresses per node, expected a power of two up to 256");
+            p.usage_k = static_cast<std::uint32_t>(std::countr_zero(entries));
+            p.entry_usage = read_shaped<std::uint32_t>(file_, base + "entry_usage", {rows, p.nodes.size(), entries}, s);
+        }
+        r.populations.push_back(std::move(p));
+    }
+    return r;
 }
 
 std::string encoder_shape_problem(const core::encoder& enc, std::uint32_t width, std::uint32_t height,

@@ -1,6 +1,10 @@
 #include "lutra/core/bit_matrix.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <string>
+
+#include "lutra/core/error.hpp"
 
 namespace lutra::core {
 
@@ -28,6 +32,19 @@ bool operator==(const bit_matrix& a, const bit_matrix& b) noexcept {
         if (tail && ((x[full] ^ y[full]) & tail)) return false;
     }
     return true;
+}
+
+bit_matrix first_samples(const bit_matrix& m, std::size_t count) {
+    if (count > m.samples())
+        throw error("first_samples: " + std::to_string(count) + " of " + std::to_string(m.samples()) + " samples");
+    bit_matrix r(m.rows(), count);
+    const std::size_t words = (count + 63) / 64;
+    const std::uint64_t tail = count % 64 ? (std::uint64_t{1} << (count % 64)) - 1 : ~std::uint64_t{0};
+    for (std::size_t row = 0; row < m.rows(); ++row) {
+        std::copy_n(m.row(row).begin(), words, r.row(row).begin());
+        if (words > 0) r.row(row)[words - 1] &= tail;  // padding stays zero
+    }
+    return r;
 }
 
 }  // namespace lutra::core

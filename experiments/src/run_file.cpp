@@ -126,6 +126,11 @@ struct element<std::uint64_t> {
     static hid_t memory() { return H5T_NATIVE_UINT64; }
     static hid_t file() { return H5T_STD_U64LE; }
 };
+template <>
+struct element<float> {
+    static hid_t memory() { return H5T_NATIVE_FLOAT; }
+    static hid_t file() { return H5T_IEEE_F32LE; }
+};
 
 // A variable-length UTF-8 string type, for texts and string attributes.
 handle utf8_type(const site& s) {
@@ -240,6 +245,14 @@ handle create_group(hid_t parent, const char* name, const site& s, hid_t group_p
                    std::string("cannot create group ") + name);
 }
 
+// HDF5 lists a group's links by name unless the group tracks creation order.
+handle ordered_group_properties(const site& s) {
+    handle gcpl = checked(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, s, "make group properties");
+    checked(H5Pset_link_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), s,
+            "make group properties");
+    return gcpl;
+}
+
 // Link names in UTF-8, so population names read back as text in h5py.
 handle utf8_link_properties(const site& s) {
     handle lcpl = checked(H5Pcreate(H5P_LINK_CREATE), H5Pclose, s, "make link properties");
@@ -317,6 +330,88 @@ void create_metrics(hid_t file, const site& s) {
     const handle type = metrics_type(true, s);
     (void)checked(H5Dcreate2(file, "metrics", type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose,
                   s, what);
+}
+
+// --- /stats -----------------------------------------------------------------
+
+// Appends one row of shape `row_shape` to the dataset `name` of `parent`,
+// created on first use as [unlimited rows × row_shape], chunked a row (or
+// less) at a time, byte-shuffled and deflated.
+template <class T>
+void append_row(hid_t parent, const std::string& path, const char* name, std::span<const T> row,
+                std::vector<hsize_t> row_shape, const site& s) {
+    const std::string what = "cannot append a row to " + path;
+    const htri_t present = H5Lexists(parent, name, H5P_DEFAULT);
+    if (present < 0) s.fail_hdf5(what);
+    std::vector<hsize_t> dims{0};
+    dims.insert(dims.end(), row_shape.begin(), row_shape.end());
+    const int rank = static_cast<int>(dims.size());
+    if (present == 0) {
+        std::vector<hsize_t> max_dims = dims;
+        max_dims[0] = H5S_UNLIMITED;
+        std::vector<hsize_t> chunk = dims;
+        chunk[0] = 1;
+        // Within HDF5's advised chunk size: split the second dimension if a row is larger.
+        std::size_t inner = sizeof(T);
+        for (std::size_t d = 2; d < chunk.size(); ++d) inner *= chunk[d];
+        chunk[1] = std::max<hsize_t>(1, std::min<hsize_t>(chunk[1], chunk_bytes / inner));
+        const handle space = checked(H5Screate_simple(rank, dims.data(), max_dims.data()), H5Sclose, s, what);
+        const handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, s, what);
+        checked(H5Pset_chunk(dcpl.get(), rank, chunk.data()), s, what);
+        checked(H5Pset_shuffle(dcpl.get()), s, what);
+        checked(H5Pset_deflate(dcpl.get(), deflate_level), s, what);
+        (void)checked(H5Dcreate2(parent, name, element<T>::file(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                      H5Dclose, s, what);
+    }
+    const handle dataset = checked(H5Dopen2(parent, name, H5P_DEFAULT), H5Dclose, s, what);
+    {
+        const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, what);
+        if (H5Sget_simple_extent_ndims(space.get()) != rank) s.fail(path + " has another rank than a new row");
+        std::vector<hsize_t> stored(dims.size());
+        checked(H5Sget_simple_extent_dims(space.get(), stored.data(), nullptr), s, what);
+        if (!std::equal(stored.begin() + 1, stored.end(), dims.begin() + 1))
+            s.fail(path + " has rows of another shape than the new row (a population changed size?)");
+        dims[0] = stored[0];
+    }
+    const hsize_t at = dims[0];
+    dims[0] = at + 1;
+    checked(H5Dset_extent(dataset.get(), dims.data()), s, what);
+    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, what);
+    std::vector<hsize_t> start(dims.size(), 0);
+    start[0] = at;
+    std::vector<hsize_t> count = dims;
+    count[0] = 1;
+    checked(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), s, what);
+    const handle memory_space = checked(H5Screate_simple(rank, count.data(), nullptr), H5Sclose, s, what);
+    checked(H5Dwrite(dataset.get(), element<T>::memory(), memory_space.get(), space.get(), H5P_DEFAULT, row.data()), s,
+            what);
+}
+
+// The names of a population's per-epoch datasets under /stats/<population>.
+constexpr const char* stat_names[] = {"activation_rate", "entropy", "flips", "grad_abs_mean", "sensitivity", "entry_usage"};
+
+// The length of a dataset's first dimension.
+hsize_t dataset_rows(hid_t file, const std::string& path, const site& s) {
+    const handle dataset = open_object(file, path, H5I_DATASET, s);
+    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of " + path);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 1) s.fail(path + " has no rows");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    checked(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), s, "cannot read the shape of " + path);
+    return dims[0];
+}
+
+// Keeps the first `rows` rows of a dataset (no-op when it has fewer).
+void keep_rows(hid_t file, const std::string& path, hsize_t rows, const site& s) {
+    const handle dataset = checked(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose, s, "cannot open " + path);
+    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of " + path);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 1) s.fail(path + " has no rows");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    checked(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), s, "cannot read the shape of " + path);
+    if (dims[0] <= rows) return;
+    dims[0] = rows;
+    checked(H5Dset_extent(dataset.get(), dims.data()), s, "cannot change the size of " + path);
 }
 
 // --- /network ---------------------------------------------------------------
@@ -505,11 +600,8 @@ void run_file::write_network(const core::network& net, std::span<const topology:
     write_attribute<std::uint32_t>(head.get(), "num_classes", a.head.num_classes, s);
     write_array<std::uint32_t>(head.get(), "outputs", a.head.outputs, s);
 
-    // Population order is gene order; HDF5 lists links by name unless the
-    // group tracks creation order.
-    const handle gcpl = checked(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, s, "make group properties");
-    checked(H5Pset_link_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), s,
-            "make group properties");
+    // Population order is gene order.
+    const handle gcpl = ordered_group_properties(s);
     const handle pops = create_group(group.get(), "populations", s, gcpl.get());
     for (const topology::population_nodes& p : populations) write_array<std::uint32_t>(pops.get(), p.name, p.nodes, s);
     flush();
@@ -616,5 +708,95 @@ void run_file::truncate_metrics(std::size_t rows) {
 }
 
 std::vector<metrics_row> run_file::read_metrics() const { return reader().metrics(); }
+
+void run_file::append_stats(std::uint32_t epoch, std::span<const population_stats> rows, std::uint64_t samples,
+                            std::string_view split) {
+    const site s{path_.string(), "append to /stats"};
+    check_writable(s.operation);
+    for (const population_stats& p : rows) {
+        const std::size_t n = p.nodes.size();
+        check_name(p.population, "population name", s);
+        if (p.population == "epoch") s.reject("a population may not be named 'epoch' (/stats/epoch is the row index)");
+        const auto check = [&](std::size_t size, std::size_t expected, const char* what) {
+            if (size != expected)
+                s.reject("population '" + p.population + "': " + what + " has " + std::to_string(size) +
+                         " values, expected " + std::to_string(expected));
+        };
+        check(p.activation_rate.size(), n, "activation_rate");
+        check(p.entropy.size(), n, "entropy");
+        check(p.flips.size(), n, "flips");
+        check(p.grad_abs_mean.size(), n, "grad_abs_mean");
+        if (!p.sensitivity.empty()) check(p.sensitivity.size(), n, "sensitivity");
+        if (!p.entry_usage.empty()) check(p.entry_usage.size(), n << p.usage_k, "entry_usage");
+    }
+    if (has("stats")) {
+        // Every check before the first write, so a rejected row leaves no partial row behind.
+        const hsize_t recorded = dataset_rows(file_, "/stats/epoch", s);
+        for (const population_stats& p : rows) {
+            const std::string nodes = "/stats/" + p.population + "/nodes";
+            if (!exists(file_, nodes, s)) continue;
+            if (const hsize_t stored = dataset_rows(file_, nodes, s); stored != p.nodes.size())
+                s.reject("population '" + p.population + "' has " + std::to_string(p.nodes.size()) +
+                         " nodes, but its earlier rows have " + std::to_string(stored));
+            // Rows a killed writer appended without their /stats/epoch entry go first.
+            for (const char* name : stat_names) {
+                const std::string path = "/stats/" + p.population + "/" + name;
+                if (exists(file_, path, s)) keep_rows(file_, path, recorded, s);
+            }
+        }
+    } else {
+        // Populations listed in the order the run gave them.
+        const handle group = create_group(file_, "stats", s, ordered_group_properties(s).get());
+        write_attribute(group.get(), "samples", samples, s);
+        write_string_attribute(group.get(), "split", std::string(split), s);
+    }
+    const handle stats = open_object(file_, "/stats", H5I_GROUP, s);
+    for (const population_stats& p : rows) {
+        const std::string path = "/stats/" + p.population;
+        const htri_t present = H5Lexists(stats.get(), p.population.c_str(), H5P_DEFAULT);
+        if (present < 0) s.fail_hdf5("cannot look up " + path);
+        if (present == 0) {
+            const handle lcpl = utf8_link_properties(s);
+            const handle group = checked(H5Gcreate2(stats.get(), p.population.c_str(), lcpl.get(), H5P_DEFAULT,
+                                                    H5P_DEFAULT),
+                                         H5Gclose, s, "cannot create group " + path);
+            write_array<std::uint32_t>(group.get(), "nodes", p.nodes, s);
+        }
+        const handle group = open_object(file_, path, H5I_GROUP, s);
+        const hsize_t n = p.nodes.size();
+        append_row<float>(group.get(), path + "/activation_rate", "activation_rate", p.activation_rate, {n}, s);
+        append_row<float>(group.get(), path + "/entropy", "entropy", p.entropy, {n}, s);
+        append_row<std::uint32_t>(group.get(), path + "/flips", "flips", p.flips, {n}, s);
+        append_row<float>(group.get(), path + "/grad_abs_mean", "grad_abs_mean", p.grad_abs_mean, {n}, s);
+        if (!p.sensitivity.empty())
+            append_row<float>(group.get(), path + "/sensitivity", "sensitivity", p.sensitivity, {n}, s);
+        if (!p.entry_usage.empty())
+            append_row<std::uint32_t>(group.get(), path + "/entry_usage", "entry_usage", p.entry_usage,
+                                      {n, hsize_t{1} << p.usage_k}, s);
+    }
+    // The row index last: a reader trusts only rows /stats/epoch names.
+    const std::uint32_t epochs[] = {epoch};
+    append_row<std::uint32_t>(stats.get(), "/stats/epoch", "epoch", epochs, {}, s);
+    flush();
+}
+
+std::vector<std::uint32_t> run_file::stats_epochs() const {
+    return has("stats") ? reader().stats().epochs : std::vector<std::uint32_t>{};
+}
+
+void run_file::truncate_stats(std::size_t rows) {
+    const site s{path_.string(), "truncate /stats"};
+    check_writable(s.operation);
+    if (!has("stats")) return;
+    const analysis::run_stats stored = reader().stats();
+    if (rows > stored.rows()) s.reject("cannot keep " + std::to_string(rows) + " rows of " + std::to_string(stored.rows()));
+    keep_rows(file_, "/stats/epoch", rows, s);
+    for (const population_stats& p : stored.populations)
+        for (const char* name : stat_names) {
+            const std::string path = "/stats/" + p.population + "/" + name;
+            if (exists(file_, path, s)) keep_rows(file_, path, rows, s);
+        }
+    flush();
+}
 
 }  // namespace lutra::experiments

@@ -15,6 +15,7 @@
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/engine.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/core/node_stats.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/core/trainer.hpp"
 #include "lutra/experiments/checkpoint.hpp"
@@ -129,14 +130,78 @@ struct test_result {
     double relaxed = 0;   // accuracy of the relaxed network
 };
 
-test_result evaluate_test(const core::trainer& tr, const prepared_run& p) {
-    const core::head_output hard = core::bitslice_engine(tr.hardened(), {.threads = p.threads}).classify(p.test_bits);
+test_result evaluate_test(const core::trainer& tr, const core::network& hardened, const prepared_run& p) {
+    const core::head_output hard = core::bitslice_engine(hardened, {.threads = p.threads}).classify(p.test_bits);
     const core::epoch_result relaxed = tr.evaluate(p.test_bits, p.data.test.labels);
     return {relaxed.loss,
             static_cast<double>(correct_predictions(hard, p.data.test.labels)) /
                 static_cast<double>(std::max<std::size_t>(1, p.data.test.size())),
             relaxed.accuracy};
 }
+
+// /stats: what each node did in one epoch. Everything in a row depends only
+// on that epoch (its training batches, the tables before and after it), so a
+// resumed run records the same rows as an uninterrupted one.
+class stats_recorder {
+public:
+    stats_recorder(const prepared_run& p, core::trainer& tr)
+        : s_(p.s.stats), threads_(p.threads), populations_(p.compiled.populations),
+          meter_(p.compiled.net.num_nodes()), before_(tr.hardened()) {
+        if (s_.every == 0) return;
+        const core::bit_matrix& split = s_.split == "test" ? p.test_bits : p.train_bits;
+        samples_ = core::first_samples(split, std::min(s_.samples, split.samples()));
+        // The hook refers to this recorder: train_run keeps it alive while the trainer trains.
+        tr.hooks().after_backward([this](const core::batch_context&, const core::relaxed_engine::activations& dy,
+                                         std::span<const float>) {
+            if (recording_) meter_.add(dy);
+        });
+    }
+
+    // Before epoch `epoch` (0-based) trains: whether it will be recorded.
+    void start_epoch(std::uint32_t epoch, std::uint32_t epochs) {
+        recording_ = s_.every != 0 && ((epoch + 1) % s_.every == 0 || epoch + 1 == epochs);
+        meter_.reset();
+    }
+
+    // After the epoch: its row, if recorded; `after` is the hardened network.
+    void finish_epoch(std::uint32_t epoch, const core::network& after, run_file& file) {
+        if (recording_) {
+            const core::node_statistics st =
+                core::measure_nodes(after, samples_, {.sensitivity = s_.sensitivity, .threads = threads_});
+            const std::vector<std::uint32_t> flips = core::table_flips(before_, after);
+            const std::vector<float> grad = meter_.mean();
+            const std::size_t entries = std::size_t{1} << st.usage_k;
+            std::vector<population_stats> rows;
+            for (const topology::population_nodes& pop : populations_) {
+                population_stats& r = rows.emplace_back();
+                r.population = pop.name;
+                r.nodes = pop.nodes;
+                r.usage_k = st.usage_k;
+                for (const std::uint32_t n : pop.nodes) {
+                    r.activation_rate.push_back(st.activation_rate[n]);
+                    r.entropy.push_back(st.entropy[n]);
+                    r.flips.push_back(flips[n]);
+                    r.grad_abs_mean.push_back(grad[n]);
+                    if (!st.sensitivity.empty()) r.sensitivity.push_back(st.sensitivity[n]);
+                    if (!st.entry_usage.empty())
+                        r.entry_usage.insert(r.entry_usage.end(), st.entry_usage.begin() + n * entries,
+                                             st.entry_usage.begin() + (n + 1) * entries);
+                }
+            }
+            file.append_stats(epoch + 1, rows, samples_.samples(), s_.split);
+        }
+        before_ = after;
+    }
+
+private:
+    stats_settings s_;
+    unsigned threads_;
+    std::vector<topology::population_nodes> populations_;
+    core::gradient_meter meter_;
+    core::network before_;  // the hardened tables before the epoch
+    core::bit_matrix samples_;
+    bool recording_ = false;
+};
 
 // The one training loop of fresh and resumed runs: trains from the trainer's
 // epoch to the last, then writes /network and summary.txt. `start` is when
@@ -147,6 +212,7 @@ run_summary train_run(const prepared_run& p, core::trainer& tr, run_file& file, 
     const auto train_start = clock::now();
     const std::uint32_t first_epoch = tr.epoch();
     std::optional<test_result> test;
+    stats_recorder stats(p, tr);
     for (std::uint32_t epoch = first_epoch; epoch < s.train.epochs; ++epoch) {
         const auto epoch_start = clock::now();
         const std::vector<std::uint32_t> order = shuffled_order(p.data.train.size(), s.seed, epoch);
@@ -161,12 +227,14 @@ run_summary train_run(const prepared_run& p, core::trainer& tr, run_file& file, 
         for (std::size_t i = 0; i < order.size(); ++i) labels[i] = p.data.train.labels[order[i]];
 
         core::epoch_result r;
+        stats.start_epoch(epoch, s.train.epochs);
         {
             progress bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(s.train.epochs),
                          labels.size(), "samples");
             r = tr.train_epoch(shuffled, labels, [&bar](std::size_t n) { bar.advance(n); });
         }
-        test = evaluate_test(tr, p);
+        const core::network hardened = tr.hardened();
+        test = evaluate_test(tr, hardened, p);
         const double epoch_seconds = seconds_since(epoch_start);
         const double elapsed = prior_seconds + seconds_since(start);
         const double left = seconds_since(train_start) / (epoch + 1 - first_epoch) * (s.train.epochs - epoch - 1);
@@ -181,6 +249,7 @@ run_summary train_run(const prepared_run& p, core::trainer& tr, run_file& file, 
         file.append_metrics({epoch + 1, "train", r.loss, r.accuracy, elapsed});
         file.append_metrics({epoch + 1, "test", test->loss, test->hardened, elapsed});
         file.append_metrics({epoch + 1, "test_relaxed", test->loss, test->relaxed, elapsed});
+        stats.finish_epoch(epoch, hardened, file);
         write_checkpoint(dir / checkpoint_name, {p.graph_hash, tr.state()});
     }
     run_summary summary;
@@ -188,8 +257,8 @@ run_summary train_run(const prepared_run& p, core::trainer& tr, run_file& file, 
     summary.genome_hash = p.genome_hash;
     summary.nodes = p.compiled.net.num_nodes();
     summary.train_seconds = seconds_since(train_start);
-    if (!test) test = evaluate_test(tr, p);  // no epoch ran in this session
     const core::network trained = tr.hardened();
+    if (!test) test = evaluate_test(tr, trained, p);  // no epoch ran in this session
     if (!file.has("network")) {
         file.write_network(trained, p.compiled.populations);
         file.flush();
@@ -281,6 +350,10 @@ run_summary resume_experiment(const fs::path& dir) {
         std::find_if(rows.begin(), rows.end(), [&c](const metrics_row& r) { return r.epoch > c.state.epoch; }) -
         rows.begin());
     file.truncate_metrics(kept);
+    const std::vector<std::uint32_t> stats_epochs = file.stats_epochs();
+    file.truncate_stats(static_cast<std::size_t>(
+        std::find_if(stats_epochs.begin(), stats_epochs.end(), [&c](std::uint32_t e) { return e > c.state.epoch; }) -
+        stats_epochs.begin()));
     const double prior_seconds = kept ? rows[kept - 1].seconds : 0.0;
 
     core::trainer tr(p.compiled.net, p.s.train);

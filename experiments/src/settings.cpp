@@ -9,6 +9,7 @@ namespace {
 constexpr std::string_view encoder_kinds[] = {"binarize", "thermometer"};
 constexpr std::string_view threshold_kinds[] = {"uniform", "quantile"};
 constexpr std::string_view isa_names[] = {"auto", "portable", "avx2", "avx512"};
+constexpr std::string_view stats_splits[] = {"train", "test"};
 
 }  // namespace
 
@@ -143,6 +144,14 @@ void describe(config_visitor& v, experiment_settings& s) {
     v.field("genome_file", s.genome_file, "genome file relative to this config; empty = the genome section");
     v.section("genome", s.genome, "the genome (when genome_file is empty)");
     v.section("train", s.train, "gradient training");
+    v.section("stats", s.stats, "per-node statistics recorded in run.h5");
+}
+
+void describe(config_visitor& v, stats_settings& s) {
+    v.field("every", s.every, "record after every N-th epoch and the last; 0 = none", 0U, 1U << 20);
+    v.field("samples", s.samples, "samples measured on, the first N of the split", std::size_t{1}, std::size_t{1} << 24);
+    v.choice("split", s.split, stats_splits, "the split the statistics are measured on");
+    v.field("sensitivity", s.sensitivity, "measure each node's sensitivity (flip its output, count changed decisions)");
 }
 
 }  // namespace lutra::experiments

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "lutra/core/bit_matrix.hpp"
+#include "lutra/core/error.hpp"
 
 using namespace lutra::core;
 
@@ -32,4 +33,19 @@ TEST_CASE("bit_matrix: set, get, count and equality ignore padding") {
     b.set(0, 5, true);
     CHECK_FALSE(a == b);
     CHECK_FALSE(a == bit_matrix(2, 71));
+}
+
+TEST_CASE("bit matrix: first_samples keeps the leading columns of every row and zero padding") {
+    bit_matrix m(3, 200);
+    for (std::size_t r = 0; r < 3; ++r)
+        for (std::size_t s = 0; s < 200; ++s) m.set(r, s, (r + s) % 3 == 0);
+    const bit_matrix f = first_samples(m, 70);
+    REQUIRE(f.rows() == 3);
+    REQUIRE(f.samples() == 70);
+    for (std::size_t r = 0; r < 3; ++r) {
+        for (std::size_t s = 0; s < 70; ++s) CHECK(f.get(r, s) == m.get(r, s));
+        for (std::size_t s = 70; s < f.stride() * 64; ++s) CHECK_FALSE(f.get(r, s));
+    }
+    CHECK(first_samples(m, 0).samples() == 0);
+    CHECK_THROWS_AS((void)first_samples(m, 201), lutra::error);
 }

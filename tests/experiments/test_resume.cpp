@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "lutra/analysis/run_reader.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/experiments/checkpoint.hpp"
 #include "lutra/experiments/run_file.hpp"
@@ -103,6 +104,8 @@ TEST_CASE("resume: a run killed at any epoch ends with the tables and metrics of
     const run_file expected = run_file::open(dir.path / "whole" / "run.h5");
     const core::network expected_net = expected.read_network();
     CHECK(timeless_metrics(expected).size() == 36);  // 12 epochs × (train, test, test_relaxed)
+    const analysis::run_stats expected_stats = analysis::run_reader(dir.path / "whole").stats();
+    CHECK(expected_stats.rows() == 12);
 
     for (const std::uint32_t kill_after : {1U, 5U, 9U}) {
         CAPTURE(kill_after);
@@ -117,6 +120,7 @@ TEST_CASE("resume: a run killed at any epoch ends with the tables and metrics of
         const run_file got = run_file::open(out / "run.h5");
         CHECK(got.read_network().arrays().tables == expected_net.arrays().tables);
         CHECK(timeless_metrics(got) == timeless_metrics(expected));
+        CHECK(analysis::run_reader(out).stats() == expected_stats);  // /stats rows of trained-again epochs replaced
     }
 }
 

@@ -717,3 +717,121 @@ TEST_CASE("run file: what cannot be stored is refused before anything is written
     refuses([&] { reader.write_text("genome", "ACGT"); }, "opened read-only");
     CHECK(reader.read_metrics().size() == 1);
 }
+
+namespace {
+
+// One /stats row of two populations, values made from the row number.
+std::vector<population_stats> stats_rows(std::uint32_t row) {
+    std::vector<population_stats> rows(2);
+    rows[0].population = "hidden";
+    rows[0].nodes = {0, 1, 2, 5};
+    rows[1].population = "out";
+    rows[1].nodes = {3, 4};
+    for (population_stats& p : rows) {
+        const std::size_t n = p.nodes.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            p.activation_rate.push_back(0.1F * static_cast<float>(row + i));
+            p.entropy.push_back(0.01F * static_cast<float>(row * i));
+            p.flips.push_back(row + static_cast<std::uint32_t>(i));
+            p.grad_abs_mean.push_back(0.5F + static_cast<float>(row));
+            p.sensitivity.push_back(0.25F * static_cast<float>(i));
+        }
+        p.usage_k = 3;
+        for (std::size_t i = 0; i < n * 8; ++i) p.entry_usage.push_back(static_cast<std::uint32_t>(row * 100 + i));
+    }
+    rows[1].sensitivity.clear();  // optional datasets may be absent
+    rows[1].entry_usage.clear();
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("run file: /stats rows are appended, read back, truncated, with the documented layout") {
+    const lutra::test::temp_dir dir;
+    const fs::path path = dir.path / "run.h5";
+    {
+        run_file f = run_file::create(path, {"0.1.0", 1, ""});
+        CHECK(f.stats_epochs().empty());
+        for (std::uint32_t row = 0; row < 3; ++row) f.append_stats(2 * row + 2, stats_rows(row), 500, "test");
+    }
+    const analysis::run_stats st = analysis::run_reader(path).stats();
+    CHECK(st.epochs == std::vector<std::uint32_t>{2, 4, 6});
+    CHECK(st.samples == 500);
+    CHECK(st.split == "test");
+    REQUIRE(st.populations.size() == 2);
+    CHECK(st.populations[0].population == "hidden");  // creation order, not alphabetical
+    for (std::size_t p = 0; p < 2; ++p) {
+        population_stats all = stats_rows(0)[p];
+        for (std::uint32_t row = 1; row < 3; ++row) {
+            const population_stats next = stats_rows(row)[p];
+            all.activation_rate.insert(all.activation_rate.end(), next.activation_rate.begin(), next.activation_rate.end());
+            all.entropy.insert(all.entropy.end(), next.entropy.begin(), next.entropy.end());
+            all.flips.insert(all.flips.end(), next.flips.begin(), next.flips.end());
+            all.grad_abs_mean.insert(all.grad_abs_mean.end(), next.grad_abs_mean.begin(), next.grad_abs_mean.end());
+            all.sensitivity.insert(all.sensitivity.end(), next.sensitivity.begin(), next.sensitivity.end());
+            all.entry_usage.insert(all.entry_usage.end(), next.entry_usage.begin(), next.entry_usage.end());
+        }
+        if (all.entry_usage.empty()) all.usage_k = 0;
+        CHECK(st.populations[p] == all);
+    }
+
+    {  // As a reader without Lutra sees it.
+        const h5 file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+        const auto check = [&](const char* name, hid_t type, std::vector<hsize_t> shape) {
+            CAPTURE(name);
+            const h5 dataset(H5Dopen2(file.id, name, H5P_DEFAULT), H5Dclose);
+            const h5 stored(H5Dget_type(dataset.id), H5Tclose);
+            CHECK(H5Tequal(stored.id, type) > 0);
+            const h5 space(H5Dget_space(dataset.id), H5Sclose);
+            REQUIRE(H5Sget_simple_extent_ndims(space.id) == static_cast<int>(shape.size()));
+            std::vector<hsize_t> dims(shape.size());
+            H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+            CHECK(dims == shape);
+            if (shape.size() > 1) {  // the per-epoch matrices: chunked and deflated
+                const h5 dcpl(H5Dget_create_plist(dataset.id), H5Pclose);
+                CHECK(H5Pget_layout(dcpl.id) == H5D_CHUNKED);
+                CHECK(H5Pget_filter_by_id2(dcpl.id, H5Z_FILTER_DEFLATE, nullptr, nullptr, nullptr, 0, nullptr,
+                                           nullptr) >= 0);
+            }
+        };
+        check("/stats/epoch", H5T_STD_U32LE, {3});
+        check("/stats/hidden/nodes", H5T_STD_U32LE, {4});
+        check("/stats/hidden/activation_rate", H5T_IEEE_F32LE, {3, 4});
+        check("/stats/hidden/entropy", H5T_IEEE_F32LE, {3, 4});
+        check("/stats/hidden/flips", H5T_STD_U32LE, {3, 4});
+        check("/stats/hidden/sensitivity", H5T_IEEE_F32LE, {3, 4});
+        check("/stats/hidden/grad_abs_mean", H5T_IEEE_F32LE, {3, 4});
+        check("/stats/hidden/entry_usage", H5T_STD_U32LE, {3, 4, 8});
+        check("/stats/out/activation_rate", H5T_IEEE_F32LE, {3, 2});
+        CHECK(H5Lexists(file.id, "/stats/out/sensitivity", H5P_DEFAULT) == 0);
+        const h5 stats(H5Gopen2(file.id, "stats", H5P_DEFAULT), H5Gclose);
+        CHECK(H5Aexists(stats.id, "samples") > 0);
+        CHECK(H5Aexists(stats.id, "split") > 0);
+    }
+
+    {
+        run_file f = run_file::open_for_append(path);
+        f.truncate_stats(1);
+        CHECK(f.stats_epochs() == std::vector<std::uint32_t>{2});
+        f.append_stats(4, stats_rows(1), 500, "test");
+        CHECK(f.stats_epochs() == std::vector<std::uint32_t>{2, 4});
+        CHECK_THROWS_AS(f.truncate_stats(5), lutra::error);
+        std::vector<population_stats> bad = stats_rows(2);
+        bad[0].entropy.pop_back();
+        CHECK_THROWS_WITH_AS(f.append_stats(6, bad, 500, "test"), doctest::Contains("entropy has 3 values, expected 4"),
+                             lutra::error);
+        bad = stats_rows(2);
+        bad[1].nodes.push_back(6);  // a population may not change size between rows
+        bad[1].activation_rate.push_back(0);
+        bad[1].entropy.push_back(0);
+        bad[1].flips.push_back(0);
+        bad[1].grad_abs_mean.push_back(0);
+        CHECK_THROWS_WITH_AS(f.append_stats(6, bad, 500, "test"),
+                             doctest::Contains("has 3 nodes, but its earlier rows have 2"), lutra::error);
+        f.append_stats(6, stats_rows(2), 500, "test");  // the rejected rows left nothing behind
+    }
+    const analysis::run_stats kept = analysis::run_reader(path).stats();
+    CHECK(kept.epochs == std::vector<std::uint32_t>{2, 4, 6});
+    CHECK(kept.populations[0].activation_rate.size() == 12);
+    CHECK(kept.populations[0].activation_rate.back() == stats_rows(2)[0].activation_rate.back());
+}

@@ -3,7 +3,9 @@
 // comparison of two runs, and a report directory (report.md with PNG plots
 // drawn by gnuplot).
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,6 +25,33 @@ struct split_summary {
     std::uint32_t best_epoch = 0;  // the first epoch reaching it
 };
 
+// One node in a most-sensitive list.
+struct sensitive_node {
+    std::uint32_t node = 0;        // network node id
+    std::uint32_t index = 0;       // its place in the population
+    float sensitivity = 0;         // fraction of decisions that change when it is inverted
+    float activation_rate = 0;
+    float grad_abs_mean = 0;
+};
+
+// A population's /stats: distributions from the last recorded row, and the
+// flips of every row.
+struct population_stats_summary {
+    inline static constexpr std::size_t bins = 10;  // histograms over [0, 1] in tenths; 1.0 falls in the last
+    std::string population;
+    std::uint32_t nodes = 0;
+    std::uint32_t epoch = 0;                        // of the last row
+    std::array<std::uint32_t, bins> activation{};   // nodes per activation-rate bin
+    std::array<std::uint32_t, bins> entropy{};      // nodes per entropy bin (bits)
+    double mean_activation = 0;
+    double mean_entropy = 0;
+    std::uint32_t never_active = 0;                 // activation rate 0 on the samples
+    std::uint32_t always_active = 0;                // activation rate 1
+    double mean_grad_abs = 0;                       // mean over nodes of mean |dL/dy|
+    std::vector<sensitive_node> most_sensitive;     // up to 10, most sensitive first (ties: lower node id)
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> flips;  // (epoch, entries changed) per row
+};
+
 struct run_analysis {
     std::filesystem::path file;  // the run.h5 read
     run_attributes attributes;
@@ -33,7 +62,14 @@ struct run_analysis {
     std::vector<node_census> populations;  // in gene order, then nodes in no population
     std::vector<metrics_row> metrics;      // as stored
     std::vector<split_summary> splits;     // in order of first appearance
+    // From /stats (empty without): measured on stats_samples samples of stats_split.
+    std::vector<population_stats_summary> stats;
+    std::uint64_t stats_samples = 0;
+    std::string stats_split;
 };
+
+// The summary of one population's stats rows (`rows` > 0).
+[[nodiscard]] population_stats_summary summarize_stats(const population_stats& p, std::span<const std::uint32_t> epochs);
 
 // Reads and analyses `path`, a run.h5 or a run directory.
 [[nodiscard]] run_analysis analyze_run(const std::filesystem::path& path);

@@ -59,6 +59,31 @@ struct stored_encoder {
 [[nodiscard]] std::string encoder_shape_problem(const core::encoder& enc, std::uint32_t width, std::uint32_t height,
                                                 std::uint32_t channels);
 
+// /stats/<population>: per-node statistics (core::measure_nodes), one row
+// per recorded epoch; matrices are row-major, rows × nodes. A writer fills
+// one row at a time with the same struct.
+struct population_stats {
+    std::string population;
+    std::vector<std::uint32_t> nodes;         // network node ids, the columns
+    std::vector<float> activation_rate;       // fraction of samples with output 1
+    std::vector<float> entropy;               // H(activation_rate), bits
+    std::vector<std::uint32_t> flips;         // table entries changed by the epoch's training
+    std::vector<float> sensitivity;           // fraction of decisions that change when the node is inverted; may be empty
+    std::vector<float> grad_abs_mean;         // mean |dL/dy| over the epoch's training samples (relaxed engine)
+    std::uint32_t usage_k = 0;                // entry_usage has 2^usage_k counters per node
+    std::vector<std::uint32_t> entry_usage;   // rows × nodes × 2^usage_k samples per address; may be empty
+    friend bool operator==(const population_stats&, const population_stats&) = default;
+};
+
+struct run_stats {
+    std::uint64_t samples = 0;          // /stats@samples: samples measured on
+    std::string split;                  // /stats@split: "train" or "test"
+    std::vector<std::uint32_t> epochs;  // /stats/epoch: the epoch of each row
+    std::vector<population_stats> populations;
+    [[nodiscard]] std::size_t rows() const noexcept { return epochs.size(); }
+    friend bool operator==(const run_stats&, const run_stats&) = default;
+};
+
 class run_reader {
 public:
     // Opens `path`, a run.h5 or a run directory holding one, read-only, and
@@ -79,6 +104,10 @@ public:
     // In creation (gene) order; empty for networks built without populations.
     [[nodiscard]] std::vector<population> populations() const;
     [[nodiscard]] std::vector<metrics_row> metrics() const;
+    // /stats, with every shape checked against /stats/epoch and the
+    // population's nodes; has_stats() is false for runs recorded without.
+    [[nodiscard]] bool has_stats() const;
+    [[nodiscard]] run_stats stats() const;
     // /encoder, checked by core::encoder::from_parts and encoder_shape_problem.
     [[nodiscard]] stored_encoder encoder() const;
     // /<name>: a scalar text such as "config" or "genome". `name` is one path

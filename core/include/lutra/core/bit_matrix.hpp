@@ -81,4 +81,7 @@ private:
     aligned_words words_;
 };
 
+// The first `count` samples (columns) of m, every row; count ≤ m.samples().
+[[nodiscard]] bit_matrix first_samples(const bit_matrix& m, std::size_t count);
+
 }  // namespace lutra::core

@@ -43,6 +43,9 @@ struct run_attributes {
 // One row of /metrics: one epoch evaluated on one split (split: 1..16 ASCII bytes).
 using metrics_row = analysis::metrics_row;
 
+// One population's row of /stats (and, read back, all its rows).
+using population_stats = analysis::population_stats;
+
 // The encoder as stored, with what write_encoder was told about it.
 using stored_encoder = analysis::stored_encoder;
 
@@ -93,6 +96,15 @@ public:
     // Keeps the first `rows` rows and flushes: resuming drops the rows of an
     // epoch that finished after the last checkpoint, since it is trained again.
     void truncate_metrics(std::size_t rows);
+
+    // /stats: one row per population (each population_stats holds one row),
+    // then /stats/epoch, then a flush. The first call creates /stats with its
+    // attributes samples and split, and each population's group with its nodes.
+    void append_stats(std::uint32_t epoch, std::span<const population_stats> rows, std::uint64_t samples,
+                      std::string_view split);
+    [[nodiscard]] std::vector<std::uint32_t> stats_epochs() const;  // /stats/epoch; empty without /stats
+    // Keeps the first `rows` rows of every /stats dataset, as truncate_metrics.
+    void truncate_stats(std::size_t rows);
 
     // Writes everything buffered to disk.
     void flush();

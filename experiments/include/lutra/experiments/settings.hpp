@@ -38,6 +38,16 @@ struct infer_bench_settings {
     double min_seconds = 2.0;             // time each configuration at least this long
 };
 
+// Per-node statistics recorded in run.h5's /stats (docs/run-file.md): measured
+// on the hardened network after an epoch, on the first `samples` samples of a
+// split; the mean |dL/dy| comes from that epoch's training batches.
+struct stats_settings {
+    std::uint32_t every = 1;       // record after every N-th epoch (and the last); 0 = no /stats
+    std::size_t samples = 1000;    // samples the statistics are measured on, the first N of the split
+    std::string split = "train";   // train | test
+    bool sensitivity = true;       // the costliest statistic: one fan-out cone per node
+};
+
 // `lutra run`: one experiment — data, genome, training — into a run directory.
 struct experiment_settings {
     std::string name = "experiment";  // names the run directory (runs/NAME) unless --out is given
@@ -47,6 +57,7 @@ struct experiment_settings {
     std::string genome_file;          // a genome file, relative to this config; empty = the genome section
     topology::genome genome;
     core::trainer_params train;
+    stats_settings stats;
 };
 
 void describe(config_visitor& v, core::encoder_params& p);
@@ -56,6 +67,7 @@ void describe(config_visitor& v, experiment_settings& s);
 void describe(config_visitor& v, core::random_network_params& p);
 void describe(config_visitor& v, data_settings& s);
 void describe(config_visitor& v, infer_bench_settings& s);
+void describe(config_visitor& v, stats_settings& s);
 
 // The genome's YAML form (docs/genome.md): a standalone file, or the
 // `genome:` section of an experiment.
