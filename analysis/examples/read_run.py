@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reads a Lutra run file (run.h5) with h5py alone, to show that the layout of
 docs/run-file.md stands without Lutra: the format attributes, the node counts
-per population, the metrics table, and the effective fan-in of the first few
-nodes recomputed from /network/tables.
+per population, the metrics table, the effective fan-in of the first few
+nodes recomputed from /network/tables, and the per-node statistics of /stats.
 
     python3 read_run.py RUN_DIR_OR_RUN.h5 [--nodes N] [--check]
 
@@ -79,8 +79,39 @@ def main():
             words = tables[word_offset[n]:word_offset[n + 1]]
             print(f"node {n}: k = {k[n]}, effective fan-in {effective_fan_in(int(k[n]), words)}")
 
+        stats = f.get("stats")
+        if stats is not None:
+            epochs = stats["epoch"][:]
+            print(f"stats: {len(epochs)} rows (epochs {epochs[0] if len(epochs) else '-'}..{epochs[-1] if len(epochs) else '-'}), "
+                  f"{stats.attrs['samples']} {stats.attrs['split']} samples")
+            for name, group in stats.items():
+                if name == "epoch" or not len(epochs):
+                    continue
+                rate = group["activation_rate"][len(epochs) - 1]
+                line = f"stats {name}: mean activation {rate.mean():.3f}, mean entropy {group['entropy'][len(epochs) - 1].mean():.3f} bits"
+                if "sensitivity" in group:
+                    sens = group["sensitivity"][len(epochs) - 1]
+                    line += f", most sensitive node {int(group['nodes'][int(sens.argmax())])} ({sens.max():.3f})"
+                print(line)
+
         if args.check:
             problems = []
+            if stats is not None:
+                rows = len(stats["epoch"])
+                for name, group in stats.items():
+                    if name == "epoch":
+                        continue
+                    cols = len(group["nodes"])
+                    if name in populations and not np.array_equal(group["nodes"][:], populations[name]):
+                        problems.append(f"/stats/{name}/nodes differ from /network/populations/{name}")
+                    for stat in ("activation_rate", "entropy", "flips", "grad_abs_mean", "sensitivity", "entry_usage"):
+                        if stat in group and (group[stat].shape[0] < rows or group[stat].shape[1] != cols):
+                            problems.append(f"/stats/{name}/{stat} has shape {group[stat].shape} for {rows} rows of {cols} nodes")
+                    if "entry_usage" in group and rows:
+                        # Every sample hits exactly one address of every node.
+                        totals = group["entry_usage"][rows - 1].sum(axis=1)
+                        if not (totals == int(stats.attrs["samples"])).all():
+                            problems.append(f"/stats/{name}/entry_usage rows do not sum to the samples")
             if len(sources) != int(k.sum()):
                 problems.append(f"{len(sources)} sources, but the k sum to {int(k.sum())}")
             if len(net["delays"]) != len(sources):
@@ -101,7 +132,7 @@ def main():
                 print(f"check failed: {p}", file=sys.stderr)
             if problems:
                 sys.exit(1)
-            print("check: sizes, indices, populations and head agree")
+            print("check: sizes, indices, populations, head and stats agree")
 
 
 if __name__ == "__main__":
