@@ -36,6 +36,13 @@ struct cell_netlist {
     std::vector<output_port> outputs;  // signal::kind::node = cell index
 };
 
+// Validates the design, then maps node by node: a node's cells are
+// consecutive, its output cell last, each with the node's role and index. A
+// k = 0 node (a constant) becomes no cell: its readers and output bits read
+// signal::constant. A cofactor word that is constant still gets its LUT6
+// (the MUXF7 beside it takes data only from its slice's LUTs). Delays go to
+// the cell inputs that read the delayed node input (LUT pins, or a MUXF7/F8
+// or LUT3-multiplexer select).
 [[nodiscard]] cell_netlist map_cells(const logic_design& design);
 
 // Like evaluate(logic_design): every output bit for every sample.
