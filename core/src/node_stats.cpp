@@ -14,19 +14,36 @@ namespace lutra::core {
 
 namespace {
 
-// The table's output for 64 samples at once: the 2^k entries, each widened
-// to 0 or all ones, are folded pairwise on input 0, then input 1, … — the
-// multiplexer tree of a LUT. `entries` is scratch of at least 2^k words.
+// A LUT6's output for 64 samples at once, x[0..6) the input words (zero for
+// unused inputs: a table of k < 6 is zero at addresses ≥ 2^k). The 16
+// functions of x0, x1 are built once; each 4-bit slice of the table picks
+// one, and 15 multiplexers on x2..x5 join the picks — about 100 operations
+// instead of 190 for a plain 63-multiplexer tree.
+std::uint64_t lut6_word(std::uint64_t table, const std::uint64_t* x) {
+    const std::uint64_t minterm[4] = {~x[0] & ~x[1], x[0] & ~x[1], ~x[0] & x[1], x[0] & x[1]};
+    std::uint64_t of_x01[16];
+    of_x01[0] = 0;
+    for (unsigned n = 1; n < 16; ++n)
+        of_x01[n] = of_x01[n & (n - 1)] | minterm[std::countr_zero(n)];
+    std::uint64_t level[16];
+    for (unsigned m = 0; m < 16; ++m) level[m] = of_x01[(table >> (4 * m)) & 15U];
+    for (unsigned i = 2, size = 16; i < 6; ++i, size /= 2)
+        for (unsigned j = 0; j < size / 2; ++j) level[j] = (level[2 * j] & ~x[i]) | (level[2 * j + 1] & x[i]);
+    return level[0];
+}
+
+// Any table's output for 64 samples: LUT6 pieces on inputs 0..5 joined by
+// multiplexers on the inputs above. `pieces` is scratch of 2^(k-6) words.
 std::uint64_t table_word(std::span<const std::uint64_t> table, unsigned k, const std::uint64_t* x,
-                         std::uint64_t* entries) {
-    const std::size_t size = std::size_t{1} << k;
-    for (std::size_t a = 0; a < size; ++a) entries[a] = 0 - ((table[a / 64] >> (a % 64)) & 1U);
-    for (unsigned i = 0; i < k; ++i) {
-        const std::size_t half = size >> (i + 1);
-        for (std::size_t j = 0; j < half; ++j)
-            entries[j] = (entries[2 * j] & ~x[i]) | (entries[2 * j + 1] & x[i]);
-    }
-    return entries[0];
+                         std::uint64_t* pieces) {
+    std::uint64_t low[6] = {};
+    std::copy_n(x, std::min(k, 6U), low);
+    if (k <= 6) return lut6_word(table[0], low);
+    const std::size_t size = table.size();
+    for (std::size_t w = 0; w < size; ++w) pieces[w] = lut6_word(table[w], low);
+    for (unsigned i = 6, n = static_cast<unsigned>(size); i < k; ++i, n /= 2)
+        for (unsigned j = 0; j < n / 2; ++j) pieces[j] = (pieces[2 * j] & ~x[i]) | (pieces[2 * j + 1] & x[i]);
+    return pieces[0];
 }
 
 // Lanes of word w that hold samples.
@@ -61,6 +78,8 @@ reader_lists zero_delay_readers(const network& net) {
     return r;
 }
 
+constexpr unsigned margin_bits = 5;
+
 // Everything the sensitivity pass shares between threads, read-only.
 struct sensitivity_context {
     const network& net;
@@ -71,6 +90,9 @@ struct sensitivity_context {
     std::vector<std::vector<std::uint32_t>> classes_of;  // per node: the classes whose group holds it
     std::vector<std::uint32_t> scores;                   // samples × classes, of the unchanged network
     std::vector<std::uint16_t> predictions;
+    // Per sample: the fewest unit score moves that could change its decision,
+    // capped at 2^margin_bits − 1, as bit planes: word w's plane b at w·margin_bits + b.
+    std::vector<std::uint64_t> margin_planes;
 };
 
 // The fraction of samples whose decision changes when node `flipped`'s output
@@ -83,7 +105,7 @@ public:
           alt_(c.net.num_nodes() * c.words),
           stamp_(c.net.num_nodes(), 0),
           queued_(c.net.num_nodes(), 0),
-          entries_(std::size_t{1} << max_k) {}
+          pieces_(table_words(max_k)) {}
 
     float sensitivity(std::uint32_t flipped) {
         const std::size_t W = c_.words;
@@ -131,7 +153,7 @@ private:
         for (std::size_t w = 0; w < c_.words; ++w) {
             for (unsigned i = 0; i < k; ++i)
                 x[i] = sources[i] < n_in ? c_.inputs.row(sources[i])[w] : word(sources[i] - n_in, w);
-            const std::uint64_t y = table_word(c_.net.table(n), k, x, entries_.data()) & valid_lanes(w, c_.inputs.samples());
+            const std::uint64_t y = table_word(c_.net.table(n), k, x, pieces_.data()) & valid_lanes(w, c_.inputs.samples());
             alt_[n * c_.words + w] = y;
             differs |= y != base_word(n, w);
         }
@@ -143,11 +165,37 @@ private:
         std::size_t changed = 0;
         std::vector<std::int64_t> score(classes);
         for (std::size_t w = 0; w < c_.words; ++w) {
+            // Each changed output moves the gap between two classes by at most
+            // one, so only lanes with at least `margin` moves can change their
+            // decision: count the moves per lane bit-sliced (saturating at 31)
+            // and compare with the margins' bit planes.
             std::uint64_t touched = 0;
-            for (const std::uint32_t n : changed_outputs_) touched |= alt_[n * c_.words + w] ^ base_word(n, w);
-            while (touched) {
-                const std::size_t s = w * 64 + static_cast<std::size_t>(std::countr_zero(touched));
-                touched &= touched - 1;
+            std::uint64_t count[margin_bits] = {};
+            std::uint64_t saturated = 0;
+            for (const std::uint32_t n : changed_outputs_) {
+                const std::uint64_t moved = alt_[n * c_.words + w] ^ base_word(n, w);
+                touched |= moved;
+                for (std::size_t times = c_.classes_of[n].size(); times > 0; --times) {
+                    std::uint64_t carry = moved;
+                    for (unsigned b = 0; b < margin_bits; ++b) {
+                        const std::uint64_t next = count[b] & carry;
+                        count[b] ^= carry;
+                        carry = next;
+                    }
+                    saturated |= carry;
+                }
+            }
+            std::uint64_t greater = 0;
+            std::uint64_t equal = ~std::uint64_t{0};
+            for (unsigned b = margin_bits; b-- > 0;) {
+                const std::uint64_t m = c_.margin_planes[w * margin_bits + b];
+                greater |= equal & count[b] & ~m;
+                equal &= ~(count[b] ^ m);
+            }
+            std::uint64_t candidates = touched & (greater | equal | saturated);
+            while (candidates) {
+                const std::size_t s = w * 64 + static_cast<std::size_t>(std::countr_zero(candidates));
+                candidates &= candidates - 1;
                 for (std::uint32_t c = 0; c < classes; ++c) score[c] = c_.scores[s * classes + c];
                 for (const std::uint32_t n : changed_outputs_) {
                     const bool before = (base_word(n, w) >> (s % 64)) & 1U;
@@ -171,7 +219,7 @@ private:
     std::uint32_t epoch_ = 0;
     std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> queue_;
     std::vector<std::uint32_t> changed_outputs_;
-    std::vector<std::uint64_t> entries_;
+    std::vector<std::uint64_t> pieces_;  // scratch of table_word
 };
 
 std::vector<float> sensitivities(const network& net, const bit_matrix& inputs, const bit_matrix& base,
@@ -188,6 +236,20 @@ std::vector<float> sensitivities(const network& net, const bit_matrix& inputs, c
     head_output decided = group_sum(head, planes);
     c.scores = std::move(decided.scores);
     c.predictions = std::move(decided.predictions);
+    const std::uint32_t classes = head.num_classes;
+    c.margin_planes.assign(c.words * margin_bits, 0);
+    for (std::size_t s = 0; s < inputs.samples(); ++s) {
+        const std::uint32_t b = c.predictions[s];
+        const std::int64_t top = c.scores[s * classes + b];
+        std::int64_t margin = (1 << margin_bits) - 1;
+        for (std::uint32_t k = 0; k < classes; ++k) {
+            if (k == b) continue;
+            // A lower class wins a tie, a higher one must pass: the gap to close.
+            margin = std::min(margin, top - c.scores[s * classes + k] + (k > b ? 1 : 0));
+        }
+        for (unsigned bit = 0; bit < margin_bits; ++bit)
+            c.margin_planes[(s / 64) * margin_bits + bit] |= static_cast<std::uint64_t>((margin >> bit) & 1) << (s % 64);
+    }
 
     std::vector<float> result(net.num_nodes(), 0.0F);
     const std::uint32_t nodes = net.num_nodes();
@@ -204,6 +266,36 @@ std::vector<float> sensitivities(const network& net, const bit_matrix& inputs, c
         for (unsigned t = 0; t < workers; ++t) pool.emplace_back(work, t);
     }
     return result;
+}
+
+// Per node, 2^usage_k counters of the samples hitting each address. Minterm
+// planes by doubling: after input i, plane a holds the samples whose first
+// i+1 inputs spell a's low bits. Cloned for POPCNT: without it a popcount is
+// a library call, and this loop is mostly popcounts.
+__attribute__((target_clones("popcnt", "default"))) std::vector<std::uint32_t> entry_usage(
+    const network& net, const bit_matrix& inputs, const bit_matrix& base, unsigned usage_k) {
+    const std::size_t entries = std::size_t{1} << usage_k;
+    std::vector<std::uint32_t> usage(net.num_nodes() * entries, 0);
+    const std::size_t words = (inputs.samples() + 63) / 64;
+    const std::uint32_t n_in = net.num_inputs();
+    std::vector<std::uint64_t> minterm(entries);
+    for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
+        std::uint32_t* count = usage.data() + n * entries;
+        for (std::size_t w = 0; w < words; ++w) {
+            minterm[0] = valid_lanes(w, inputs.samples());
+            std::size_t size = 1;
+            for (const std::uint32_t s : net.sources(n)) {
+                const std::uint64_t x = s < n_in ? inputs.row(s)[w] : base.row(s - n_in)[w];
+                for (std::size_t a = 0; a < size; ++a) {
+                    minterm[a + size] = minterm[a] & x;
+                    minterm[a] &= ~x;
+                }
+                size *= 2;
+            }
+            for (std::size_t a = 0; a < size; ++a) count[a] += static_cast<std::uint32_t>(__builtin_popcountll(minterm[a]));
+        }
+    }
+    return usage;
 }
 
 }  // namespace
@@ -231,31 +323,8 @@ node_statistics measure_nodes(const network& net, const bit_matrix& inputs, cons
     unsigned usage_k = 0;
     for (std::uint32_t n = 0; n < nodes; ++n) usage_k = std::max(usage_k, net.k(n));
     if (usage_k <= max_usage_k) {
-        // Minterm planes by doubling: after input i, plane a holds the samples
-        // whose first i+1 inputs spell a's low bits.
         st.usage_k = usage_k;
-        const std::size_t entries = std::size_t{1} << usage_k;
-        st.entry_usage.assign(nodes * entries, 0);
-        const std::size_t words = (inputs.samples() + 63) / 64;
-        const std::uint32_t n_in = net.num_inputs();
-        std::vector<std::uint64_t> minterm(entries);
-        for (std::uint32_t n = 0; n < nodes; ++n) {
-            const auto sources = net.sources(n);
-            std::uint32_t* count = st.entry_usage.data() + n * entries;
-            for (std::size_t w = 0; w < words; ++w) {
-                minterm[0] = valid_lanes(w, inputs.samples());
-                std::size_t size = 1;
-                for (const std::uint32_t s : sources) {
-                    const std::uint64_t x = s < n_in ? inputs.row(s)[w] : base.row(s - n_in)[w];
-                    for (std::size_t a = 0; a < size; ++a) {
-                        minterm[a + size] = minterm[a] & x;
-                        minterm[a] &= ~x;
-                    }
-                    size *= 2;
-                }
-                for (std::size_t a = 0; a < size; ++a) count[a] += static_cast<std::uint32_t>(std::popcount(minterm[a]));
-            }
-        }
+        st.entry_usage = entry_usage(net, inputs, base, usage_k);
     }
 
     if (options.sensitivity && net.head().num_classes > 0) st.sensitivity = sensitivities(net, inputs, base, threads);
