@@ -12,96 +12,16 @@
 #include <type_traits>
 #include <utility>
 
+#include "lutra/analysis/hdf5_support.hpp"
 #include "lutra/core/error.hpp"
 
 namespace lutra::analysis {
 
 namespace {
 
+using namespace hdf5;
+
 static_assert(std::is_same_v<hid_t, std::int64_t>, "run_reader keeps the file id as std::int64_t");
-
-constexpr std::string_view format_name = "lutra-run";
-constexpr std::size_t split_bytes = 16;  // /metrics split: fixed-length, NUL-padded
-
-// HDF5 prints its error stack to stderr by default; every failure becomes an
-// exception here instead.
-void silence_hdf5() {
-    static const bool silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
-    (void)silenced;
-}
-
-// HDF5's innermost message about the last failure, as " (HDF5: ...)".
-std::string hdf5_reason() {
-    std::string innermost;
-    H5Ewalk2(
-        H5E_DEFAULT, H5E_WALK_UPWARD,
-        [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-            if (n == 0 && e->desc != nullptr) *static_cast<std::string*>(out) = e->desc;
-            return 0;
-        },
-        &innermost);
-    H5Eclear2(H5E_DEFAULT);
-    return innermost.empty() ? std::string() : " (HDF5: " + innermost + ")";
-}
-
-struct site {
-    std::string file;
-    std::string operation;  // e.g. "read /network"
-    [[noreturn]] void fail(const std::string& detail) const { throw io_error(file, operation, detail); }
-    [[noreturn]] void fail_hdf5(const std::string& what) const { fail(what + hdf5_reason()); }
-};
-
-// Owns one HDF5 id and closes it with the function for its kind.
-class handle {
-public:
-    handle(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
-    handle(handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
-    handle& operator=(handle&&) = delete;
-    handle(const handle&) = delete;
-    handle& operator=(const handle&) = delete;
-    ~handle() {
-        if (id_ >= 0) close_(id_);
-    }
-    [[nodiscard]] hid_t get() const noexcept { return id_; }
-    [[nodiscard]] hid_t release() noexcept { return std::exchange(id_, H5I_INVALID_HID); }
-
-private:
-    hid_t id_;
-    herr_t (*close_)(hid_t);
-};
-
-handle checked(hid_t id, herr_t (*close)(hid_t), const site& s, const std::string& what) {
-    if (id < 0) s.fail_hdf5(what);
-    return {id, close};
-}
-
-template <class T>
-struct element;
-template <>
-struct element<std::uint8_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT8; }
-    static constexpr std::string_view name = "uint8";
-};
-template <>
-struct element<std::uint16_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT16; }
-    static constexpr std::string_view name = "uint16";
-};
-template <>
-struct element<std::uint32_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT32; }
-    static constexpr std::string_view name = "uint32";
-};
-template <>
-struct element<std::uint64_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT64; }
-    static constexpr std::string_view name = "uint64";
-};
-template <>
-struct element<float> {
-    static hid_t memory() { return H5T_NATIVE_FLOAT; }
-    static constexpr std::string_view name = "float32";
-};
 
 // A stored type in the words of docs/run-file.md ("uint8", "float64", ...).
 std::string type_name(hid_t type) {
@@ -132,37 +52,11 @@ std::string type_name(hid_t type) {
     }
 }
 
-// Checks each component of an absolute path, so a missing one is named.
-handle open_object(hid_t file, const std::string& path, H5I_type_t kind, const site& s) {
-    for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
-        const std::string prefix = path.substr(0, end);
-        const htri_t exists = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
-        if (exists < 0) s.fail_hdf5("cannot look up " + prefix);
-        if (exists == 0) s.fail("missing " + prefix);
-        if (end == std::string::npos) break;
-    }
-    handle object = checked(H5Oopen(file, path.c_str(), H5P_DEFAULT), H5Oclose, s, "cannot open " + path);
-    const H5I_type_t found = H5Iget_type(object.get());
-    if (found != kind) {
-        const auto noun = [](H5I_type_t t) {
-            return t == H5I_GROUP ? "a group" : t == H5I_DATASET ? "a dataset" : "a named datatype";
-        };
-        s.fail(path + " is " + noun(found) + ", expected " + noun(kind));
-    }
-    return object;
-}
-
 // A root object name: one path component.
 void check_name(const std::string& name, const site& s) {
     if (name.empty() || name == "." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
         throw error(s.file + ": " + s.operation + ": text name '" + name +
                     "' is not a valid name: it must be non-empty, not '.', and without '/'");
-}
-
-bool exists(hid_t file, const std::string& path, const site& s) {
-    const htri_t e = H5Lexists(file, path.c_str(), H5P_DEFAULT);
-    if (e < 0) s.fail_hdf5("cannot look up " + path);
-    return e > 0;
 }
 
 handle open_attribute(hid_t object, const std::string& path, const char* name, const site& s) {
@@ -337,7 +231,7 @@ std::filesystem::path run_file_path(const std::filesystem::path& path) {
 }  // namespace
 
 run_reader::run_reader(const std::filesystem::path& path) : path_(run_file_path(path)) {
-    silence_hdf5();
+    silence();
     const site s{path_.string(), "open run file"};
     std::error_code ec;
     if (!std::filesystem::exists(path_, ec)) s.fail("no such file");

@@ -12,125 +12,23 @@
 #include <type_traits>
 #include <utility>
 
+#include "lutra/analysis/hdf5_support.hpp"
 #include "lutra/core/error.hpp"
 
 namespace lutra::experiments {
 
 namespace {
 
+using namespace analysis::hdf5;
+
 static_assert(std::is_same_v<hid_t, std::int64_t>, "run_file keeps the file id as std::int64_t");
 
-constexpr std::string_view format_name = "lutra-run";
 // Datasets of at least this many bytes are chunked and compressed; smaller
 // ones stay contiguous, where chunk indexing would cost more than it saves.
 constexpr std::size_t compress_min_bytes = 16 * 1024;
 constexpr std::size_t chunk_bytes = 256 * 1024;  // within HDF5's advice of 10 KiB .. 1 MiB
 constexpr unsigned deflate_level = 4;            // h5py's default gzip level
 constexpr hsize_t metrics_chunk_rows = 128;
-constexpr std::size_t split_bytes = 16;  // /metrics split: fixed-length, NUL-padded
-
-// HDF5 prints its error stack to stderr by default; Lutra turns every failure
-// into an exception instead, adding HDF5's innermost message.
-void silence_hdf5() {
-    static const bool silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
-    (void)silenced;
-}
-
-// HDF5's most specific message about the last failure, as " (HDF5: ...)".
-std::string hdf5_reason() {
-    std::string innermost;
-    H5Ewalk2(
-        H5E_DEFAULT, H5E_WALK_UPWARD,
-        [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-            if (n == 0 && e->desc != nullptr) *static_cast<std::string*>(out) = e->desc;
-            return 0;
-        },
-        &innermost);
-    H5Eclear2(H5E_DEFAULT);
-    return innermost.empty() ? std::string() : " (HDF5: " + innermost + ")";
-}
-
-// What is being done to which file: every error names both.
-struct site {
-    std::string file;
-    std::string operation;  // e.g. "read /network"
-
-    // The file or its content is at fault.
-    [[noreturn]] void fail(const std::string& detail) const { throw io_error(file, operation, detail); }
-    // HDF5 reported a failure of `what`.
-    [[noreturn]] void fail_hdf5(const std::string& what) const { fail(what + hdf5_reason()); }
-    // The caller passed something that cannot be stored.
-    [[noreturn]] void reject(const std::string& detail) const { throw error(file + ": " + operation + ": " + detail); }
-};
-
-// Owns one HDF5 id and closes it with the function for its kind.
-class handle {
-public:
-    handle() = default;
-    handle(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
-    handle(handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
-    handle& operator=(handle&& other) noexcept {
-        if (this != &other) {
-            reset();
-            id_ = std::exchange(other.id_, H5I_INVALID_HID);
-            close_ = other.close_;
-        }
-        return *this;
-    }
-    handle(const handle&) = delete;
-    handle& operator=(const handle&) = delete;
-    ~handle() { reset(); }
-
-    [[nodiscard]] hid_t get() const noexcept { return id_; }
-    // Gives up ownership: the caller closes the id.
-    [[nodiscard]] hid_t release() noexcept { return std::exchange(id_, H5I_INVALID_HID); }
-
-private:
-    void reset() noexcept {
-        if (id_ >= 0) close_(id_);
-        id_ = H5I_INVALID_HID;
-    }
-    hid_t id_ = H5I_INVALID_HID;
-    herr_t (*close_)(hid_t) = nullptr;
-};
-
-handle checked(hid_t id, herr_t (*close)(hid_t), const site& s, const std::string& what) {
-    if (id < 0) s.fail_hdf5(what);
-    return {id, close};
-}
-
-void checked(herr_t status, const site& s, const std::string& what) {
-    if (status < 0) s.fail_hdf5(what);
-}
-
-// The stored element types: in memory and in the file.
-template <class T>
-struct element;
-template <>
-struct element<std::uint8_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT8; }
-    static hid_t file() { return H5T_STD_U8LE; }
-};
-template <>
-struct element<std::uint16_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT16; }
-    static hid_t file() { return H5T_STD_U16LE; }
-};
-template <>
-struct element<std::uint32_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT32; }
-    static hid_t file() { return H5T_STD_U32LE; }
-};
-template <>
-struct element<std::uint64_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT64; }
-    static hid_t file() { return H5T_STD_U64LE; }
-};
-template <>
-struct element<float> {
-    static hid_t memory() { return H5T_NATIVE_FLOAT; }
-    static hid_t file() { return H5T_IEEE_F32LE; }
-};
 
 // A variable-length UTF-8 string type, for texts and string attributes.
 handle utf8_type(const site& s) {
@@ -189,33 +87,6 @@ void check_name(std::string_view name, const std::string& what, const site& s) {
         s.reject(what + " '" + std::string(name) +
                  "' is not a valid name: it must be non-empty, not '.', and without '/'");
     check_text(name, what + " '" + std::string(name) + "'", s);
-}
-
-// Opens the object at an absolute path, checking each component, so a
-// missing one is named rather than reported as an HDF5 failure.
-handle open_object(hid_t file, const std::string& path, H5I_type_t kind, const site& s) {
-    for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
-        const std::string prefix = path.substr(0, end);
-        const htri_t exists = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
-        if (exists < 0) s.fail_hdf5("cannot look up " + prefix);
-        if (exists == 0) s.fail("missing " + prefix);
-        if (end == std::string::npos) break;
-    }
-    handle object = checked(H5Oopen(file, path.c_str(), H5P_DEFAULT), H5Oclose, s, "cannot open " + path);
-    const H5I_type_t found = H5Iget_type(object.get());
-    if (found != kind) {
-        const auto noun = [](H5I_type_t t) {
-            return t == H5I_GROUP ? "a group" : t == H5I_DATASET ? "a dataset" : "a named datatype";
-        };
-        s.fail(path + " is " + noun(found) + ", expected " + noun(kind));
-    }
-    return object;
-}
-
-bool exists(hid_t file, const std::string& path, const site& s) {
-    const htri_t e = H5Lexists(file, path.c_str(), H5P_DEFAULT);
-    if (e < 0) s.fail_hdf5("cannot look up " + path);
-    return e > 0;
 }
 
 // --- attributes -------------------------------------------------------------
@@ -470,7 +341,7 @@ run_file::~run_file() {
 }
 
 run_file run_file::create(const std::filesystem::path& path, const run_attributes& attributes) {
-    silence_hdf5();
+    silence();
     const site s{path.string(), "create run file"};
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) s.fail("the file already exists; a run never overwrites another");
@@ -501,7 +372,7 @@ namespace {
 // Lutra can read it. The reader is closed first: HDF5 opens no file
 // read-write that this process has open read-only.
 std::pair<hid_t, std::uint32_t> open_checked(const std::filesystem::path& path, bool writable) {
-    silence_hdf5();
+    silence();
     const site s{path.string(), writable ? "open run file for appending" : "open run file"};
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) s.fail("no such file");
