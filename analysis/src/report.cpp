@@ -318,6 +318,18 @@ std::string format_comparison(const run_analysis& a, const run_analysis& b) {
         field("nodes", &node_census::nodes);
         field("dead", &node_census::dead);
         field("constant", &node_census::constant);
+        const auto statistic = [&](const char* label, auto value) {
+            row(name + " " + label, [&](const run_analysis& r) {
+                for (const population_stats_summary& p : r.stats)
+                    if (p.population == name) return value(p);
+                return std::string("-");
+            });
+        };
+        statistic("mean activation", [](const population_stats_summary& p) { return format("%.3f", p.mean_activation); });
+        statistic("mean entropy", [](const population_stats_summary& p) { return format("%.3f", p.mean_entropy); });
+        statistic("top sensitivity", [](const population_stats_summary& p) {
+            return p.most_sensitive.empty() ? std::string("0") : percent(p.most_sensitive.front().sensitivity);
+        });
     }
     for (std::size_t k = 0; k < num_function_kinds; ++k) {
         const std::string kind(to_string(static_cast<function_kind>(k)));
