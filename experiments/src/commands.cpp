@@ -22,6 +22,7 @@
 #include "lutra/core/throughput.hpp"
 #include "lutra/experiments/cli.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/experiments/export.hpp"
 #include "lutra/experiments/progress.hpp"
 #include "lutra/experiments/runner.hpp"
 #include "lutra/experiments/settings.hpp"
@@ -332,6 +333,9 @@ void print_run_summary(const run_summary& r) {
                 r.test_accuracy_relaxed * 100);
     std::printf("time:       %s training, %s in all\n", format_duration(r.train_seconds).c_str(),
                 format_duration(r.total_seconds).c_str());
+    if (r.stats_seconds > 0)
+        std::printf("statistics: %s of the training (%.1f%%)\n", format_duration(r.stats_seconds).c_str(),
+                    100 * r.stats_seconds / std::max(r.train_seconds, 1e-9));
 }
 
 int cmd_run(const run_request& request, bool print) {
@@ -464,6 +468,22 @@ int run_cli(int argc, char** argv) {
     analyze_cmd->add_option("--report", analyze_report, "write DIR/report.md with plots (needs gnuplot)")
         ->type_name("DIR");
 
+    auto* export_cmd = app.add_subcommand(
+        "export", "a run's classifier as Verilog with a test bench, vectors and a resource report (docs/fpga.md)");
+    export_request export_req;
+    export_cmd->add_option("run", export_req.run, "run directory or run.h5")->required();
+    export_cmd->add_option("--target", export_req.target, "xilinx (primitives) or generic (behavioural RTL)")
+        ->check(CLI::IsMember({"xilinx", "generic"}))
+        ->capture_default_str();
+    export_cmd->add_option("--out", export_req.out_dir, "output directory (empty or new)")->required()->type_name("DIR");
+    export_cmd->add_option("--pipeline", export_req.pipeline_every, "LUT levels per pipeline stage, 0 = none (xilinx)")
+        ->capture_default_str();
+    export_cmd->add_option("--clock", export_req.clock_mhz, "stated clock in MHz for throughput and latency")
+        ->capture_default_str();
+    export_cmd->add_option("--part", export_req.part, "FPGA part the report counts against")->capture_default_str();
+    export_cmd->add_option("--vectors", export_req.vectors, "test samples as vectors (default all, 0 = none)");
+    export_cmd->add_flag("--force", export_req.force, "write into a non-empty output directory");
+
     auto* genome_cmd = app.add_subcommand("genome", "show, develop, encode, decode and mutate genomes");
     genome_cmd->require_subcommand(1);
     genome_options genome_show_opt, genome_develop_opt, genome_encode_opt, genome_decode_opt, genome_mutate_opt;
@@ -507,6 +527,10 @@ int run_cli(int argc, char** argv) {
             return cmd_run(run_req, run_print);
         }
         if (*analyze_cmd) return cmd_analyze(analyze_runs, analyze_report);
+        if (*export_cmd) {
+            std::printf("%s", to_text(export_run(export_req)).c_str());
+            return 0;
+        }
         if (*eval_cmd) return cmd_eval(eval_run, eval_data, eval_split, eval_threads);
         if (*data_show) {
             if (!data_name.empty()) data_cfg.overrides.insert(data_cfg.overrides.begin(), "name=" + data_name);

@@ -153,7 +153,10 @@ public:
         // The hook refers to this recorder: train_run keeps it alive while the trainer trains.
         tr.hooks().after_backward([this](const core::batch_context&, const core::relaxed_engine::activations& dy,
                                          std::span<const float>) {
-            if (recording_) meter_.add(dy);
+            if (!recording_) return;
+            const auto start = clock::now();
+            meter_.add(dy);
+            seconds_ += seconds_since(start);
         });
     }
 
@@ -166,6 +169,7 @@ public:
     // After the epoch: its row, if recorded; `after` is the hardened network.
     void finish_epoch(std::uint32_t epoch, const core::network& after, run_file& file) {
         if (recording_) {
+            const auto start = clock::now();
             const core::node_statistics st =
                 core::measure_nodes(after, samples_, {.sensitivity = s_.sensitivity, .threads = threads_});
             const std::vector<std::uint32_t> flips = core::table_flips(before_, after);
@@ -189,9 +193,14 @@ public:
                 }
             }
             file.append_stats(epoch + 1, rows, samples_.samples(), s_.split);
+            seconds_ += seconds_since(start);
+            spdlog::debug("epoch {}: statistics recorded, {} so far", epoch + 1, format_duration(seconds_));
         }
         before_ = after;
     }
+
+    // Time spent on statistics in this session: the gradient meter and the records.
+    [[nodiscard]] double seconds() const noexcept { return seconds_; }
 
 private:
     stats_settings s_;
@@ -201,6 +210,7 @@ private:
     core::network before_;  // the hardened tables before the epoch
     core::bit_matrix samples_;
     bool recording_ = false;
+    double seconds_ = 0;
 };
 
 // The one training loop of fresh and resumed runs: trains from the trainer's
@@ -257,6 +267,7 @@ run_summary train_run(const prepared_run& p, core::trainer& tr, run_file& file, 
     summary.genome_hash = p.genome_hash;
     summary.nodes = p.compiled.net.num_nodes();
     summary.train_seconds = seconds_since(train_start);
+    summary.stats_seconds = stats.seconds();
     const core::network trained = tr.hardened();
     if (!test) test = evaluate_test(tr, trained, p);  // no epoch ran in this session
     if (!file.has("network")) {

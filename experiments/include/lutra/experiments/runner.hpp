@@ -32,6 +32,7 @@ struct run_summary {
     double test_accuracy = 0;            // hardened network, bit-sliced engine, whole test split
     double test_accuracy_relaxed = 0;    // the relaxed network it was hardened from
     double train_seconds = 0;            // training in this session
+    double stats_seconds = 0;            // of which recording /stats (measuring, the gradient meter, writing)
     double total_seconds = 0;            // of the run, over all its sessions
     std::uint32_t resumed_from_epoch = 0;  // the checkpoint's epoch a resumed run went on from; 0 when fresh
     bool already_finished = false;       // resume found a finished run and did nothing; only dir is set
