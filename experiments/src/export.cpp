@@ -1,0 +1,194 @@
+#include "lutra/experiments/export.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "lutra/analysis/run_reader.hpp"
+#include "lutra/core/dataset.hpp"
+#include "lutra/core/engine.hpp"
+#include "lutra/core/error.hpp"
+#include "lutra/experiments/config.hpp"
+#include "lutra/experiments/settings.hpp"
+#include "lutra/fpga/cells.hpp"
+#include "lutra/fpga/classifier.hpp"
+#include "lutra/fpga/passes.hpp"
+#include "lutra/fpga/report.hpp"
+#include "lutra/fpga/verilog.hpp"
+
+namespace fs = std::filesystem;
+
+namespace lutra::experiments {
+
+namespace {
+
+// The first n samples of a split.
+core::data_split first_samples(const core::data_split& split, std::size_t n, std::size_t features) {
+    core::data_split part;
+    part.features.assign(split.features.begin(), split.features.begin() + static_cast<std::ptrdiff_t>(n * features));
+    part.labels.assign(split.labels.begin(), split.labels.begin() + static_cast<std::ptrdiff_t>(n));
+    return part;
+}
+
+class file_writer {
+public:
+    explicit file_writer(fs::path dir) : dir_(std::move(dir)) {}
+
+    // Writes `name` (relative to the directory) with what `fill` streams.
+    template <class Fill>
+    void write(const std::string& name, Fill&& fill) {
+        const fs::path path = dir_ / name;
+        fs::create_directories(path.parent_path());
+        std::ofstream out(path, std::ios::binary);
+        if (!out) throw io_error(path.string(), "export", "cannot create the file");
+        fill(out);
+        if (!out.flush()) throw io_error(path.string(), "export", "write failed (disk full?)");
+        written_.push_back(path);
+    }
+    [[nodiscard]] const std::vector<fs::path>& written() const noexcept { return written_; }
+
+private:
+    fs::path dir_;
+    std::vector<fs::path> written_;
+};
+
+}  // namespace
+
+export_summary export_run(const export_request& request) {
+    if (request.target != "xilinx" && request.target != "generic")
+        throw error("export: target '" + request.target + "' is not one of xilinx, generic");
+    if (request.target == "generic" && request.pipeline_every != 0)
+        throw error("export: --pipeline applies to --target xilinx; the generic style is combinational");
+    if (request.out_dir.empty()) throw error("export: no output directory given (--out DIR)");
+    if (fs::exists(request.out_dir) && !fs::is_directory(request.out_dir))
+        throw error("export: " + request.out_dir.string() + " exists and is not a directory");
+    if (fs::is_directory(request.out_dir) && !fs::is_empty(request.out_dir) && !request.force)
+        throw error("export: " + request.out_dir.string() +
+                    " is not empty; choose another --out, or give --force to write into it");
+    (void)fpga::find_part(request.part);  // an unknown part fails before any work
+
+    // The run: network, encoder and the dataset its config names.
+    const fs::path h5 = fs::is_directory(request.run) ? request.run / "run.h5" : request.run;
+    const analysis::run_reader reader(h5);
+    const core::network net = reader.network();
+    const core::encoder enc = reader.encoder().encoder;
+    const std::string where = h5.string();
+    if (net.head().num_classes == 0)
+        throw error(where + ": the network has no group-sum head; export writes a classifier and needs one");
+    if (net.num_inputs() != enc.num_bits())
+        throw error(where + ": the network reads " + std::to_string(net.num_inputs()) +
+                    " input bits but the stored encoder makes " + std::to_string(enc.num_bits()));
+
+    fpga::logic_design design;
+    try {
+        design = fpga::classifier_design(net, enc);
+    } catch (const error& e) {
+        throw error(where + ": " + e.what());
+    }
+    const std::string name = design.name;
+
+    // Test vectors from the run's test split: the same dataset options as
+    // lutra eval (evaluate_run in runner.cpp) uses.
+    core::data_split samples;
+    if (request.vectors.value_or(1) > 0) {
+        if (!net.combinational()) {
+            spdlog::warn("{}: the network has delayed connections; no test vectors, test bench or equivalence proof "
+                         "(the C++ model's bit-sliced engine runs combinational networks only)",
+                         where);
+        } else {
+            const experiment_settings s =
+                parse_config<experiment_settings>(reader.read_text("config"), where + ":/config");
+            spdlog::info("loading {} for test vectors", s.data.name);
+            const core::dataset data = core::load_dataset(
+                s.data.name,
+                {.seed = s.data.seed, .train_samples = s.data.train_samples, .test_samples = s.data.test_samples});
+            if (data.num_features() != enc.num_features())
+                throw error(where + ": dataset '" + data.name + "' has " + std::to_string(data.num_features()) +
+                            " features per sample; the run's encoder takes " + std::to_string(enc.num_features()));
+            const std::size_t n = std::min(request.vectors.value_or(data.test.size()), data.test.size());
+            if (request.vectors && *request.vectors > data.test.size())
+                spdlog::warn("--vectors {}: the test split has {} samples; writing {}", *request.vectors,
+                             data.test.size(), n);
+            samples = first_samples(data.test, n, data.num_features());
+        }
+    }
+
+    export_summary summary;
+    const fpga::simplify_stats stats = fpga::simplify(design);
+    summary.passes = fpga::to_text(stats);
+    const fpga::cell_netlist netlist = fpga::map_cells(design);
+    const fpga::resource_report report = fpga::make_report(
+        netlist, {.part = request.part, .clock_mhz = request.clock_mhz, .pipeline_every = request.pipeline_every});
+    summary.report = fpga::to_text(report);
+    summary.latency_cycles = report.latency_cycles;
+
+    // The chosen style into memory first: its interface shapes the vectors.
+    std::ostringstream chosen;
+    const fpga::module_interface dut =
+        request.target == "xilinx"
+            ? fpga::write_xilinx(netlist, {.pipeline_every = request.pipeline_every, .design = &design}, chosen)
+            : fpga::write_generic(net, enc, {}, chosen);
+    if (dut.latency != report.latency_cycles)
+        throw internal_error("export: the Verilog's latency (" + std::to_string(dut.latency) +
+                             " cycles) differs from the report's (" + std::to_string(report.latency_cycles) + ")");
+
+    fpga::test_vectors vectors;
+    if (samples.size() > 0) {
+        vectors = fpga::classifier_vectors(dut, net, enc, samples);
+        // The mapped cells, evaluated in C++, must already be bit-exact with
+        // the model; a difference here is a bug in the passes or the mapping.
+        const core::bit_matrix cells_out = fpga::evaluate(netlist, vectors.inputs);
+        if (!(cells_out == vectors.outputs))
+            throw internal_error("export: the mapped cells differ from the C++ model on the test vectors");
+        summary.vectors = samples.size();
+        const core::head_output expected = core::bitslice_engine(net).classify(enc.encode(samples));
+        for (std::size_t s = 0; s < samples.size(); ++s) summary.correct += expected.predictions[s] == samples.labels[s];
+    }
+
+    fs::create_directories(request.out_dir);
+    file_writer files(request.out_dir);
+    files.write(name + ".v", [&](std::ostream& out) { out << chosen.str(); });
+    if (summary.vectors > 0) {
+        files.write(name + "_tb.v", [&](std::ostream& out) { fpga::write_testbench(dut, summary.vectors, {}, out); });
+        std::ostringstream in, expected;
+        fpga::write_vectors(dut, vectors, in, expected);
+        files.write("vectors_in.hex", [&](std::ostream& out) { out << in.str(); });
+        files.write("vectors_out.hex", [&](std::ostream& out) { out << expected.str(); });
+    }
+    files.write("report.txt", [&](std::ostream& out) {
+        out << "lutra export of " << where << " (target " << request.target << ")\n\n"
+            << summary.report << "\n"
+            << summary.passes << "\n"
+            << "# The same report as key=value lines (verify_export.sh reads them):\n"
+            << fpga::to_key_values(report);
+    });
+    if (net.combinational()) {
+        files.write("equiv/xilinx.v", [&](std::ostream& out) { (void)fpga::write_xilinx(netlist, {.design = &design}, out); });
+        files.write("equiv/generic.v", [&](std::ostream& out) { (void)fpga::write_generic(net, enc, {}, out); });
+        files.write("yosys_equiv.ys", [&](std::ostream& out) {
+            fpga::write_equivalence_script("equiv/generic.v", "equiv/xilinx.v", name, out);
+        });
+    }
+    files.write("yosys_synth.ys", [&](std::ostream& out) { fpga::write_synthesis_script(name + ".v", name, out); });
+    summary.files = files.written();
+    return summary;
+}
+
+std::string to_text(const export_summary& summary) {
+    std::string text = summary.passes + "\n" + summary.report + "\n";
+    if (summary.vectors > 0) {
+        char line[160];
+        std::snprintf(line, sizeof line, "vectors:    %zu test samples, %zu predicted right by the C++ model (%.2f%%)\n",
+                      summary.vectors, summary.correct,
+                      100.0 * static_cast<double>(summary.correct) / static_cast<double>(summary.vectors));
+        text += line;
+    }
+    text += "latency:    " + std::to_string(summary.latency_cycles) + " clock cycles\n";
+    for (const fs::path& file : summary.files) text += "wrote:      " + file.string() + "\n";
+    return text;
+}
+
+}  // namespace lutra::experiments

@@ -1,0 +1,125 @@
+#!/bin/sh
+# Verifies a `lutra export` directory (docs/fpga.md):
+#   1. simulates <name>_tb.v with <name>.v — Icarus Verilog by default,
+#      Verilator with --verilator (for large networks) — and requires
+#      "PASS <n> vectors" for every vector in vectors_in.hex;
+#   2. proves equiv/generic.v and equiv/xilinx.v equivalent with yosys
+#      (yosys_equiv.ys: the primitives flattened with yosys's own models);
+#   3. synthesises with yosys (synth_xilinx -noiopad) and compares the cell
+#      counts with report.txt: the Xilinx style must keep exactly the
+#      reported LUTs, MUXF7, MUXF8 and flip-flops; the generic style's counts
+#      (yosys's own mapping of the behavioural RTL) are printed beside them.
+# Exit status 0 only if every step passed; 77 (skipped) when a tool is missing.
+#
+#   tests/fpga/verify_export.sh [--verilator] [--no-equiv] [--no-synth] DIR
+set -eu
+
+simulator=iverilog
+equiv=yes
+synth=yes
+while [ $# -gt 1 ]; do
+    case "$1" in
+        --verilator) simulator=verilator ;;
+        --no-equiv) equiv=no ;;
+        --no-synth) synth=no ;;
+        *) echo "verify_export.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [ $# -ne 1 ] || [ ! -f "$1/report.txt" ]; then
+    echo "usage: verify_export.sh [--verilator] [--no-equiv] [--no-synth] DIR  (DIR written by lutra export)" >&2
+    exit 2
+fi
+cd "$1"
+
+need() {
+    command -v "$1" >/dev/null 2>&1 || { echo "verify_export.sh: $1 is not installed (bash .ci/setup installs it); skipped" >&2; exit 77; }
+}
+# A key=value line of report.txt.
+report() { sed -n "s/^$1=//p" report.txt; }
+# The count of one cell type in a yosys `stat` output file (0 if absent).
+cells() { awk -v t="$2" '$1 == t { n = $2 } END { print n + 0 }' "$1"; }
+luts() { awk '$1 ~ /^LUT[1-6]$/ { n += $2 } END { print n + 0 }' "$1"; }
+
+name=$(report design)
+need yosys
+models="$(dirname "$(readlink -f "$(command -v yosys)")")/../share/yosys/xilinx/cells_sim.v"
+[ -f "$models" ] || { echo "verify_export.sh: yosys's Xilinx models are not at $models" >&2; exit 1; }
+failed=0
+
+# 1. Simulation.
+if [ -f "${name}_tb.v" ]; then
+    vectors=$(grep -vc '^//' vectors_in.hex)
+    start=$(date +%s)
+    if [ "$simulator" = iverilog ]; then
+        need iverilog
+        iverilog -g2012 -o sim.vvp -s "${name}_tb" "${name}_tb.v" "${name}.v" "$models"
+        vvp -n sim.vvp > simulation.log
+    else
+        need verilator
+        verilator --binary --timing -O1 -Wno-fatal -Wno-lint -Wno-style --top-module "${name}_tb" \
+            -Mdir verilator.obj -o sim "${name}_tb.v" "${name}.v" "$models" > verilator.log 2>&1 ||
+            { tail -20 verilator.log >&2; exit 1; }
+        ./verilator.obj/sim > simulation.log
+    fi
+    if grep -q "^PASS $vectors vectors" simulation.log; then
+        echo "simulation ($simulator): PASS, $vectors vectors bit-exact ($(($(date +%s) - start)) s)"
+    else
+        echo "simulation ($simulator): FAILED"
+        head -40 simulation.log
+        failed=1
+    fi
+else
+    echo "simulation: skipped (no test bench: exported with --vectors 0 or a network with delays)"
+fi
+
+# 2. Formal equivalence of the two styles.
+if [ "$equiv" = yes ] && [ -f yosys_equiv.ys ]; then
+    start=$(date +%s)
+    if yosys -q -l equivalence.log -s yosys_equiv.ys > /dev/null 2>&1; then
+        echo "equivalence (yosys): generic and xilinx proven equal ($(($(date +%s) - start)) s)"
+    else
+        echo "equivalence (yosys): FAILED"
+        grep -E "ERROR|unproven|failed" equivalence.log | head -20
+        failed=1
+    fi
+elif [ "$equiv" = yes ]; then
+    echo "equivalence: skipped (no yosys_equiv.ys: the network has delays)"
+fi
+
+# 3. Synthesis and cell counts.
+if [ "$synth" = yes ]; then
+    start=$(date +%s)
+    yosys -q -l synthesis.log -s yosys_synth.ys -p 'tee -q -o synth_stat.txt stat' > /dev/null 2>&1 ||
+        { echo "synthesis (yosys): FAILED"; tail -20 synthesis.log; exit 1; }
+    lut=$(luts synth_stat.txt); f7=$(cells synth_stat.txt MUXF7); f8=$(cells synth_stat.txt MUXF8)
+    ff=$(cells synth_stat.txt FDRE)
+    r_lut=$(report total.lut6_sites); r_f7=$(report total.muxf7); r_f8=$(report total.muxf8)
+    r_ff=$(report total.flip_flops)
+    echo "synthesis (yosys synth_xilinx -noiopad, $(($(date +%s) - start)) s) of ${name}.v:"
+    printf '  %-8s %10s %10s\n' cell yosys report
+    printf '  %-8s %10s %10s\n' LUT "$lut" "$r_lut" MUXF7 "$f7" "$r_f7" MUXF8 "$f8" "$r_f8" FDRE "$ff" "$r_ff"
+    if grep -q '^lutra export of .*(target xilinx)' report.txt; then
+        if [ "$lut" = "$r_lut" ] && [ "$f7" = "$r_f7" ] && [ "$f8" = "$r_f8" ] && [ "$ff" = "$r_ff" ]; then
+            echo "  the Xilinx style keeps exactly the reported cells"
+        else
+            echo "  MISMATCH: yosys's counts differ from report.txt"
+            failed=1
+        fi
+    else
+        echo "  (generic style: yosys maps the behavioural RTL itself; the report counts Lutra's mapping)"
+    fi
+    if [ -f equiv/generic.v ]; then
+        start=$(date +%s)
+        yosys -q -l synthesis_generic.log -p "read_verilog equiv/generic.v; synth_xilinx -noiopad -top $name; tee -q -o synth_generic_stat.txt stat" \
+            > /dev/null 2>&1 || { echo "synthesis of equiv/generic.v: FAILED"; failed=1; }
+        if [ -f synth_generic_stat.txt ]; then
+            echo "  equiv/generic.v through yosys's own mapping ($(($(date +%s) - start)) s): $(luts synth_generic_stat.txt) LUT," \
+                "$(cells synth_generic_stat.txt MUXF7) MUXF7, $(cells synth_generic_stat.txt MUXF8) MUXF8," \
+                "$(cells synth_generic_stat.txt CARRY4) CARRY4 (report: $r_lut LUT6 sites)"
+        fi
+    fi
+fi
+
+[ "$failed" = 0 ] && echo "verify_export.sh: all checks passed" || echo "verify_export.sh: FAILED"
+exit "$failed"
