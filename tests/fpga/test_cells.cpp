@@ -7,20 +7,13 @@
 #include "lutra/core/random.hpp"
 #include "lutra/fpga/cells.hpp"
 #include "lutra/fpga/design.hpp"
+#include "support/all_patterns.hpp"
 
 using namespace lutra;
 using namespace lutra::fpga;
+using lutra::test::all_patterns;
 
 namespace {
-
-// Every pattern of n primary inputs, one per column: bit i of column s is bit i of s.
-core::bit_matrix all_patterns(std::uint32_t n) {
-    const std::size_t samples = std::size_t{1} << n;
-    core::bit_matrix m(n, samples);
-    for (std::uint32_t i = 0; i < n; ++i)
-        for (std::size_t s = 0; s < samples; ++s) m.set(i, s, ((s >> i) & 1U) != 0);
-    return m;
-}
 
 std::vector<std::uint64_t> random_table(unsigned k, const counter_rng& rng) {
     std::vector<std::uint64_t> table(core::table_words(k));

@@ -7,9 +7,11 @@
 #include "lutra/core/random.hpp"
 #include "lutra/core/reference.hpp"
 #include "lutra/fpga/classifier.hpp"
+#include "support/all_patterns.hpp"
 
 using namespace lutra;
 using namespace lutra::fpga;
+using lutra::test::all_patterns;
 
 namespace {
 
@@ -39,14 +41,6 @@ core::data_split random_pixels(std::uint32_t features, std::size_t samples, std:
         split.features.push_back(r & 1U ? edges[(r >> 1) % 8] : static_cast<std::uint8_t>(r >> 8));
     }
     return split;
-}
-
-// Every pattern of n bits, sample s = the pattern s (row i = bit i of s).
-core::bit_matrix all_patterns(unsigned n) {
-    core::bit_matrix m(n, std::size_t{1} << n);
-    for (std::size_t s = 0; s < m.samples(); ++s)
-        for (unsigned i = 0; i < n; ++i) m.set(i, s, (s >> i) & 1U);
-    return m;
 }
 
 std::uint32_t read_number(const core::bit_matrix& rows, std::size_t first, std::size_t width, std::size_t s) {
