@@ -7,10 +7,12 @@
 #include "lutra/core/random.hpp"
 #include "lutra/core/reference.hpp"
 #include "support/random_bits.hpp"
+#include "support/inverted_node.hpp"
 
 using namespace lutra;
 using namespace lutra::core;
 
+using lutra::test::with_inverted;
 using lutra::test::random_inputs;
 
 namespace {
@@ -34,18 +36,6 @@ network layered_network(unsigned k, std::uint64_t seed) {
     }
     a.head.num_classes = 3;
     for (std::uint32_t n = nodes - 12; n < nodes; ++n) a.head.outputs.push_back(n);
-    return network(std::move(a));
-}
-
-// The network with node n's output inverted: its table complemented.
-network with_inverted(const network& net, std::uint32_t n) {
-    network_arrays a = net.arrays();
-    const unsigned k = net.k(n);
-    for (std::size_t w = 0; w < table_words(k); ++w) {
-        std::uint64_t& t = a.tables[net.table_offset(n) + w];
-        t = ~t;
-        if (k < 6) t &= (std::uint64_t{1} << (1U << k)) - 1;
-    }
     return network(std::move(a));
 }
 

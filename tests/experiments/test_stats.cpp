@@ -17,9 +17,11 @@
 #include "lutra/core/reference.hpp"
 #include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
+#include "support/inverted_node.hpp"
 
 namespace fs = std::filesystem;
 using namespace lutra;
+using lutra::test::with_inverted;
 using lutra::test::run_lutra;
 
 namespace {
@@ -42,18 +44,6 @@ void write_config(const fs::path& file) {
                            "  head: {population: out, classes: 2}\n"
                            "train: {epochs: 4, batch_size: 32, optimizer: {learning_rate: 0.05}}\n"
                            "stats: {every: 3, samples: 300, split: test}\n";
-}
-
-// The network with node n's output inverted.
-core::network with_inverted(const core::network& net, std::uint32_t n) {
-    core::network_arrays a = net.arrays();
-    const unsigned k = net.k(n);
-    for (std::size_t w = 0; w < core::table_words(k); ++w) {
-        std::uint64_t& t = a.tables[net.table_offset(n) + w];
-        t = ~t;
-        if (k < 6) t &= (std::uint64_t{1} << (1U << k)) - 1;
-    }
-    return core::network(std::move(a));
 }
 
 }  // namespace
