@@ -150,15 +150,16 @@ core::bit_matrix expected_tables_1_to_8(const logic_design& d) {
     return out;
 }
 
-// A small trained-looking classifier: F features of T thermometer bits, a
-// random 2-layer network of LUT6 with a 3-class head.
+// A small trained-looking classifier: 8 features of 3 thermometer bits, a
+// random 2-layer network of `nodes` LUT6 with a 3-class head over the second
+// layer.
 struct small_classifier {
     core::network net;
     core::encoder enc;
     core::dataset data;
 };
 
-small_classifier make_classifier(std::uint64_t seed) {
+small_classifier make_classifier(std::uint64_t seed, std::uint32_t nodes = 30) {
     small_classifier c;
     c.data.name = "random";
     c.data.width = 4;
@@ -175,7 +176,7 @@ small_classifier make_classifier(std::uint64_t seed) {
         }
     }
     c.enc = core::encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = "quantile"}, c.data);
-    c.net = core::random_network({.num_inputs = c.enc.num_bits(), .nodes = 30, .layers = 2, .k = 6, .num_classes = 3},
+    c.net = core::random_network({.num_inputs = c.enc.num_bits(), .nodes = nodes, .layers = 2, .k = 6, .num_classes = 3},
                                  seed);
     return c;
 }
@@ -375,7 +376,7 @@ TEST_CASE("equivalence: yosys proves the two styles equal, and fails when one IN
         MESSAGE("yosys is missing (bash .ci/setup installs it): equivalence not checked");
         return;
     }
-    const small_classifier c = make_classifier(7);
+    const small_classifier c = make_classifier(7, 12);  // small: yosys proves it in about a second
     const logic_design design = classifier_design(c.net, c.enc);
     cell_netlist netlist = map_cells(design);
     const test::temp_dir dir("lutra-equiv");

@@ -11,15 +11,17 @@
 #      (yosys's own mapping of the behavioural RTL) are printed beside them.
 # Exit status 0 only if every step passed; 77 (skipped) when a tool is missing.
 #
-#   tests/fpga/verify_export.sh [--verilator] [--no-equiv] [--no-synth] DIR
+#   tests/fpga/verify_export.sh [--verilator] [--no-sim] [--no-equiv] [--no-synth] DIR
 set -eu
 
 simulator=iverilog
+sim=yes
 equiv=yes
 synth=yes
 while [ $# -gt 1 ]; do
     case "$1" in
         --verilator) simulator=verilator ;;
+        --no-sim) sim=no ;;
         --no-equiv) equiv=no ;;
         --no-synth) synth=no ;;
         *) echo "verify_export.sh: unknown option $1" >&2; exit 2 ;;
@@ -27,7 +29,7 @@ while [ $# -gt 1 ]; do
     shift
 done
 if [ $# -ne 1 ] || [ ! -f "$1/report.txt" ]; then
-    echo "usage: verify_export.sh [--verilator] [--no-equiv] [--no-synth] DIR  (DIR written by lutra export)" >&2
+    echo "usage: verify_export.sh [--verilator] [--no-sim] [--no-equiv] [--no-synth] DIR  (DIR written by lutra export)" >&2
     exit 2
 fi
 cd "$1"
@@ -48,7 +50,9 @@ models="$(dirname "$(readlink -f "$(command -v yosys)")")/../share/yosys/xilinx/
 failed=0
 
 # 1. Simulation.
-if [ -f "${name}_tb.v" ]; then
+if [ "$sim" = no ]; then
+    :
+elif [ -f "${name}_tb.v" ]; then
     vectors=$(grep -vc '^//' vectors_in.hex)
     start=$(date +%s)
     if [ "$simulator" = iverilog ]; then

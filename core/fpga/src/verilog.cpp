@@ -569,6 +569,9 @@ void write_equivalence_script(const std::string& generic_file, const std::string
         << "opt_clean\n"
         << "equiv_make gold gate equiv\n"
         << "hierarchy -top equiv\n"
+        << "# First the node<n> pairs, each with cones that stop where the two sides meet (fast, node by node;\n"
+        << "# a proven pair becomes one signal), then what is left (the head's outputs) with full cones.\n"
+        << "equiv_simple -short\n"
         << "equiv_simple\n"
         << "equiv_induct\n"
         << "equiv_status -assert\n";
