@@ -572,6 +572,7 @@ void write_equivalence_script(const std::string& generic_file, const std::string
         << "# First the node<n> pairs, each with cones that stop where the two sides meet (fast, node by node;\n"
         << "# a proven pair becomes one signal), then what is left (the head's outputs) with full cones.\n"
         << "equiv_simple -short\n"
+        << "tee -q -o equiv_nodes.txt equiv_status\n"
         << "equiv_simple\n"
         << "equiv_induct\n"
         << "equiv_status -assert\n";
