@@ -69,6 +69,11 @@ export_summary export_run(const export_request& request) {
         throw error("export: " + request.out_dir.string() +
                     " is not empty; choose another --out, or give --force to write into it");
     (void)fpga::find_part(request.part);  // an unknown part fails before any work
+    if (request.comparators != "one-table" && request.comparators != "two-tables")
+        throw error("export: comparators '" + request.comparators + "' is not one of one-table, two-tables");
+    const fpga::classifier_options classifier{.comparators = request.comparators == "one-table"
+                                                                 ? fpga::comparator_form::one_table
+                                                                 : fpga::comparator_form::two_tables};
 
     // The run: network, encoder and the dataset its config names.
     const fs::path h5 = fs::is_directory(request.run) ? request.run / "run.h5" : request.run;
@@ -84,7 +89,7 @@ export_summary export_run(const export_request& request) {
 
     fpga::logic_design design;
     try {
-        design = fpga::classifier_design(net, enc);
+        design = fpga::classifier_design(net, enc, classifier);
     } catch (const error& e) {
         throw error(where + ": " + e.what());
     }
