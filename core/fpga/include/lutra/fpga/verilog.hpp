@@ -123,8 +123,9 @@ void write_testbench(const module_interface& dut, std::size_t vectors, const tes
 // equivalent: the Xilinx file is flattened with yosys's own simulation models
 // of the primitives (+/xilinx/cells_sim.v), so a mistake in a model of ours
 // cannot hide; equiv_make pairs the ports and the node<n> wires,
-// equiv_simple -short proves the node pairs one by one, equiv_simple and
-// equiv_induct the rest (the head's outputs), and equiv_status -assert
+// equiv_simple -short proves the node pairs one by one (writing
+// equiv_nodes.txt), equiv_simple then the score<c> ports and the rest, and
+// equiv_status -assert
 // makes yosys exit non-zero if any is unproven. Meant for combinational
 // files (pipeline_every = 0); paths are as yosys will see them.
 void write_equivalence_script(const std::string& generic_file, const std::string& xilinx_file,
