@@ -8,28 +8,32 @@
 #   3. synthesises with yosys (synth_xilinx -noiopad) and compares the cell
 #      counts with report.txt: the Xilinx style must keep exactly the
 #      reported LUTs, MUXF7, MUXF8 and flip-flops; the generic style's counts
-#      (yosys's own mapping of the behavioural RTL) are printed beside them.
+#      (yosys's own mapping of the behavioural RTL, slow for large networks:
+#      --no-generic skips it) are printed beside them.
 # Exit status 0 only if every step passed; 77 (skipped) when a tool is missing.
 #
-#   tests/fpga/verify_export.sh [--verilator] [--no-sim] [--no-equiv] [--no-synth] DIR
+#   tests/fpga/verify_export.sh [--verilator] [--no-sim] [--no-equiv] [--no-synth] [--no-generic] DIR
 set -eu
 
 simulator=iverilog
 sim=yes
 equiv=yes
 synth=yes
+generic=yes
 while [ $# -gt 1 ]; do
     case "$1" in
         --verilator) simulator=verilator ;;
         --no-sim) sim=no ;;
         --no-equiv) equiv=no ;;
         --no-synth) synth=no ;;
+        --no-generic) generic=no ;;
         *) echo "verify_export.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
 if [ $# -ne 1 ] || [ ! -f "$1/report.txt" ]; then
-    echo "usage: verify_export.sh [--verilator] [--no-sim] [--no-equiv] [--no-synth] DIR  (DIR written by lutra export)" >&2
+    echo "usage: verify_export.sh [--verilator] [--no-sim] [--no-equiv] [--no-synth] [--no-generic] DIR" \
+        "(DIR written by lutra export)" >&2
     exit 2
 fi
 cd "$1"
@@ -126,7 +130,7 @@ if [ "$synth" = yes ]; then
     else
         echo "  (generic style: yosys maps the behavioural RTL itself; the report counts Lutra's mapping)"
     fi
-    if [ -f equiv/generic.v ]; then
+    if [ "$generic" = yes ] && [ -f equiv/generic.v ]; then
         start=$(date +%s)
         yosys -q -l synthesis_generic.log -p "read_verilog equiv/generic.v; synth_xilinx -noiopad -top $name; tee -q -o synth_generic_stat.txt stat" \
             > /dev/null 2>&1 || { echo "synthesis of equiv/generic.v: FAILED"; failed=1; }
