@@ -18,6 +18,7 @@
 #include "lutra/fpga/classifier.hpp"
 #include "lutra/fpga/design.hpp"
 #include "lutra/fpga/verilog.hpp"
+#include "support/all_patterns.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace lutra;
@@ -88,14 +89,6 @@ std::string simulate(const fs::path& dir, const std::string& dut_verilog, const 
     return r.output;
 }
 
-// Every pattern of n inputs, one per column: bit i of column s is bit i of s.
-core::bit_matrix all_patterns(std::uint32_t n) {
-    core::bit_matrix m(n, std::size_t{1} << n);
-    for (std::uint32_t i = 0; i < n; ++i)
-        for (std::size_t s = 0; s < m.samples(); ++s) m.set(i, s, ((s >> i) & 1U) != 0);
-    return m;
-}
-
 bool table_bit(const std::vector<std::uint64_t>& table, std::size_t address) {
     return ((table[address / 64] >> (address % 64)) & 1U) != 0;
 }
@@ -133,7 +126,7 @@ logic_design tables_1_to_8(std::uint64_t seed) {
 // The outputs of tables_1_to_8 for every input pattern, read from the tables
 // themselves, not from an evaluator under test.
 core::bit_matrix expected_tables_1_to_8(const logic_design& d) {
-    const core::bit_matrix inputs = all_patterns(8);
+    const core::bit_matrix inputs = test::all_patterns(8);
     core::bit_matrix out(9, inputs.samples());
     for (std::size_t s = 0; s < inputs.samples(); ++s) {
         std::array<bool, 8> node{};
@@ -327,7 +320,7 @@ TEST_CASE("simulation: LUT1 … LUT8 tables through map_cells and write_xilinx, 
     }
     const logic_design d = tables_1_to_8(5);
     const cell_netlist netlist = map_cells(d);
-    const test_vectors vectors{all_patterns(8), expected_tables_1_to_8(d)};
+    const test_vectors vectors{test::all_patterns(8), expected_tables_1_to_8(d)};
     for (std::uint32_t every : {0U, 1U}) {
         CAPTURE(every);
         const test::temp_dir dir("lutra-verilog");
