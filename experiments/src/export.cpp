@@ -107,9 +107,15 @@ export_summary export_run(const export_request& request) {
             const experiment_settings s =
                 parse_config<experiment_settings>(reader.read_text("config"), where + ":/config");
             spdlog::info("loading {} for test vectors", s.data.name);
-            const core::dataset data = core::load_dataset(
-                s.data.name,
-                {.seed = s.data.seed, .train_samples = s.data.train_samples, .test_samples = s.data.test_samples});
+            core::dataset data;
+            try {
+                data = core::load_dataset(
+                    s.data.name,
+                    {.seed = s.data.seed, .train_samples = s.data.train_samples, .test_samples = s.data.test_samples});
+            } catch (const error& e) {
+                throw error(where + ": test vectors need the run's dataset: " + e.what() +
+                            " (or export without vectors: --vectors 0)");
+            }
             if (data.num_features() != enc.num_features())
                 throw error(where + ": dataset '" + data.name + "' has " + std::to_string(data.num_features()) +
                             " features per sample; the run's encoder takes " + std::to_string(enc.num_features()));
