@@ -109,8 +109,7 @@ int cmd_data_show(const config_options& cfg) {
         return 0;
     }
     spdlog::info("loading {}", s.name);
-    const core::dataset data =
-        core::load_dataset(s.name, {.seed = s.seed, .train_samples = s.train_samples, .test_samples = s.test_samples});
+    const core::dataset data = load_data(s);
     const core::encoder enc = core::encoder::fit(s.encoder, data);
     std::printf("dataset:   %s, %u × %u × %u features, %u classes\n", data.name.c_str(), data.width, data.height,
                 data.channels, data.num_classes);

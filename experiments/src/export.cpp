@@ -107,18 +107,8 @@ export_summary export_run(const export_request& request) {
             const experiment_settings s =
                 parse_config<experiment_settings>(reader.read_text("config"), where + ":/config");
             spdlog::info("loading {} for test vectors", s.data.name);
-            core::dataset data;
-            try {
-                data = core::load_dataset(
-                    s.data.name,
-                    {.seed = s.data.seed, .train_samples = s.data.train_samples, .test_samples = s.data.test_samples});
-            } catch (const error& e) {
-                throw error(where + ": test vectors need the run's dataset: " + e.what() +
-                            " (or export without vectors: --vectors 0)");
-            }
-            if (data.num_features() != enc.num_features())
-                throw error(where + ": dataset '" + data.name + "' has " + std::to_string(data.num_features()) +
-                            " features per sample; the run's encoder takes " + std::to_string(enc.num_features()));
+            const core::dataset data = load_data_for(
+                s.data, enc, where + ": test vectors need the run's dataset (or export without vectors: --vectors 0)");
             const std::size_t n = std::min(request.vectors.value_or(data.test.size()), data.test.size());
             if (request.vectors && *request.vectors > data.test.size())
                 spdlog::warn("--vectors {}: the test split has {} samples; writing {}", *request.vectors,

@@ -106,8 +106,7 @@ prepared_run prepare(experiment_settings settings) {
     p.s = std::move(settings);
     const experiment_settings& s = p.s;
     spdlog::info("loading {}", s.data.name);
-    p.data = core::load_dataset(
-        s.data.name, {.seed = s.data.seed, .train_samples = s.data.train_samples, .test_samples = s.data.test_samples});
+    p.data = load_data(s.data);
     p.enc = core::encoder::fit(s.data.encoder, p.data);
     check_inputs_match(s.genome, p.data, p.enc, s.data);
     p.train_bits = p.enc.encode(p.data.train);
@@ -389,13 +388,9 @@ eval_result evaluate_run(const fs::path& run, const std::string& dataset, const 
     eval_result r;
     r.dataset = dataset.empty() ? s.data.name : dataset;
     r.split = split;
-    const core::dataset data = core::load_dataset(
-        r.dataset, {.seed = s.data.seed,
-                    .train_samples = dataset.empty() ? s.data.train_samples : 0,
-                    .test_samples = dataset.empty() ? s.data.test_samples : 0});
-    if (data.num_features() != enc.num_features())
-        throw error("eval: dataset '" + r.dataset + "' has " + std::to_string(data.num_features()) +
-                    " features per sample; the run's encoder takes " + std::to_string(enc.num_features()));
+    data_settings wanted = s.data;
+    if (!dataset.empty()) wanted = {.name = dataset, .train_samples = 0, .test_samples = 0, .seed = s.data.seed};
+    const core::dataset data = load_data_for(wanted, enc, "eval: " + h5.string());
     const core::data_split& part = split == "test" ? data.test : data.train;
     const core::head_output out = core::bitslice_engine(net, {.threads = threads}).classify(enc.encode(part));
     r.samples = part.size();

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "lutra/core/error.hpp"
+
 namespace lutra::experiments {
 
 namespace {
@@ -145,6 +147,24 @@ void describe(config_visitor& v, experiment_settings& s) {
     v.section("genome", s.genome, "the genome (when genome_file is empty)");
     v.section("train", s.train, "gradient training");
     v.section("stats", s.stats, "per-node statistics recorded in run.h5");
+}
+
+core::dataset load_data(const data_settings& data) {
+    return core::load_dataset(data.name,
+                              {.seed = data.seed, .train_samples = data.train_samples, .test_samples = data.test_samples});
+}
+
+core::dataset load_data_for(const data_settings& data, const core::encoder& enc, const std::string& where) {
+    core::dataset d;
+    try {
+        d = load_data(data);
+    } catch (const error& e) {
+        throw error(where + ": " + e.what());
+    }
+    if (d.num_features() != enc.num_features())
+        throw error(where + ": dataset '" + d.name + "' has " + std::to_string(d.num_features()) +
+                    " features per sample; the run's encoder takes " + std::to_string(enc.num_features()));
+    return d;
 }
 
 void describe(config_visitor& v, stats_settings& s) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/trainer.hpp"
@@ -26,6 +27,13 @@ struct data_settings {
     std::uint32_t augment_shift = 0;  // training images move by up to this many pixels, anew each epoch
     core::encoder_params encoder;     // features → input bits
 };
+
+// The dataset `data` names, with its seed and sample counts.
+[[nodiscard]] core::dataset load_data(const data_settings& data);
+// As load_data, for a trained run's encoder: throws lutra::error starting
+// with `where` (e.g. the run file) if the dataset cannot be loaded or has
+// another number of features than the encoder takes.
+[[nodiscard]] core::dataset load_data_for(const data_settings& data, const core::encoder& enc, const std::string& where);
 
 // `lutra bench infer`: bit-sliced inference on a random network.
 struct infer_bench_settings {
