@@ -480,7 +480,7 @@ int run_cli(int argc, char** argv) {
     export_cmd->add_option("--clock", export_req.clock_mhz, "stated clock in MHz for throughput and latency")
         ->capture_default_str();
     export_cmd->add_option("--part", export_req.part, "FPGA part the report counts against")->capture_default_str();
-    export_cmd->add_option("--comparators", export_req.comparators, "encoder comparators: one-table or two-tables (2 LUT6)")
+    export_cmd->add_option("--comparators", export_req.comparators, "encoder comparators: two-tables (default, 2 LUT6 each) or one-table (4 LUT6 + 3 MUXF7/F8)")
         ->check(CLI::IsMember({"one-table", "two-tables"}))
         ->capture_default_str();
     export_cmd->add_option("--vectors", export_req.vectors, "test samples as vectors (default all, 0 = none)");

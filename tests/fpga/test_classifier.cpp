@@ -142,8 +142,8 @@ TEST_CASE("classifier: the design equals core::reference_classify on random netw
                                                         .layers = sh.layers, .k = sh.k, .num_classes = sh.classes},
                                                        1000 + sh.k * 31 + sh.classes);
         const core::data_split pixels = random_pixels(enc.num_features(), 3000, sh.k + 7 * sh.per_class);
-        check_agrees(net, enc, pixels);
-        check_agrees(net, enc, pixels, {.comparators = comparator_form::two_tables});
+        check_agrees(net, enc, pixels);  // two-table comparators, the default
+        check_agrees(net, enc, pixels, {.comparators = comparator_form::one_table});
     }
 }
 
@@ -198,7 +198,7 @@ TEST_CASE("classifier: nodes are grouped by role, network nodes keep their origi
     const core::encoder enc = thermometer(16, {0, 127, 254});
     const core::network net =
         core::random_network({.num_inputs = enc.num_bits(), .nodes = 24, .layers = 2, .k = 3, .num_classes = 3}, 9);
-    const logic_design design = classifier_design(net, enc);
+    const logic_design design = classifier_design(net, enc, {.comparators = comparator_form::one_table});
     CHECK(design.name == "lutra_classifier");
     REQUIRE(design.input_ports.size() == 1);
     CHECK(design.input_ports[0].name == "pixels");
@@ -243,7 +243,7 @@ TEST_CASE("classifier: an encoder node is value > threshold over its pixel's eig
     a.tables = {0b10, 0b10};
     a.head = {.num_classes = 2, .outputs = {0, 1}};
     const core::network net(a);
-    const logic_design design = classifier_design(net, enc);
+    const logic_design design = classifier_design(net, enc, {.comparators = comparator_form::one_table});
     REQUIRE(design.nodes.size() >= 2);
     CHECK(design.nodes[0].role == part::encoder);
     CHECK(design.nodes[1].role == part::encoder);

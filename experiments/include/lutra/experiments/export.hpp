@@ -36,7 +36,7 @@ struct export_request {
     std::uint32_t pipeline_every = 0;    // LUT levels per pipeline stage (xilinx only); 0 = combinational
     double clock_mhz = 200;              // the stated clock for throughput and latency; no Fmax is claimed
     std::string part = "xc7k480t";       // the FPGA part the report counts against
-    std::string comparators = "one-table";  // encoder comparators: one-table (one 8-input table per bit) | two-tables
+    std::string comparators = "two-tables";  // encoder comparators: two-tables (2 LUT6 a bit) | one-table (one 8-input table)
     std::optional<std::size_t> vectors;  // test samples to write as vectors; empty = all, 0 = none
     bool force = false;                  // write into a non-empty out_dir
 };
