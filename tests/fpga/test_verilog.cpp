@@ -20,8 +20,11 @@
 #include "lutra/fpga/verilog.hpp"
 #include "support/all_patterns.hpp"
 #include "support/temp_dir.hpp"
+#include "support/run_command.hpp"
 
 using namespace lutra;
+using lutra::test::run_command;
+using lutra::test::run_result;
 using namespace lutra::fpga;
 namespace fs = std::filesystem;
 
@@ -35,28 +38,13 @@ std::size_t occurrences(const std::string& text, const std::string& part) {
     return n;
 }
 
-struct command_result {
-    int exit_code;
-    std::string output;  // stdout and stderr together
-};
-
-command_result run(const std::string& command) {
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string output;
-    std::array<char, 4096> buffer{};
-    while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe) != nullptr) output += buffer.data();
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
 bool have(const std::string& tool) { return std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0; }
 
 // yosys's simulation models of the Xilinx primitives (in yosys's share
 // directory, ../share/yosys beside the binary), or "" without yosys.
 fs::path xilinx_models() {
     if (!have("yosys")) return {};
-    std::string yosys = run("command -v yosys").output;
+    std::string yosys = run_command("command -v yosys").output;
     while (!yosys.empty() && (yosys.back() == '\n' || yosys.back() == '\r')) yosys.pop_back();
     std::error_code ec;
     const fs::path binary = fs::canonical(yosys, ec);
@@ -82,7 +70,7 @@ std::string simulate(const fs::path& dir, const std::string& dut_verilog, const 
     write_vectors(dut, vectors, in, expected);
     write_file(dir / "vectors_in.hex", in.str());
     write_file(dir / "vectors_out.hex", expected.str());
-    const command_result r = run("cd '" + dir.string() + "' && iverilog -g2012 -o sim -s " + dut.name +
+    const run_result r = run_command("cd '" + dir.string() + "' && iverilog -g2012 -o sim -s " + dut.name +
                                  "_tb tb.v dut.v '" + xilinx_models().string() + "' && vvp -n sim");
     CAPTURE(r.output);
     REQUIRE(r.exit_code == 0);
@@ -382,9 +370,9 @@ TEST_CASE("equivalence: yosys proves the two styles equal, and fails when one IN
         std::ostringstream xilinx;
         (void)write_xilinx(n, {.design = &design}, xilinx);
         write_file(dir.path / "xilinx.v", xilinx.str());
-        return run("cd '" + dir.path.string() + "' && yosys -q -s equiv.ys");
+        return run_command("cd '" + dir.path.string() + "' && yosys -q -s equiv.ys");
     };
-    const command_result same = prove(netlist);
+    const run_result same = prove(netlist);
     CAPTURE(same.output);
     CHECK(same.exit_code == 0);
 
@@ -401,7 +389,7 @@ TEST_CASE("equivalence: yosys proves the two styles equal, and fails when one IN
     unsigned address = 0;
     for (unsigned i = 0; i < 6; ++i) address |= unsigned{pins.get(i, 0)} << i;
     victim->init ^= std::uint64_t{1} << address;
-    const command_result flipped = prove(netlist);
+    const run_result flipped = prove(netlist);
     CAPTURE(flipped.output);
     CHECK(flipped.exit_code != 0);
     CHECK(contains(flipped.output, "unproven $equiv cells"));
