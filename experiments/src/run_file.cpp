@@ -221,11 +221,15 @@ void append_row(hid_t parent, const std::string& path, const char* name, std::sp
         std::vector<hsize_t> max_dims = dims;
         max_dims[0] = H5S_UNLIMITED;
         std::vector<hsize_t> chunk = dims;
-        chunk[0] = 1;
-        // Within HDF5's advised chunk size: split the second dimension if a row is larger.
-        std::size_t inner = sizeof(T);
-        for (std::size_t d = 2; d < chunk.size(); ++d) inner *= chunk[d];
-        chunk[1] = std::max<hsize_t>(1, std::min<hsize_t>(chunk[1], chunk_bytes / inner));
+        if (chunk.size() == 1) {
+            chunk[0] = metrics_chunk_rows;  // a row is one value: chunk many, as /metrics
+        } else {
+            chunk[0] = 1;
+            // Within HDF5's advised chunk size: split the second dimension if a row is larger.
+            std::size_t inner = sizeof(T);
+            for (std::size_t d = 2; d < chunk.size(); ++d) inner *= chunk[d];
+            chunk[1] = std::max<hsize_t>(1, std::min<hsize_t>(chunk[1], chunk_bytes / inner));
+        }
         const handle space = checked(H5Screate_simple(rank, dims.data(), max_dims.data()), H5Sclose, s, what);
         const handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, s, what);
         checked(H5Pset_chunk(dcpl.get(), rank, chunk.data()), s, what);
