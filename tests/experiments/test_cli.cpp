@@ -198,3 +198,43 @@ TEST_CASE("cli: analyze and eval reject what is not a run file, naming it") {
         CHECK(foreign.output.find("notes.h5: open run file: not an HDF5 file") != std::string::npos);
     }
 }
+
+TEST_CASE("cli: lutra export names what is wrong with its input and leaves existing files alone") {
+    const lutra::test::temp_dir dir("lutra-test-export");
+    const std::string run = (dir.path / "parity").string();
+    REQUIRE(run_lutra("-q run " + std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml --out " + run +
+                      " --set train.epochs=3")
+                .exit_code == 0);
+    const auto fails = [](const std::string& args, const std::string& message) {
+        CAPTURE(args);
+        const auto r = run_lutra(args);
+        CAPTURE(r.output);
+        CHECK(r.exit_code != 0);
+        CHECK(r.output.find(message) != std::string::npos);
+    };
+    const std::string out = (dir.path / "out").string();
+    fails("export " + (dir.path / "absent").string() + " --out " + out, "absent");
+    fails("export " + run + " --out " + out + " --part xc9zz", "unknown FPGA part 'xc9zz'; known parts: xc7k480t");
+    fails("export " + run + " --out " + out + " --target vhdl", "vhdl");
+    fails("export " + run + " --out " + out + " --target generic --pipeline 2",
+          "--pipeline applies to --target xilinx");
+    CHECK_FALSE(std::filesystem::exists(out));  // nothing was written by the refused exports
+
+    std::filesystem::create_directories(out);
+    std::ofstream(std::filesystem::path(out) / "keep.txt") << "mine\n";
+    fails("export " + run + " --out " + out, "is not empty; choose another --out, or give --force");
+    CHECK(std::filesystem::directory_iterator(out)->path().filename() == "keep.txt");
+    CHECK(run_lutra("-q export " + run + " --out " + out + " --force --vectors 8").exit_code == 0);
+    CHECK(std::filesystem::exists(std::filesystem::path(out) / "report.txt"));
+    CHECK(std::filesystem::exists(std::filesystem::path(out) / "keep.txt"));
+}
+
+TEST_CASE("cli: bad stats settings name the key and what is valid") {
+    const std::string config = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
+    const auto split = run_lutra("run " + config + " --print-config --set stats.split=valid");
+    CHECK(split.exit_code == 1);
+    CHECK(split.output.find("stats.split: expected one of train, test, got 'valid'") != std::string::npos);
+    const auto samples = run_lutra("run " + config + " --print-config --set stats.samples=0");
+    CHECK(samples.exit_code == 1);
+    CHECK(samples.output.find("stats.samples") != std::string::npos);
+}
