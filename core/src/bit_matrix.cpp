@@ -47,4 +47,18 @@ bit_matrix first_samples(const bit_matrix& m, std::size_t count) {
     return r;
 }
 
+bit_matrix permute_samples(const bit_matrix& m, std::span<const std::uint32_t> order) {
+    if (order.size() != m.samples())
+        throw error("permute_samples: an order of " + std::to_string(order.size()) + " for " +
+                    std::to_string(m.samples()) + " samples");
+    bit_matrix out(m.rows(), m.samples());
+    for (std::size_t r = 0; r < m.rows(); ++r) {
+        const std::uint64_t* src = m.row(r).data();
+        std::uint64_t* dst = out.row(r).data();
+        for (std::size_t s = 0; s < order.size(); ++s)
+            dst[s / 64] |= ((src[order[s] / 64] >> (order[s] % 64)) & 1U) << (s % 64);
+    }
+    return out;
+}
+
 }  // namespace lutra::core

@@ -1,4 +1,5 @@
 #include "lutra/core/encoder.hpp"
+#include "lutra/core/schema.hpp"
 
 #include <algorithm>
 #include <array>
@@ -78,8 +79,6 @@ std::vector<std::uint8_t> quantile_thresholds(const dataset& data, std::uint32_t
     return thresholds;
 }
 
-constexpr std::array<std::string_view, 2> threshold_methods = {"uniform", "quantile"};
-
 fitted_thresholds fit_thermometer(const encoder_params& params, const dataset& data) {
     check_range("bits", params.bits, 1, 255);
     if (params.thresholds == "quantile") return {params.bits, quantile_thresholds(data, params.bits)};
@@ -102,6 +101,9 @@ struct encoder_kind {
     fitted_thresholds (*fit)(const encoder_params& params, const dataset& data);
 };
 constexpr std::array<encoder_kind, 2> kinds = {{{"binarize", fit_binarize}, {"thermometer", fit_thermometer}}};
+static_assert(kinds.size() == std::size(encoder_kinds) && kinds[0].name == encoder_kinds[0] &&
+                  kinds[1].name == encoder_kinds[1],
+              "encoder_kinds (the schema's choices) lists the kinds of this table");
 
 // Bit i of the result is v[i] > theta, for 64 consecutive samples. The byte
 // comparisons vectorise; each 8 bytes of 0/1 are then gathered into 8 bits by
@@ -236,6 +238,14 @@ bit_matrix encoder::encode(const data_split& split) const {
             }
     }
     return out;
+}
+
+void describe(schema_visitor& v, encoder_params& p) {
+    v.choice("kind", p.kind, encoder_kinds, "how a feature becomes bits: binarize (1 bit) or thermometer (T bits)");
+    v.field("bits", p.bits, "thermometer: bits per feature", 1U, 255U);
+    v.choice("thresholds", p.thresholds, threshold_methods,
+             "thermometer: uniform over 0..255, or quantiles of the training split");
+    v.field("threshold", p.threshold, "binarize: bit = value >= threshold", 1U, 255U);
 }
 
 }  // namespace lutra::core

@@ -1,5 +1,6 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/network.hpp"
+#include "lutra/core/schema.hpp"
 #include "lutra/core/random.hpp"
 
 namespace lutra::core {
@@ -47,6 +48,14 @@ network random_network(const random_network_params& p, std::uint64_t seed) {
         for (std::uint32_t n = first(p.layers - 1); n < p.nodes; ++n) a.head.outputs.push_back(n);
     }
     return network(std::move(a));
+}
+
+void describe(schema_visitor& v, random_network_params& p) {
+    v.field("inputs", p.num_inputs, "input bits", 1U, 1U << 24);
+    v.field("nodes", p.nodes, "LUT nodes in all", 1U, 1U << 26);
+    v.field("layers", p.layers, "equal layers, each reading only the previous one", 1U, 1U << 16);
+    v.field("k", p.k, "inputs per node", 1U, max_k);
+    v.field("classes", p.num_classes, "group-sum head classes over the last layer, 0 = no head", 0U, 65535U);
 }
 
 }  // namespace lutra::core

@@ -74,18 +74,6 @@ std::string node_text(const YAML::Node& node) {
     return "null";
 }
 
-// Shortest text that reads back as exactly x (std::to_chars), spelled as YAML.
-std::string number_text(double x) {
-    if (std::isnan(x)) return ".nan";
-    if (std::isinf(x)) return x > 0 ? ".inf" : "-.inf";
-    char buffer[32];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, x);
-    std::string text(buffer, result.ptr);
-    // "1.0", "1.0e+300": with a '.', YAML 1.1 readers (PyYAML) see a float too.
-    if (text.find('.') == std::string::npos) text.insert(std::min(text.find('e'), text.size()), ".0");
-    return text;
-}
-
 std::string unknown_key_problem(std::string_view key, const std::vector<std::string>& valid) {
     if (valid.empty()) return "unknown key '" + std::string(key) + "'; this section has no keys";
     const std::vector<std::string_view> names(valid.begin(), valid.end());
@@ -93,36 +81,9 @@ std::string unknown_key_problem(std::string_view key, const std::vector<std::str
            "; valid keys: " + core::join_names(names);
 }
 
-// The type of a scalar as listed by config_keys, e.g. "integer in 1..255".
-std::string type_text(const scalar& value) {
-    return std::visit(overloaded{
-                          [](bool*) -> std::string { return "bool"; },
-                          [](const config_visitor::signed_field& f) {
-                              return "integer in " + std::to_string(f.min) + ".." + std::to_string(f.max);
-                          },
-                          [](const config_visitor::unsigned_field& f) {
-                              return "integer in " + std::to_string(f.min) + ".." + std::to_string(f.max);
-                          },
-                          [](const config_visitor::double_field& f) {
-                              const bool low = std::isfinite(f.min), high = std::isfinite(f.max);
-                              if (low && high) return "number in " + number_text(f.min) + ".." + number_text(f.max);
-                              if (low) return "number >= " + number_text(f.min);
-                              if (high) return "number <= " + number_text(f.max);
-                              return std::string("number");
-                          },
-                          [](std::string*) -> std::string { return "string"; },
-                          [](const config_visitor::choice_field& f) { return "one of " + core::join_names(f.valid); },
-                      },
-                      value);
-}
-
-// The same, as the object of "expected ...".
-std::string expected_text(const scalar& value) {
-    if (std::holds_alternative<bool*>(value)) return "true or false";
-    if (std::holds_alternative<config_visitor::choice_field>(value)) return type_text(value);
-    const std::string type = type_text(value);
-    return (type.front() == 'i' ? "an " : "a ") + type;
-}
+using core::expected_text;
+using core::number_text;
+using core::type_text;
 
 // A string another YAML reader would take for a number or a bool (yaml-cpp's
 // emitter quotes only null words). Lutra's reader goes by the schema and would
@@ -250,7 +211,7 @@ public:
         const auto number = parse_number(node_.Scalar());
         if (!number) wrong(node_text(node_));
         if (number->second) wrong(node_.Scalar() + " (beyond the range of a double)");
-        if (number->first < f.min || number->first > f.max) wrong(node_.Scalar());
+        if (!f.range.contains(number->first)) wrong(node_.Scalar());
         *f.value = number->first;
     }
 
@@ -722,6 +683,72 @@ std::vector<config_key_doc> config_keys(const describe_fn& describe_root) {
     lister root(rows, "", false);
     describe_root(root);
     return rows;
+}
+
+namespace {
+
+// The line and column of the deepest node of `yaml_path` ("a.b[2].c") that
+// the file has; {0, 0} when it cannot be read.
+std::pair<int, int> locate(const std::filesystem::path& file, const std::string& yaml_path) {
+    YAML::Node node;
+    try {
+        node = YAML::LoadFile(file.string());
+    } catch (const YAML::Exception&) {
+        return {0, 0};
+    }
+    std::pair<int, int> at{0, 0};
+    const auto mark = [&at](const YAML::Node& n) {
+        if (!n.Mark().is_null()) at = {n.Mark().line + 1, n.Mark().column + 1};
+    };
+    mark(node);
+    std::size_t pos = 0;
+    while (pos < yaml_path.size() && node) {
+        const std::size_t end = std::min(yaml_path.find_first_of(".[", pos), yaml_path.size());
+        if (end > pos) {
+            const std::string key = yaml_path.substr(pos, end - pos);
+            if (!node.IsMap() || !node[key]) break;
+            node = node[key];
+            mark(node);
+        }
+        pos = end;
+        if (pos < yaml_path.size() && yaml_path[pos] == '[') {
+            const std::size_t close = yaml_path.find(']', pos);
+            if (close == std::string::npos) break;
+            const std::size_t index = std::stoul(yaml_path.substr(pos + 1, close - pos - 1));
+            if (!node.IsSequence() || index >= node.size()) break;
+            node = node[index];
+            mark(node);
+            pos = close + 1;
+        }
+        if (pos < yaml_path.size() && yaml_path[pos] == '.') ++pos;
+    }
+    return at;
+}
+
+// The override that set yaml_path or a section above it, if any (the last wins).
+const std::string* override_of(std::span<const std::string> overrides, const std::string& yaml_path) {
+    const std::string* found = nullptr;
+    for (const std::string& o : overrides) {
+        const std::string path = o.substr(0, o.find('='));
+        if (yaml_path == path || (yaml_path.rfind(path, 0) == 0 && (yaml_path[path.size()] == '.' ||
+                                                                     yaml_path[path.size()] == '[')))
+            found = &o;
+    }
+    return found;
+}
+
+}  // namespace
+
+config_error config_source::error_at(const std::string& yaml_path, const std::string& problem) const {
+    if (const std::string* o = override_of(overrides, yaml_path)) return {"--set " + *o, 0, 0, yaml_path, problem};
+    const auto [line, column] = locate(file, yaml_path);
+    return {file.string(), line, column, yaml_path, problem};
+}
+
+config_error config_source::genome_error_at(const std::string& genome_path, const std::string& problem) const {
+    if (genome_file.empty()) return error_at("genome." + genome_path, problem);
+    const auto [line, column] = locate(genome_file, genome_path);
+    return {genome_file.string(), line, column, genome_path, problem};
 }
 
 }  // namespace lutra::experiments

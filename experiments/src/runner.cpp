@@ -1,5 +1,6 @@
 #include "lutra/experiments/runner.hpp"
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <numeric>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -17,10 +19,10 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/node_stats.hpp"
 #include "lutra/core/random.hpp"
-#include "lutra/core/trainer.hpp"
 #include "lutra/experiments/checkpoint.hpp"
 #include "lutra/experiments/progress.hpp"
 #include "lutra/experiments/run_file.hpp"
+#include "lutra/plasticity/session.hpp"
 #include "lutra/topology/develop.hpp"
 #include "lutra/topology/error.hpp"
 #include "lutra/topology/genome_text.hpp"
@@ -46,15 +48,6 @@ std::size_t correct_predictions(const core::head_output& out, std::span<const st
     std::size_t correct = 0;
     for (std::size_t s = 0; s < labels.size(); ++s) correct += out.predictions[s] == labels[s];
     return correct;
-}
-
-// A fresh order of the training samples for every epoch, from the seed alone.
-std::vector<std::uint32_t> shuffled_order(std::size_t n, std::uint64_t seed, std::uint32_t epoch) {
-    std::vector<std::uint32_t> order(n);
-    std::iota(order.begin(), order.end(), 0U);
-    const counter_rng rng = counter_rng(seed, "train.shuffle").fork(epoch);
-    for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i, i)]);
-    return order;
 }
 
 void check_inputs_match(const topology::genome& g, const core::dataset& d, const core::encoder& enc,
@@ -123,152 +116,145 @@ prepared_run prepare(experiment_settings settings) {
     return p;
 }
 
-struct test_result {
-    double loss = 0;      // relaxed
-    double hardened = 0;  // accuracy of the hardened network, bit-sliced engine
-    double relaxed = 0;   // accuracy of the relaxed network
-};
-
-test_result evaluate_test(const core::trainer& tr, const core::network& hardened, const prepared_run& p) {
-    const core::head_output hard = core::bitslice_engine(hardened, {.threads = p.threads}).classify(p.test_bits);
-    const core::epoch_result relaxed = tr.evaluate(p.test_bits, p.data.test.labels);
-    return {relaxed.loss,
-            static_cast<double>(correct_predictions(hard, p.data.test.labels)) /
-                static_cast<double>(std::max<std::size_t>(1, p.data.test.size())),
-            relaxed.accuracy};
+// Builds the training session, which checks every setting of training and
+// every rule against the network; a rejection becomes a config_error at its
+// YAML path (in the config file or the genome file), before anything is written.
+std::unique_ptr<plasticity::session> make_session(const prepared_run& p, const config_source& where) {
+    try {
+        return std::make_unique<plasticity::session>(p.compiled.net, p.s.train, p.s.seed);
+    } catch (const core::schema_error& e) {
+        throw where.error_at(e.path, e.problem);
+    } catch (const plasticity::rule_limit_error& e) {
+        for (std::size_t i = 0; i < p.compiled.populations.size(); ++i) {
+            const auto& nodes = p.compiled.populations[i].nodes;
+            if (std::find(nodes.begin(), nodes.end(), e.node) == nodes.end()) continue;
+            const std::string field = e.field == "k" ? ".k" : "";
+            throw where.genome_error_at("populations[" + std::to_string(i) + "]" + field,
+                                        "population '" + p.compiled.populations[i].name + "': rule '" + e.rule +
+                                            "' cannot train it: " + e.detail);
+        }
+        throw where.error_at("train", e.what());
+    }
 }
 
-// /stats: what each node did in one epoch. Everything in a row depends only
-// on that epoch (its training batches, the tables before and after it), so a
-// resumed run records the same rows as an uninterrupted one.
-class stats_recorder {
+// Writes what each epoch produced: metrics, statistics, the checkpoint; logs progress.
+class run_observer final : public plasticity::epoch_observer {
 public:
-    stats_recorder(const prepared_run& p, core::trainer& tr)
-        : s_(p.s.stats), threads_(p.threads), populations_(p.compiled.populations),
-          meter_(p.compiled.net.num_nodes()), before_(tr.hardened()) {
-        if (s_.every == 0) return;
-        const core::bit_matrix& split = s_.split == "test" ? p.test_bits : p.train_bits;
-        samples_ = core::first_samples(split, std::min(s_.samples, split.samples()));
-        // The hook refers to this recorder: train_run keeps it alive while the trainer trains.
-        tr.hooks().after_backward([this](const core::batch_context&, const core::relaxed_engine::activations& dy,
-                                         std::span<const float>) {
-            if (!recording_) return;
-            const auto start = clock::now();
-            meter_.add(dy);
-            seconds_ += seconds_since(start);
-        });
+    run_observer(const prepared_run& p, plasticity::session& s, run_file& file, fs::path dir, clock::time_point start,
+                 double prior_seconds)
+        : p_(p), session_(s), file_(file), dir_(std::move(dir)), start_(start), prior_seconds_(prior_seconds),
+          first_epoch_(s.epoch()) {}
+
+    void epoch_started(std::uint32_t epoch, std::size_t samples) override {
+        bar_.emplace("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(p_.s.train.epochs), samples,
+                     "samples");
     }
+    void batch_done(std::size_t samples) override { bar_->advance(samples); }
 
-    // Before epoch `epoch` (0-based) trains: whether it will be recorded.
-    void start_epoch(std::uint32_t epoch, std::uint32_t epochs) {
-        recording_ = s_.every != 0 && ((epoch + 1) % s_.every == 0 || epoch + 1 == epochs);
-        meter_.reset();
-    }
-
-    // After the epoch: its row, if recorded; `after` is the hardened network.
-    void finish_epoch(std::uint32_t epoch, const core::network& after, run_file& file) {
-        if (recording_) {
-            const auto start = clock::now();
-            const core::node_statistics st =
-                core::measure_nodes(after, samples_, {.sensitivity = s_.sensitivity, .threads = threads_});
-            const std::vector<std::uint32_t> flips = core::table_flips(before_, after);
-            const std::vector<float> grad = meter_.mean();
-            const std::size_t entries = std::size_t{1} << st.usage_k;
-            std::vector<population_stats> rows;
-            for (const topology::population_nodes& pop : populations_) {
-                population_stats& r = rows.emplace_back();
-                r.population = pop.name;
-                r.nodes = pop.nodes;
-                r.usage_k = st.usage_k;
-                for (const std::uint32_t n : pop.nodes) {
-                    r.activation_rate.push_back(st.activation_rate[n]);
-                    r.entropy.push_back(st.entropy[n]);
-                    r.flips.push_back(flips[n]);
-                    r.grad_abs_mean.push_back(grad[n]);
-                    if (!st.sensitivity.empty()) r.sensitivity.push_back(st.sensitivity[n]);
-                    if (!st.entry_usage.empty())
-                        r.entry_usage.insert(r.entry_usage.end(), st.entry_usage.begin() + n * entries,
-                                             st.entry_usage.begin() + (n + 1) * entries);
-                }
-            }
-            file.append_stats(epoch + 1, rows, samples_.samples(), s_.split);
-            seconds_ += seconds_since(start);
-            spdlog::debug("epoch {}: statistics recorded, {} so far", epoch + 1, format_duration(seconds_));
-        }
-        before_ = after;
-    }
-
-    // Time spent on statistics in this session: the gradient meter and the records.
-    [[nodiscard]] double seconds() const noexcept { return seconds_; }
-
-private:
-    stats_settings s_;
-    unsigned threads_;
-    std::vector<topology::population_nodes> populations_;
-    core::gradient_meter meter_;
-    core::network before_;  // the hardened tables before the epoch
-    core::bit_matrix samples_;
-    bool recording_ = false;
-    double seconds_ = 0;
-};
-
-// The one training loop of fresh and resumed runs: trains from the trainer's
-// epoch to the last, then writes /network and summary.txt. `start` is when
-// this session began, `prior_seconds` the run time of earlier sessions.
-run_summary train_run(const prepared_run& p, core::trainer& tr, run_file& file, const fs::path& dir,
-                      clock::time_point start, double prior_seconds) {
-    const experiment_settings& s = p.s;
-    const auto train_start = clock::now();
-    const std::uint32_t first_epoch = tr.epoch();
-    std::optional<test_result> test;
-    stats_recorder stats(p, tr);
-    for (std::uint32_t epoch = first_epoch; epoch < s.train.epochs; ++epoch) {
-        const auto epoch_start = clock::now();
-        const std::vector<std::uint32_t> order = shuffled_order(p.data.train.size(), s.seed, epoch);
-        // Augmented epochs encode freshly moved images; the encoder stays as fitted.
-        const core::bit_matrix shuffled = core::permute_samples(
-            s.data.augment_shift == 0
-                ? p.train_bits
-                : p.enc.encode(core::translate(p.data, p.data.train, s.data.augment_shift,
-                                               counter_rng(s.seed, "train.augment").fork(epoch))),
-            order);
-        std::vector<std::uint16_t> labels(order.size());
-        for (std::size_t i = 0; i < order.size(); ++i) labels[i] = p.data.train.labels[order[i]];
-
-        core::epoch_result r;
-        stats.start_epoch(epoch, s.train.epochs);
-        {
-            progress bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(s.train.epochs),
-                         labels.size(), "samples");
-            r = tr.train_epoch(shuffled, labels, [&bar](std::size_t n) { bar.advance(n); });
-        }
-        const core::network hardened = tr.hardened();
-        test = evaluate_test(tr, hardened, p);
-        const double epoch_seconds = seconds_since(epoch_start);
-        const double elapsed = prior_seconds + seconds_since(start);
-        const double left = seconds_since(train_start) / (epoch + 1 - first_epoch) * (s.train.epochs - epoch - 1);
-        spdlog::info("epoch {}/{}: loss {:.4f}, train {:.2f}% (relaxed), test {:.2f}% hardened ({:.2f}% relaxed), "
-                     "lr {:.3g}, {} samples/s, {} left",
-                     epoch + 1, s.train.epochs, r.loss, r.accuracy * 100, test->hardened * 100, test->relaxed * 100,
-                     tr.learning_rate(epoch), format_si(static_cast<double>(r.samples) / epoch_seconds),
-                     format_duration(left));
+    void epoch_finished(const plasticity::epoch_report& r) override {
+        bar_.reset();
+        const std::uint32_t epoch = r.epoch;
+        const std::uint32_t epochs = p_.s.train.epochs;
+        test_ = session_.evaluate(p_.test_bits, p_.data.test.labels);
+        const double elapsed = prior_seconds_ + seconds_since(start_);
+        const double left = seconds_since(train_start_) / (epoch + 1 - first_epoch_) * (epochs - epoch - 1);
+        const plasticity::gradient_rule* gradient = session_.gradient();
+        spdlog::info("epoch {}/{}: loss {:.4f}, train {:.2f}%{}, test {:.2f}% hardened{}{}, {} samples/s, {} left",
+                     epoch + 1, epochs, r.train.loss, r.train.accuracy * 100,
+                     r.train.measured ? " (relaxed)" : " (hardened)", test_->hardened * 100,
+                     test_->relaxed ? fmt::format(" ({:.2f}% relaxed)", *test_->relaxed * 100) : std::string(),
+                     gradient ? fmt::format(", lr {:.3g}", gradient->current_learning_rate()) : std::string(),
+                     format_si(static_cast<double>(r.train.samples) / r.seconds), format_duration(left));
         // The metrics rows first, then the checkpoint: a kill between the two
         // leaves rows of an epoch the checkpoint lacks, which a resume drops
         // and trains again. The other order would lose that epoch's rows.
-        file.append_metrics({epoch + 1, "train", r.loss, r.accuracy, elapsed});
-        file.append_metrics({epoch + 1, "test", test->loss, test->hardened, elapsed});
-        file.append_metrics({epoch + 1, "test_relaxed", test->loss, test->relaxed, elapsed});
-        stats.finish_epoch(epoch, hardened, file);
-        write_checkpoint(dir / checkpoint_name, {p.graph_hash, tr.state()});
+        file_.append_metrics({epoch + 1, "train", r.train.loss, r.train.accuracy, elapsed});
+        file_.append_metrics({epoch + 1, "test", test_->loss, test_->hardened, elapsed});
+        if (test_->relaxed) file_.append_metrics({epoch + 1, "test_relaxed", test_->loss, *test_->relaxed, elapsed});
+        if (r.record != nullptr) record(*r.record);
+        write_checkpoint(dir_ / checkpoint_name, {p_.graph_hash, session_.state()});
     }
+
+    [[nodiscard]] const std::optional<plasticity::evaluation>& last_test() const noexcept { return test_; }
+    [[nodiscard]] double train_seconds() const noexcept { return seconds_since(train_start_); }
+    [[nodiscard]] double stats_seconds() const noexcept { return stats_seconds_; }
+
+private:
+    // /stats: one row per population of what each node did in the epoch.
+    void record(const plasticity::node_record& rec) {
+        const auto start = clock::now();
+        const core::node_statistics& st = rec.statistics;
+        const std::size_t entries = std::size_t{1} << st.usage_k;
+        std::vector<population_stats> rows;
+        for (const topology::population_nodes& pop : p_.compiled.populations) {
+            population_stats& row = rows.emplace_back();
+            row.population = pop.name;
+            row.nodes = pop.nodes;
+            row.usage_k = st.usage_k;
+            for (const std::uint32_t n : pop.nodes) {
+                row.activation_rate.push_back(st.activation_rate[n]);
+                row.entropy.push_back(st.entropy[n]);
+                row.flips.push_back(rec.flips[n]);
+                row.grad_abs_mean.push_back(rec.grad_abs_mean[n]);
+                if (!st.sensitivity.empty()) row.sensitivity.push_back(st.sensitivity[n]);
+                if (!st.entry_usage.empty())
+                    row.entry_usage.insert(row.entry_usage.end(), st.entry_usage.begin() + n * entries,
+                                           st.entry_usage.begin() + (n + 1) * entries);
+            }
+        }
+        file_.append_stats(rec.epoch, rows, st.samples, p_.s.stats.split);
+        stats_seconds_ += rec.seconds + seconds_since(start);
+        spdlog::debug("epoch {}: statistics recorded, {} so far", rec.epoch, format_duration(stats_seconds_));
+    }
+
+    const prepared_run& p_;
+    plasticity::session& session_;
+    run_file& file_;
+    fs::path dir_;
+    clock::time_point start_;
+    double prior_seconds_;
+    std::uint32_t first_epoch_;
+    clock::time_point train_start_ = clock::now();
+    std::optional<progress> bar_;
+    std::optional<plasticity::evaluation> test_;
+    double stats_seconds_ = 0;
+};
+
+// The one training loop of fresh and resumed runs: trains from the session's
+// epoch to the last, then writes /network and summary.txt. `start` is when
+// this session began, `prior_seconds` the run time of earlier sessions.
+run_summary train_run(const prepared_run& p, plasticity::session& session, run_file& file, const fs::path& dir,
+                      clock::time_point start, double prior_seconds) {
+    const experiment_settings& s = p.s;
+    const std::uint32_t first_epoch = session.epoch();
+    run_observer observer(p, session, file, dir, start, prior_seconds);
+    // Augmented epochs encode freshly moved images; the encoder stays as fitted.
+    core::bit_matrix augmented;
+    const auto epoch_inputs = [&](std::uint32_t epoch) -> const core::bit_matrix& {
+        if (s.data.augment_shift == 0) return p.train_bits;
+        augmented = p.enc.encode(core::translate(p.data, p.data.train, s.data.augment_shift,
+                                                 counter_rng(s.seed, "train.augment").fork(epoch)));
+        return augmented;
+    };
+    core::bit_matrix stats_samples;
+    plasticity::training_data data{epoch_inputs, p.data.train.labels, nullptr, {s.stats.every, s.stats.sensitivity}};
+    if (s.stats.every != 0) {
+        const core::bit_matrix& split = s.stats.split == "test" ? p.test_bits : p.train_bits;
+        stats_samples = core::first_samples(split, std::min(s.stats.samples, split.samples()));
+        data.record_samples = &stats_samples;
+    }
+    session.train(data, observer);
+
     run_summary summary;
     summary.dir = dir;
     summary.genome_hash = p.genome_hash;
     summary.nodes = p.compiled.net.num_nodes();
-    summary.train_seconds = seconds_since(train_start);
-    summary.stats_seconds = stats.seconds();
-    const core::network trained = tr.hardened();
-    if (!test) test = evaluate_test(tr, trained, p);  // no epoch ran in this session
+    summary.train_seconds = observer.train_seconds();
+    summary.stats_seconds = observer.stats_seconds();
+    const core::network& trained = session.network();
+    // No epoch ran in this session when a resume finds every epoch trained.
+    const plasticity::evaluation test =
+        observer.last_test() ? *observer.last_test() : session.evaluate(p.test_bits, p.data.test.labels);
     if (!file.has("network")) {
         file.write_network(trained, p.compiled.populations);
         file.flush();
@@ -278,8 +264,8 @@ run_summary train_run(const prepared_run& p, core::trainer& tr, run_file& file, 
                        "/network exists but holds other tables than the trained network; the run directory was "
                        "changed, start the run again");
     }
-    summary.test_accuracy = test->hardened;
-    summary.test_accuracy_relaxed = test->relaxed;
+    summary.test_accuracy = test.hardened;
+    summary.test_accuracy_relaxed = test.relaxed.value_or(test.hardened);
     summary.total_seconds = prior_seconds + seconds_since(start);
     summary.resumed_from_epoch = first_epoch;
 
@@ -301,13 +287,20 @@ run_summary train_run(const prepared_run& p, core::trainer& tr, run_file& file, 
 run_summary run_experiment(const run_request& request) {
     const auto start = clock::now();
     experiment_settings s = load_config<experiment_settings>(request.config_file, request.overrides);
+    const config_source where{request.config_file, request.overrides,
+                              s.genome_file.empty() ? fs::path()
+                                                    : (fs::path(s.genome_file).is_absolute()
+                                                           ? fs::path(s.genome_file)
+                                                           : request.config_file.parent_path() / s.genome_file)};
     s.genome = resolve_genome(s, request.config_file.parent_path());
     s.genome_file.clear();  // the resolved config carries the genome itself
     const fs::path dir = request.out_dir.empty() ? fs::path("runs") / s.name : request.out_dir;
     if (fs::exists(dir / "run.h5"))
         throw error(dir.string() + " already holds a run (run.h5); choose another --out, continue it with "
                     "--resume, or move it away");
+    // Everything that can reject the config runs before the directory exists.
     const prepared_run p = prepare(std::move(s));
+    const std::unique_ptr<plasticity::session> session = make_session(p, where);
     fs::create_directories(dir);
     write_text_file(dir / "config.yaml", to_yaml(p.s));
     write_text_file(dir / "genome.yaml", to_yaml(p.s.genome));
@@ -317,8 +310,7 @@ run_summary run_experiment(const run_request& request) {
     file.write_text("config", to_yaml(p.s));
     file.write_text("genome", topology::to_text(p.s.genome));
     file.write_encoder(p.enc, p.s.data.encoder.kind, p.data.width, p.data.height * p.data.channels);
-    core::trainer tr(p.compiled.net, p.s.train);
-    return train_run(p, tr, file, dir, start, 0);
+    return train_run(p, *session, file, dir, start, 0);
 }
 
 run_summary resume_experiment(const fs::path& dir) {
@@ -366,14 +358,14 @@ run_summary resume_experiment(const fs::path& dir) {
         stats_epochs.begin()));
     const double prior_seconds = kept ? rows[kept - 1].seconds : 0.0;
 
-    core::trainer tr(p.compiled.net, p.s.train);
+    const std::unique_ptr<plasticity::session> session = make_session(p, {dir / "config.yaml", {}, {}});
     try {
-        tr.restore(c.state);
+        session->restore(c.state);
     } catch (const error& e) {
         throw io_error(checkpoint_file.string(), "resume", e.what());
     }
     spdlog::info("resuming {} after epoch {} of {}", dir.string(), c.state.epoch, p.s.train.epochs);
-    return train_run(p, tr, file, dir, start, prior_seconds);
+    return train_run(p, *session, file, dir, start, prior_seconds);
 }
 
 eval_result evaluate_run(const fs::path& run, const std::string& dataset, const std::string& split,

@@ -84,4 +84,8 @@ private:
 // The first `count` samples (columns) of m, every row; count ≤ m.samples().
 [[nodiscard]] bit_matrix first_samples(const bit_matrix& m, std::size_t count);
 
+// The columns of a bit matrix in a new order: column s of the result is
+// column order[s] of m. For shuffling the training set between epochs.
+[[nodiscard]] bit_matrix permute_samples(const bit_matrix& m, std::span<const std::uint32_t> order);
+
 }  // namespace lutra::core

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lutra/core/bit_matrix.hpp"
@@ -41,6 +42,9 @@ struct input_bit {
     friend bool operator==(const input_bit&, const input_bit&) = default;
 };
 
+inline constexpr std::string_view encoder_kinds[] = {"binarize", "thermometer"};
+inline constexpr std::string_view threshold_methods[] = {"uniform", "quantile"};
+
 // Only the fields of the chosen kind are read and checked.
 struct encoder_params {
     std::string kind = "thermometer";     // binarize | thermometer
@@ -48,6 +52,9 @@ struct encoder_params {
     std::string thresholds = "quantile";  // thermometer: uniform | quantile
     unsigned threshold = 128;             // binarize: bit = value ≥ threshold, 1..255
 };
+
+class schema_visitor;
+void describe(schema_visitor& v, encoder_params& p);
 
 class encoder {
 public:

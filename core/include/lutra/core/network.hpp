@@ -103,4 +103,7 @@ struct random_network_params {
 };
 [[nodiscard]] network random_network(const random_network_params& params, std::uint64_t seed);
 
+class schema_visitor;
+void describe(schema_visitor& v, random_network_params& p);
+
 }  // namespace lutra::core

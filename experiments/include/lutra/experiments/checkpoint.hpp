@@ -1,7 +1,8 @@
 #pragma once
 // The training checkpoint, DIR/checkpoint (format in docs/run-file.md): the
-// trainer's state after the last finished epoch, from which `lutra run
-// --resume DIR` continues a killed run exactly.
+// session's state after the last finished epoch — the network and each rule's
+// named state — from which `lutra run --resume DIR` continues a killed run
+// exactly.
 //
 // It is a file of its own rather than part of run.h5 because an HDF5 file
 // killed in the middle of a metadata write can be left unreadable: the
@@ -13,16 +14,18 @@
 #include <filesystem>
 #include <string_view>
 
-#include "lutra/core/trainer.hpp"
+#include "lutra/plasticity/session.hpp"
 
 namespace lutra::experiments {
 
 // The checkpoint's version field: what this Lutra writes and the newest it reads.
-inline constexpr std::uint32_t checkpoint_format_version = 1;
+// Version 1 (Lutra 0.1) held the gradient trainer's arrays only; it is
+// refused with a message, since a checkpoint lives only as long as its run.
+inline constexpr std::uint32_t checkpoint_format_version = 2;
 
 struct checkpoint {
     std::uint64_t genome_hash = 0;  // the developed graph's hash, to refuse another network's state
-    core::trainer_state state;
+    plasticity::session_state state;
     friend bool operator==(const checkpoint&, const checkpoint&) = default;
 };
 

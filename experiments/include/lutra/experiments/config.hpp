@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "lutra/core/error.hpp"
+#include "lutra/core/schema.hpp"
 
 namespace lutra::experiments {
 
@@ -45,14 +46,11 @@ struct config_error : lutra::error {
     std::string problem;    // what is wrong and what would be valid
 };
 
-class config_visitor;
-
-// The integer types a field may have: any but bool, which reads true/false.
-template <class T>
-concept config_integer = std::integral<T> && !std::same_as<T, bool>;
-
-// Describes one object (a whole config or a section) to a visitor.
-using describe_fn = std::function<void(config_visitor&)>;
+// The schema visitor lives in core beside the structs it describes; YAML
+// reading, writing and key listing are visitors of it here.
+using config_visitor = core::schema_visitor;
+using core::describable;
+using core::describe_fn;
 
 // One valid key, for `lutra config keys` and the docs.
 struct config_key_doc {
@@ -63,156 +61,19 @@ struct config_key_doc {
     std::string default_value;  // the default as YAML for scalars and optionals; "" for sections and lists
 };
 
-// The visitor every config struct is described to. describe() calls the
-// public members; reading, writing and listing implement the four protected
-// primitives they forward to.
-class config_visitor {
-public:
-    // A scalar field, type-erased for the primitives. Integers travel as
-    // 64-bit values with the field's range, which never exceeds its type's.
-    struct signed_field {
-        std::int64_t* value;
-        std::int64_t min;
-        std::int64_t max;
-    };
-    struct unsigned_field {
-        std::uint64_t* value;
-        std::uint64_t min;
-        std::uint64_t max;
-    };
-    struct double_field {
-        double* value;
-        double min;
-        double max;
-    };
-    struct choice_field {
-        std::string* value;
-        std::span<const std::string_view> valid;  // in the order error messages list them
-    };
-    using scalar = std::variant<bool*, signed_field, unsigned_field, double_field, std::string*, choice_field>;
+// Where a config came from, to point at a YAML path that a library found
+// wrong after the config was read (a schema_error's path, a population a rule
+// cannot train): the --set override that set it, else the file with the line
+// and column of the path's deepest node that the file has.
+struct config_source {
+    std::filesystem::path file;
+    std::vector<std::string> overrides;
+    std::filesystem::path genome_file;  // the genome's own file when the config names one, else empty
 
-    // A std::vector of sections or scalars, type-erased for the primitives.
-    class list_items {
-    public:
-        virtual ~list_items() = default;
-        [[nodiscard]] virtual std::size_t size() const = 0;
-        virtual void resize(std::size_t n) = 0;  // items added are value-initialised
-        // Describes item i to v as the single value of `key`: v.section(...) or v.field(...).
-        virtual void describe_item(config_visitor& v, std::size_t i, std::string_view key, std::string_view doc) = 0;
-    };
-
-    virtual ~config_visitor() = default;
-
-    void field(std::string_view key, bool& value, std::string_view doc) { visit_scalar(key, &value, doc); }
-
-    // Values outside [min, max] are errors.
-    template <config_integer T>
-    void field(std::string_view key, T& value, std::string_view doc,
-               std::type_identity_t<T> min = std::numeric_limits<T>::min(),
-               std::type_identity_t<T> max = std::numeric_limits<T>::max());
-
-    void field(std::string_view key, double& value, std::string_view doc,
-               double min = -std::numeric_limits<double>::infinity(),
-               double max = std::numeric_limits<double>::infinity()) {
-        visit_scalar(key, double_field{&value, min, max}, doc);
-    }
-
-    void field(std::string_view key, std::string& value, std::string_view doc) { visit_scalar(key, &value, doc); }
-
-    // A string that must be one of `valid` (which must outlive the call).
-    void choice(std::string_view key, std::string& value, std::span<const std::string_view> valid,
-                std::string_view doc) {
-        visit_scalar(key, choice_field{&value, valid}, doc);
-    }
-
-    // An optional scalar: YAML null empties it, an absent key keeps it as it
-    // is; `range` is passed on to the field of T (e.g. min, max).
-    template <class T, class... Range>
-    void field(std::string_view key, std::optional<T>& value, std::string_view doc, Range... range);
-
-    // A nested mapping, described by describe(config_visitor&, T&).
-    template <class T>
-    void section(std::string_view key, T& sub, std::string_view doc) {
-        const describe_fn describe_sub = [&sub](config_visitor& v) { describe(v, sub); };
-        visit_section(key, describe_sub, doc);
-    }
-
-    // A sequence of sections (T has a describe) or of scalars (anything field takes).
-    template <class T>
-    void list(std::string_view key, std::vector<T>& items, std::string_view doc);
-
-protected:
-    virtual void visit_scalar(std::string_view key, const scalar& value, std::string_view doc) = 0;
-    // `engaged` says whether the optional holds a value; describe_value
-    // describes that value as a field named `key`.
-    virtual void visit_optional(std::string_view key, bool& engaged, const describe_fn& describe_value,
-                                std::string_view doc) = 0;
-    virtual void visit_section(std::string_view key, const describe_fn& describe_sub, std::string_view doc) = 0;
-    virtual void visit_list(std::string_view key, list_items& items, std::string_view doc) = 0;
+    [[nodiscard]] config_error error_at(const std::string& yaml_path, const std::string& problem) const;
+    // A path inside the genome: "genome.<path>" of the config, or <path> of the genome file.
+    [[nodiscard]] config_error genome_error_at(const std::string& genome_path, const std::string& problem) const;
 };
-
-// A struct with a describe() function: a section, a list item or a whole config.
-template <class T>
-concept describable = requires(config_visitor& v, T& t) {
-    describe(v, t);
-};
-
-namespace detail {
-
-template <class T>
-class vector_items final : public config_visitor::list_items {
-public:
-    explicit vector_items(std::vector<T>& items) : items_(items) {}
-    [[nodiscard]] std::size_t size() const override { return items_.size(); }
-    void resize(std::size_t n) override { items_.resize(n); }
-    void describe_item(config_visitor& v, std::size_t i, std::string_view key, std::string_view doc) override {
-        if constexpr (describable<T>) {
-            v.section(key, items_[i], doc);
-        } else {
-            // Through a copy, so std::vector<bool> works too.
-            T item = items_[i];
-            v.field(key, item, doc);
-            items_[i] = std::move(item);
-        }
-    }
-
-private:
-    std::vector<T>& items_;
-};
-
-}  // namespace detail
-
-template <config_integer T>
-void config_visitor::field(std::string_view key, T& value, std::string_view doc, std::type_identity_t<T> min,
-                           std::type_identity_t<T> max) {
-    if constexpr (std::is_signed_v<T>) {
-        std::int64_t wide = value;
-        visit_scalar(key, signed_field{&wide, min, max}, doc);
-        value = static_cast<T>(wide);
-    } else {
-        std::uint64_t wide = value;
-        visit_scalar(key, unsigned_field{&wide, min, max}, doc);
-        value = static_cast<T>(wide);
-    }
-}
-
-template <class T, class... Range>
-void config_visitor::field(std::string_view key, std::optional<T>& value, std::string_view doc, Range... range) {
-    T inner = value.value_or(T{});
-    bool engaged = value.has_value();
-    const describe_fn describe_value = [&](config_visitor& v) { v.field(key, inner, doc, range...); };
-    visit_optional(key, engaged, describe_value, doc);
-    if (engaged)
-        value = std::move(inner);
-    else
-        value.reset();
-}
-
-template <class T>
-void config_visitor::list(std::string_view key, std::vector<T>& items, std::string_view doc) {
-    detail::vector_items<T> erased(items);
-    visit_list(key, erased, doc);
-}
 
 // The type-erased forms the templates below wrap; describe_root describes
 // the object to fill (or write, or list).

@@ -1,8 +1,7 @@
 #pragma once
 // The YAML schemas of Lutra's commands: one describe() per settings struct
-// (config.hpp). Structs that belong to another library (core's encoder and
-// random-network parameters) are described here, so their fields are written
-// once and YAML stays out of core.
+// (config.hpp). Structs of the libraries are described beside them (core,
+// topology, plasticity), and their sections here use those descriptions.
 
 #include <cstddef>
 #include <cstdint>
@@ -12,9 +11,10 @@
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
-#include "lutra/core/trainer.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/plasticity/session.hpp"
 #include "lutra/topology/genome.hpp"
+#include "lutra/topology/schema.hpp"
 
 namespace lutra::experiments {
 
@@ -64,28 +64,13 @@ struct experiment_settings {
     data_settings data;
     std::string genome_file;          // a genome file, relative to this config; empty = the genome section
     topology::genome genome;
-    core::trainer_params train;
+    plasticity::session_params train;
     stats_settings stats;
 };
 
-void describe(config_visitor& v, core::encoder_params& p);
-void describe(config_visitor& v, core::optimizer_params& p);
-void describe(config_visitor& v, core::trainer_params& p);
 void describe(config_visitor& v, experiment_settings& s);
-void describe(config_visitor& v, core::random_network_params& p);
 void describe(config_visitor& v, data_settings& s);
 void describe(config_visitor& v, infer_bench_settings& s);
 void describe(config_visitor& v, stats_settings& s);
-
-// The genome's YAML form (docs/genome.md): a standalone file, or the
-// `genome:` section of an experiment.
-void describe(config_visitor& v, topology::input_shape& s);
-void describe(config_visitor& v, topology::layout& l);
-void describe(config_visitor& v, topology::table_init& t);
-void describe(config_visitor& v, topology::population_gene& p);
-void describe(config_visitor& v, topology::delay_distribution& d);
-void describe(config_visitor& v, topology::projection_gene& p);
-void describe(config_visitor& v, topology::head_gene& h);
-void describe(config_visitor& v, topology::genome& g);
 
 }  // namespace lutra::experiments
