@@ -46,6 +46,7 @@ int run_cli(int argc, char** argv) {
     commands::add_analyze_commands(app, table);
     commands::add_export_commands(app, table);
     commands::add_genome_commands(app, table);
+    commands::add_config_commands(app, table);
 
     try {
         app.parse(argc, argv);

@@ -45,5 +45,6 @@ void add_eval_commands(CLI::App& app, command_table& table);      // eval
 void add_analyze_commands(CLI::App& app, command_table& table);   // analyze
 void add_export_commands(CLI::App& app, command_table& table);    // export
 void add_genome_commands(CLI::App& app, command_table& table);    // genome show|develop|encode|decode|mutate
+void add_config_commands(CLI::App& app, command_table& table);    // config keys
 
 }  // namespace lutra::experiments::commands
