@@ -1,6 +1,7 @@
 // simplify(): the table of passes and the rounds over it. Adding a pass is
-// its own file in this folder, one line in pass_table, one line in
-// core/fpga/CMakeLists.txt and its test in tests/fpga/test_passes.cpp.
+// its own file in this folder, its declaration in passes.hpp, one line in
+// pass_table, one line in core/fpga/CMakeLists.txt and its test in
+// tests/fpga/test_passes.cpp.
 #include <array>
 #include <cstdint>
 
