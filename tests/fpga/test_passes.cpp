@@ -238,8 +238,8 @@ TEST_CASE("passes: simplify's table lists the passes in order; each alone keeps 
     const std::span<const pass_entry> table = passes();
     std::vector<std::string_view> names;
     for (const pass_entry& pass : table) names.emplace_back(pass.name);
-    CHECK(names == std::vector<std::string_view>{"fold_inputs", "bypass_buffers_and_inverters",
-                                                 "merge_identical_nodes", "remove_dead_nodes"});
+    CHECK(names == std::vector<std::string_view>{"fold_inputs", "bypass_buffers_and_inverters", "merge_identical_nodes",
+                                                 "remove_dead_nodes"});
     CHECK((table[0].run == &fold_inputs));
     CHECK((table[3].run == &remove_dead_nodes));
     // Whatever passes ran before: a pass keeps the design valid and its
