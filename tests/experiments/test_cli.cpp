@@ -238,3 +238,36 @@ TEST_CASE("cli: bad stats settings name the key and what is valid") {
     CHECK(samples.exit_code == 1);
     CHECK(samples.output.find("stats.samples") != std::string::npos);
 }
+
+TEST_CASE("cli: config keys lists every key with its type, range or choices, default and doc") {
+    const auto keys = run_lutra("config keys");
+    CHECK(keys.exit_code == 0);
+    const auto line_of = [](const std::string& output, const std::string& key) {
+        const std::size_t at = output.find("\n" + key + " ");
+        return at == std::string::npos ? std::string() : output.substr(at + 1, output.find('\n', at + 1) - at - 1);
+    };
+    const std::string gamma = line_of(keys.output, "train.optimizer.gamma");
+    CHECK(gamma.find("number in 0.0..1.0") != std::string::npos);
+    CHECK(gamma.find("step: decay factor") != std::string::npos);
+    const std::string bits = line_of(keys.output, "data.encoder.bits");
+    CHECK(bits.find("integer in 1..255") != std::string::npos);
+    CHECK(bits.find(" 3 ") != std::string::npos);  // the default
+    CHECK(line_of(keys.output, "data.encoder.kind").find("one of binarize, thermometer") != std::string::npos);
+    CHECK(line_of(keys.output, "genome.populations[].k").find("integer in 1..16") != std::string::npos);
+    CHECK(run_lutra("config keys experiment").output == keys.output);  // the default
+
+    const auto genome = run_lutra("config keys genome");
+    CHECK(genome.exit_code == 0);
+    CHECK(line_of(genome.output, "populations[].k").find("integer in 1..16") != std::string::npos);
+    const auto bench = run_lutra("config keys bench-infer");
+    CHECK(bench.exit_code == 0);
+    CHECK(line_of(bench.output, "isa").find("one of auto, portable, avx2, avx512") != std::string::npos);
+    const auto data = run_lutra("config keys data");
+    CHECK(data.exit_code == 0);
+    CHECK(line_of(data.output, "encoder.bits").find("integer in 1..255") != std::string::npos);
+
+    const auto unknown = run_lutra("config keys genom");
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.output.find("unknown settings 'genom' (did you mean 'genome'?)") != std::string::npos);
+    CHECK(unknown.output.find("valid: experiment, genome, bench-infer, data") != std::string::npos);
+}

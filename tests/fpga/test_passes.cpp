@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
 
 #include "lutra/core/error.hpp"
 #include "lutra/core/network.hpp"
@@ -228,6 +231,32 @@ TEST_CASE("passes: simplify keeps every output bit, tick by tick, of 200 random 
         REQUIRE_NOTHROW(validate(d));
         CHECK(stats.fixpoint);
         REQUIRE(simulate(d, 12, seed) == before);
+    }
+}
+
+TEST_CASE("passes: simplify's table lists the passes in order; each alone keeps every output bit") {
+    const std::span<const pass_entry> table = passes();
+    std::vector<std::string_view> names;
+    for (const pass_entry& pass : table) names.emplace_back(pass.name);
+    CHECK(names == std::vector<std::string_view>{"fold_inputs", "bypass_buffers_and_inverters", "merge_identical_nodes",
+                                                 "remove_dead_nodes"});
+    CHECK((table[0].run == &fold_inputs));
+    CHECK((table[3].run == &remove_dead_nodes));
+    // Whatever passes ran before: a pass keeps the design valid and its
+    // outputs, tick by tick, on its own too.
+    for (const pass_entry& pass : table) {
+        CAPTURE(pass.name);
+        bool changed_any = false;
+        for (std::uint64_t seed = 0; seed < 60; ++seed) {
+            CAPTURE(seed);
+            logic_design d = random_design(seed, seed % 2 == 1);
+            const auto before = simulate(d, 8, seed);
+            simplify_stats stats;
+            changed_any = pass.run(d, stats) || changed_any;
+            REQUIRE_NOTHROW(validate(d));
+            REQUIRE(simulate(d, 8, seed) == before);
+        }
+        CHECK(changed_any);
     }
 }
 

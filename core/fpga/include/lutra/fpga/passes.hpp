@@ -7,7 +7,9 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "lutra/core/table_function.hpp"
 #include "lutra/fpga/design.hpp"
@@ -35,12 +37,21 @@ struct simplify_stats {
     std::array<std::array<std::uint32_t, core::num_function_kinds>, num_parts> census{};
 };
 
-// Runs every pass below, in that order, round after round until a round
-// changes nothing (at most 100 rounds; a design needing more is left exact
-// but with stats.fixpoint false). Validates the design first.
+// Runs every pass of passes() (those below, in that order), round after
+// round until a round changes nothing (at most 100 rounds; a design needing
+// more is left exact but with stats.fixpoint false). Validates the design
+// first.
 simplify_stats simplify(logic_design& design);
 
-// Each pass returns true when it changed the design and adds to stats.
+// A pass returns true when it changed the design and adds to stats.
+struct pass_entry {
+    std::string_view name;  // the pass's function name, e.g. "fold_inputs"
+    bool (*run)(logic_design& design, simplify_stats& stats);
+};
+
+// The passes simplify runs each round, in order. Each is its own file in
+// core/fpga/src/passes/, listed once in that folder's simplify.cpp.
+[[nodiscard]] std::span<const pass_entry> passes() noexcept;
 
 // Constants and unneeded inputs, node by node in topological order:
 //   - a zero-delay input reading a constant, or a node whose table is
