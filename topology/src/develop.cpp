@@ -4,7 +4,6 @@
 #include <boost/graph/topological_sort.hpp>
 
 #include <algorithm>
-#include <bit>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -12,6 +11,7 @@
 
 #include "lutra/core/random.hpp"
 #include "lutra/topology/error.hpp"
+#include "table_init/table_init.hpp"
 #include "wiring/wiring.hpp"
 
 namespace lutra::topology {
@@ -160,50 +160,33 @@ private:
         }
     }
 
+    // Deterministic kinds fill one table per population and copy it; the
+    // others fill each node's from its own stream.
     void make_tables() {
         const counter_rng tables(seed_, "develop.tables");
         for (std::uint32_t p = 0; p < g_.populations.size(); ++p) {
             const population_gene& pop = g_.populations[p];
-            const table_init& init = pop.init;
+            const init::table_init_kind& kind = init::table_init_kind_of(pop.init);
             const std::size_t words = core::table_words(pop.k);
             const std::uint64_t entries = std::uint64_t{1} << pop.k;
             const std::uint64_t mask = pop.k < 6 ? (std::uint64_t{1} << entries) - 1 : ~std::uint64_t{0};
-            // The deterministic kinds: one table for the whole population.
-            std::vector<std::uint64_t> fixed(words, 0);
-            auto entry = [&](std::uint64_t a) {
-                const auto ones = static_cast<std::uint32_t>(std::popcount(a));
-                if (init.kind == "constant") return init.value;
-                if (init.kind == "copy") return (a & 1) != 0;
-                if (init.kind == "majority") return ones * 2 > pop.k;
-                const std::string& f = init.function;
-                const bool all = a == entries - 1, any = a != 0, odd = (ones & 1) != 0;
-                if (f == "and") return all;
-                if (f == "or") return any;
-                if (f == "xor") return odd;
-                if (f == "nand") return !all;
-                if (f == "nor") return !any;
-                return !odd;  // xnor
-            };
-            if (init.kind != "random")
-                for (std::uint64_t a = 0; a < entries; ++a)
-                    if (entry(a)) fixed[a / 64] |= std::uint64_t{1} << (a % 64);
+            std::vector<std::uint64_t> fixed;
+            if (kind.same_for_every_node) {
+                fixed.assign(words, 0);
+                kind.fill(pop.init, pop.k, tables.fork(p), fixed);
+                for (std::uint64_t& word : fixed) word &= mask;
+            }
             for (std::uint32_t i = 0; i < pop.size; ++i) {
-                d_.table_offset.push_back(d_.tables.size());
-                if (init.kind != "random") {
+                const std::size_t first = d_.tables.size();
+                d_.table_offset.push_back(first);
+                if (kind.same_for_every_node) {
                     d_.tables.insert(d_.tables.end(), fixed.begin(), fixed.end());
                     continue;
                 }
-                const counter_rng rng = tables.fork(p).fork(i);
-                for (std::size_t w = 0; w < words; ++w) {
-                    std::uint64_t word = 0;
-                    if (init.p_one == 0.5) {
-                        word = rng.at(w);
-                    } else {
-                        for (unsigned b = 0; b < 64; ++b)
-                            if (rng.uniform(w * 64 + b) < init.p_one) word |= std::uint64_t{1} << b;
-                    }
-                    d_.tables.push_back(word & mask);
-                }
+                d_.tables.resize(first + words, 0);
+                const std::span<std::uint64_t> table(d_.tables.data() + first, words);
+                kind.fill(pop.init, pop.k, tables.fork(p).fork(i), table);
+                for (std::uint64_t& word : table) word &= mask;
             }
         }
     }

@@ -12,6 +12,7 @@
 
 #include "lutra/core/random.hpp"
 #include "lutra/topology/error.hpp"
+#include "table_init/table_init.hpp"
 #include "wiring/wiring.hpp"
 
 namespace lutra::topology {
@@ -205,7 +206,7 @@ std::string mutate_layout(genome& g, std::size_t i, rng_cursor& rng) {
 std::string mutate_init_kind(genome& g, std::size_t i, rng_cursor& rng) {
     table_init& init = g.populations[i].init;
     const std::string old_kind = init.kind;
-    init.kind = other_choice(table_init_kinds, old_kind, rng);
+    init.kind = other_choice(table_init_kind_names(), old_kind, rng);
     return population_where(g, i) + ".init.kind " + old_kind + " → " + init.kind;
 }
 
@@ -362,9 +363,10 @@ std::vector<point_site> point_sites(const genome& g) {
         sites.push_back({mutate_init_kind, i, where + ".init.kind"});
         sites.push_back({mutate_population_delay, i, where + ".delay"});
         if (p.size >= 2) sites.push_back({mutate_layout, i, where + ".layout"});
-        if (p.init.kind == "random") sites.push_back({mutate_p_one, i, where + ".init.p_one"});
-        if (p.init.kind == "constant") sites.push_back({mutate_init_value, i, where + ".init.value"});
-        if (p.init.kind == "function") sites.push_back({mutate_function, i, where + ".init.function"});
+        const init::table_init_kind& kind = init::table_init_kind_of(p.init);
+        if (kind.uses_p_one) sites.push_back({mutate_p_one, i, where + ".init.p_one"});
+        if (kind.uses_value) sites.push_back({mutate_init_value, i, where + ".init.value"});
+        if (kind.uses_function) sites.push_back({mutate_function, i, where + ".init.function"});
     }
     for (std::size_t j = 0; j < g.projections.size(); ++j) {
         const projection_gene& pr = g.projections[j];

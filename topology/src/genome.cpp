@@ -99,7 +99,7 @@ void check_population(std::size_t i, const population_gene& p) {
                                                   " positions for " + std::to_string(p.size) +
                                                   " nodes; width × height must equal the size (or width 0: one row)");
     }
-    check_choice(where + ".init.kind", p.init.kind, table_init_kinds);
+    check_choice(where + ".init.kind", p.init.kind, table_init_kind_names());
     if (!(p.init.p_one >= 0.0 && p.init.p_one <= 1.0))  // written so that NaN fails too
         throw genome_error(where + ".init.p_one", decimal(p.init.p_one) + " is not a probability; valid: 0..1");
     check_choice(where + ".init.function", p.init.function, table_functions);

@@ -41,14 +41,15 @@ struct layout {
     friend bool operator==(const layout&, const layout&) = default;
 };
 
-// A population's initial tables.
+// A population's initial tables. The kinds are a table inside topology, one
+// file each (topology/src/table_init/, docs/genome.md); today:
 //   random    each table bit drawn with probability `p_one` of 1
 //   constant  every bit = `value`
 //   copy      the output follows slot 0 (table bit a = a & 1)
 //   majority  1 when more than half of the inputs are 1
 //   function  a named function of all k inputs: and, or, xor, nand, nor, xnor
 struct table_init {
-    std::string kind = "random";  // random | constant | copy | majority | function
+    std::string kind = "random";  // one of table_init_kind_names()
     double p_one = 0.5;           // random: probability of a 1, 0..1
     bool value = false;           // constant: the bit
     std::string function = "xor"; // function: and | or | xor | nand | nor | xnor
@@ -122,10 +123,10 @@ struct genome {
 };
 
 // Valid values of the string-valued fields, in the order messages list them.
-// Wiring rules are a table inside topology (one descriptor each,
-// docs/genome.md); their names are read from it.
+// Wiring rules and table inits are tables inside topology (one descriptor
+// each, docs/genome.md); their names are read from those tables.
 [[nodiscard]] std::span<const std::string_view> wiring_rule_names();
-inline constexpr std::string_view table_init_kinds[] = {"random", "constant", "copy", "majority", "function"};
+[[nodiscard]] std::span<const std::string_view> table_init_kind_names();
 inline constexpr std::string_view table_functions[] = {"and", "or", "xor", "nand", "nor", "xnor"};
 inline constexpr std::string_view delay_kinds[] = {"default", "constant", "uniform"};
 
@@ -144,6 +145,7 @@ private:
     names_function names_;
 };
 inline constexpr name_list wiring_rules{wiring_rule_names};
+inline constexpr name_list table_init_kinds{table_init_kind_names};
 
 // Checks the genome on its own (names, ranges, slot counts, rule
 // constraints) and throws lutra::topology::genome_error naming the gene and
