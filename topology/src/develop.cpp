@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "candidates.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/topology/error.hpp"
 #include "table_init/table_init.hpp"
@@ -418,6 +419,7 @@ compiled_network compile(const genome& g, const developed_graph& d) {
         c.populations.push_back(std::move(pn));
     }
     c.net = core::network(std::move(a));
+    c.candidates = compile_candidates(g, d, order, node_of);
     return c;
 }
 
