@@ -8,7 +8,8 @@
 //
 // Adding a kind: table_init/<kind>.cpp with `table_init_kind <kind>_init()`,
 // its declaration and one line in table.cpp, its line in
-// topology/CMakeLists.txt, and its test in tests/topology/test_develop.cpp.
+// topology/CMakeLists.txt, and its test (tests/topology/test_develop.cpp
+// checks the tables each kind makes; test_table_init.cpp builds every kind).
 
 #include <cstdint>
 #include <span>
