@@ -4,15 +4,16 @@
 #include <boost/graph/topological_sort.hpp>
 
 #include <algorithm>
-#include <bit>
-#include <cmath>
 #include <cstdio>
 #include <deque>
 #include <map>
 #include <thread>
 
+#include "candidates.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/topology/error.hpp"
+#include "table_init/table_init.hpp"
+#include "wiring/wiring.hpp"
 
 namespace lutra::topology {
 
@@ -22,29 +23,6 @@ namespace {
 struct slot_choice {
     std::uint32_t source = 0;
     std::uint32_t delay = 0;
-};
-
-struct grid_size {
-    std::uint32_t width;
-    std::uint32_t height;
-};
-
-grid_size grid_of(const population_gene& p) {
-    return p.grid.width == 0 ? grid_size{p.size, 1} : grid_size{p.grid.width, p.grid.height};
-}
-
-// What a slot may read: `first` is the vertex of level 0 and `levels` the
-// number of consecutive levels (the bits of a pixel with cover_bits, else 1).
-struct candidate {
-    std::uint32_t first;
-    std::uint32_t levels;
-};
-
-// A block of sources on a grid: the input (pixels × bits) or a population.
-struct source_block {
-    std::uint32_t first_vertex;
-    grid_size grid;
-    std::uint32_t bits;  // levels per grid cell: the input's bits, 1 for a population
 };
 
 // Boost's filtered_graph wants a default-constructible, assignable predicate.
@@ -86,116 +64,35 @@ public:
     }
 
 private:
-    std::uint32_t population_index(std::string_view name) const {
-        for (std::uint32_t p = 0; p < g_.populations.size(); ++p)
-            if (g_.populations[p].name == name) return p;
-        throw genome_error("", "no population '" + std::string(name) + "'");  // validate() has excluded this
-    }
-
-    source_block block_of(std::string_view source) const {
-        if (source == input_name) return {0, {g_.inputs.width, g_.inputs.height}, g_.inputs.bits};
-        const std::uint32_t p = population_index(source);
-        return {d_.population_first[p], grid_of(g_.populations[p]), 1};
-    }
-
-    // What a node of the target may read through projection pr. Random and
-    // recurrent projections share one space for all nodes, indexed without
-    // being listed; receptive fields and lateral ones list each node's own.
-    class candidate_space {
-    public:
-        [[nodiscard]] std::uint64_t size() const noexcept { return listed_ ? list_.size() : total_; }
-        [[nodiscard]] candidate at(std::uint64_t i) const noexcept {
-            if (listed_) return list_[i];
-            for (const source_block& b : blocks_) {
-                const std::uint64_t n = count(b);
-                if (i < n) return cover_ ? candidate{b.first_vertex + static_cast<std::uint32_t>(i) * b.bits, b.bits}
-                                         : candidate{b.first_vertex + static_cast<std::uint32_t>(i), 1};
-                i -= n;
-            }
-            return {};
-        }
-
-    private:
-        friend class developer;
-        [[nodiscard]] std::uint64_t count(const source_block& b) const noexcept {
-            return std::uint64_t{b.grid.width} * b.grid.height * (cover_ ? 1 : b.bits);
-        }
-        bool listed_ = false;
-        bool cover_ = false;
-        std::vector<source_block> blocks_;
-        std::uint64_t total_ = 0;
-        std::vector<candidate> list_;
-    };
-
-    candidate_space whole_sources(const projection_gene& pr) const {
-        candidate_space space;
-        space.cover_ = pr.cover_bits;
-        for (const auto& name : pr.sources) {
-            space.blocks_.push_back(block_of(name));
-            space.total_ += space.count(space.blocks_.back());
-        }
-        return space;
-    }
-
-    // The sources within the radius of node i's centre, in a fixed order.
-    void near_sources(const projection_gene& pr, std::uint32_t target, std::uint32_t i, candidate_space& space) const {
-        space.listed_ = true;
-        std::vector<candidate>& out = space.list_;
-        out.clear();
-        const grid_size tg = grid_of(g_.populations[target]);
-        const double tx = i % tg.width;
-        const double ty = i / tg.width;
-        const std::vector<std::string> own{pr.target};
-        for (const auto& name : pr.rule == "lateral" ? own : pr.sources) {
-            const source_block b = block_of(name);
-            const double cx = (tx + 0.5) * b.grid.width / tg.width - 0.5;
-            const double cy = (ty + 0.5) * b.grid.height / tg.height - 0.5;
-            const double r = pr.radius;
-            const auto x0 = static_cast<std::int64_t>(std::max(0.0, std::ceil(cx - r)));
-            const auto x1 = static_cast<std::int64_t>(std::min<double>(b.grid.width - 1, std::floor(cx + r)));
-            const auto y0 = static_cast<std::int64_t>(std::max(0.0, std::ceil(cy - r)));
-            const auto y1 = static_cast<std::int64_t>(std::min<double>(b.grid.height - 1, std::floor(cy + r)));
-            for (std::int64_t y = y0; y <= y1; ++y)
-                for (std::int64_t x = x0; x <= x1; ++x) {
-                    const double dx = static_cast<double>(x) - cx, dy = static_cast<double>(y) - cy;
-                    if (dx * dx + dy * dy > r * r + 1e-9) continue;
-                    const auto cell = static_cast<std::uint32_t>(y * b.grid.width + x);
-                    if (pr.rule == "lateral" && cell == i) continue;
-                    const std::uint32_t first = b.first_vertex + cell * b.bits;
-                    if (pr.cover_bits) {
-                        out.push_back({first, b.bits});
-                    } else {
-                        for (std::uint32_t level = 0; level < b.bits; ++level) out.push_back({first + level, 1});
-                    }
-                }
-        }
-    }
-
     // Fills the slots of projection j for nodes [begin, end) of its target;
     // returns the first node that has too few candidates, or UINT32_MAX.
-    std::uint32_t wire_nodes(std::size_t j, std::uint32_t target, std::uint32_t slot_base, std::uint32_t slots,
-                             std::uint32_t begin, std::uint32_t end, std::string& problem) {
-        const projection_gene& pr = g_.projections[j];
+    std::uint32_t wire_nodes(std::size_t j, const wiring::wiring_context& context, const wiring::wiring_rule& rule,
+                             wiring::slot_range range, std::uint32_t begin, std::uint32_t end, std::string& problem) {
+        const projection_gene& pr = context.projection;
+        const std::uint32_t target = context.target;
         const population_gene& pop = g_.populations[target];
-        const counter_rng wiring = counter_rng(seed_, "develop.wiring").fork(j);
+        const std::uint32_t slot_base = range.first;
+        const std::uint32_t slots = range.count;
+        const counter_rng wiring_rng = counter_rng(seed_, "develop.wiring").fork(j);
         const counter_rng delays = counter_rng(seed_, "develop.delays").fork(j);
-        const bool per_node = pr.rule == "receptive_field" || pr.rule == "lateral";
-        candidate_space cand = per_node ? candidate_space{} : whole_sources(pr);
+        wiring::candidate_space cand;
+        if (!rule.per_node) rule.candidates(context, 0, cand);
         std::vector<std::uint64_t> picked;
         std::vector<std::uint64_t> pool;
         for (std::uint32_t i = begin; i < end; ++i) {
-            if (per_node) near_sources(pr, target, i, cand);
+            if (rule.per_node) {
+                cand.clear();
+                rule.candidates(context, i, cand);
+            }
             const std::uint64_t n = cand.size();
             if (n == 0 || (!pr.repeats && n < slots)) {
                 problem = "node " + node_name(g_, target, i) + " has " + std::to_string(n) +
                           " candidate sources for " + std::to_string(slots) + " slots" +
-                          (pr.rule == "receptive_field" || pr.rule == "lateral"
-                               ? " within radius " + std::to_string(pr.radius)
-                               : std::string()) +
+                          (rule.uses_radius ? " within radius " + std::to_string(pr.radius) : std::string()) +
                           " (widen the radius, add sources, or allow repeats)";
                 return i;
             }
-            const counter_rng node_rng = wiring.fork(i);
+            const counter_rng node_rng = wiring_rng.fork(i);
             picked.clear();
             std::uint64_t draw = 0;
             if (pr.repeats) {
@@ -219,7 +116,7 @@ private:
             const counter_rng delay_rng = delays.fork(i);
             const std::size_t node = d_.population_first[target] - d_.num_inputs + i;
             for (std::uint32_t s = 0; s < slots; ++s) {
-                const candidate c = cand.at(picked[s]);
+                const wiring::candidate c = cand.at(picked[s]);
                 slot_choice& choice = choices_[node_slot_first_[node] + slot_base + s];
                 choice.source = c.first + (slot_base + s) % c.levels;
                 choice.delay = pick_delay(pr, pop, delay_rng, s);
@@ -237,15 +134,11 @@ private:
     }
 
     void wire() {
-        std::vector<std::uint32_t> next_slot(g_.populations.size(), 0);
+        const std::vector<wiring::slot_range> ranges = wiring::slot_ranges(g_);
         for (std::size_t j = 0; j < g_.projections.size(); ++j) {
-            const projection_gene& pr = g_.projections[j];
-            const std::uint32_t target = population_index(pr.target);
-            const std::uint32_t k = g_.populations[target].k;
-            const std::uint32_t slots = pr.slots == 0 ? k : pr.slots;
-            const std::uint32_t base = next_slot[target];
-            next_slot[target] += slots;
-            const std::uint32_t size = g_.populations[target].size;
+            const wiring::wiring_context context = wiring::context_of(g_, d_.population_first, j);
+            const wiring::wiring_rule& rule = wiring::wiring_rule_of(context.projection);
+            const std::uint32_t size = g_.populations[context.target].size;
             // Nodes are independent (each has its own random stream), so the
             // split among threads cannot change the result; on failure the
             // lowest failing node is reported, whatever the split.
@@ -255,7 +148,7 @@ private:
             auto part = [&](unsigned t) {
                 const auto begin = static_cast<std::uint32_t>(std::uint64_t{size} * t / n_threads);
                 const auto end = static_cast<std::uint32_t>(std::uint64_t{size} * (t + 1) / n_threads);
-                failed[t] = wire_nodes(j, target, base, slots, begin, end, problems[t]);
+                failed[t] = wire_nodes(j, context, rule, ranges[j], begin, end, problems[t]);
             };
             if (n_threads == 1) {
                 part(0);
@@ -268,50 +161,33 @@ private:
         }
     }
 
+    // Deterministic kinds fill one table per population and copy it; the
+    // others fill each node's from its own stream.
     void make_tables() {
         const counter_rng tables(seed_, "develop.tables");
         for (std::uint32_t p = 0; p < g_.populations.size(); ++p) {
             const population_gene& pop = g_.populations[p];
-            const table_init& init = pop.init;
+            const init::table_init_kind& kind = init::table_init_kind_of(pop.init);
             const std::size_t words = core::table_words(pop.k);
             const std::uint64_t entries = std::uint64_t{1} << pop.k;
             const std::uint64_t mask = pop.k < 6 ? (std::uint64_t{1} << entries) - 1 : ~std::uint64_t{0};
-            // The deterministic kinds: one table for the whole population.
-            std::vector<std::uint64_t> fixed(words, 0);
-            auto entry = [&](std::uint64_t a) {
-                const auto ones = static_cast<std::uint32_t>(std::popcount(a));
-                if (init.kind == "constant") return init.value;
-                if (init.kind == "copy") return (a & 1) != 0;
-                if (init.kind == "majority") return ones * 2 > pop.k;
-                const std::string& f = init.function;
-                const bool all = a == entries - 1, any = a != 0, odd = (ones & 1) != 0;
-                if (f == "and") return all;
-                if (f == "or") return any;
-                if (f == "xor") return odd;
-                if (f == "nand") return !all;
-                if (f == "nor") return !any;
-                return !odd;  // xnor
-            };
-            if (init.kind != "random")
-                for (std::uint64_t a = 0; a < entries; ++a)
-                    if (entry(a)) fixed[a / 64] |= std::uint64_t{1} << (a % 64);
+            std::vector<std::uint64_t> fixed;
+            if (kind.same_for_every_node) {
+                fixed.assign(words, 0);
+                kind.fill(pop.init, pop.k, tables.fork(p), fixed);
+                for (std::uint64_t& word : fixed) word &= mask;
+            }
             for (std::uint32_t i = 0; i < pop.size; ++i) {
-                d_.table_offset.push_back(d_.tables.size());
-                if (init.kind != "random") {
+                const std::size_t first = d_.tables.size();
+                d_.table_offset.push_back(first);
+                if (kind.same_for_every_node) {
                     d_.tables.insert(d_.tables.end(), fixed.begin(), fixed.end());
                     continue;
                 }
-                const counter_rng rng = tables.fork(p).fork(i);
-                for (std::size_t w = 0; w < words; ++w) {
-                    std::uint64_t word = 0;
-                    if (init.p_one == 0.5) {
-                        word = rng.at(w);
-                    } else {
-                        for (unsigned b = 0; b < 64; ++b)
-                            if (rng.uniform(w * 64 + b) < init.p_one) word |= std::uint64_t{1} << b;
-                    }
-                    d_.tables.push_back(word & mask);
-                }
+                d_.tables.resize(first + words, 0);
+                const std::span<std::uint64_t> table(d_.tables.data() + first, words);
+                kind.fill(pop.init, pop.k, tables.fork(p).fork(i), table);
+                for (std::uint64_t& word : table) word &= mask;
             }
         }
     }
@@ -326,7 +202,7 @@ private:
                         static_cast<float>(pixel / g_.inputs.width), static_cast<std::uint16_t>(v % g_.inputs.bits)};
         }
         for (std::uint32_t p = 0; p < g_.populations.size(); ++p) {
-            const grid_size grid = grid_of(g_.populations[p]);
+            const wiring::grid_size grid = wiring::grid_of(g_.populations[p]);
             for (std::uint32_t i = 0; i < g_.populations[p].size; ++i)
                 graph[d_.population_first[p] + i] = {p, i, static_cast<float>(i % grid.width),
                                                      static_cast<float>(i / grid.width), 0};
@@ -543,6 +419,7 @@ compiled_network compile(const genome& g, const developed_graph& d) {
         c.populations.push_back(std::move(pn));
     }
     c.net = core::network(std::move(a));
+    c.candidates = compile_candidates(g, d, order, node_of);
     return c;
 }
 

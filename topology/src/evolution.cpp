@@ -12,6 +12,8 @@
 
 #include "lutra/core/random.hpp"
 #include "lutra/topology/error.hpp"
+#include "table_init/table_init.hpp"
+#include "wiring/wiring.hpp"
 
 namespace lutra::topology {
 namespace {
@@ -204,7 +206,7 @@ std::string mutate_layout(genome& g, std::size_t i, rng_cursor& rng) {
 std::string mutate_init_kind(genome& g, std::size_t i, rng_cursor& rng) {
     table_init& init = g.populations[i].init;
     const std::string old_kind = init.kind;
-    init.kind = other_choice(table_init_kinds, old_kind, rng);
+    init.kind = other_choice(table_init_kind_names(), old_kind, rng);
     return population_where(g, i) + ".init.kind " + old_kind + " → " + init.kind;
 }
 
@@ -277,21 +279,25 @@ std::string ensure_delayed(projection_gene& pr, const population_gene& target) {
     return ", delay " + delay_text(old) + " → " + delay_text(pr.delay);
 }
 
+// Switches the rule and makes the new rule's constraints hold (its
+// descriptor's, the ones validate() checks): its own target as the only
+// source, a radius > 0, every delay ≥ 1.
 std::string mutate_rule(genome& g, std::size_t j, rng_cursor& rng) {
     projection_gene& pr = g.projections[j];
     const population_gene& target = g.populations[population_index(g, pr.target)];
     const std::string old_rule = pr.rule;
-    pr.rule = other_choice(wiring_rules, old_rule, rng);
+    pr.rule = other_choice(wiring_rule_names(), old_rule, rng);
+    const wiring::wiring_rule& rule = wiring::wiring_rule_of(pr);
     std::string change = projection_where(j) + ".rule " + old_rule + " → " + pr.rule;
-    if (pr.rule == "lateral" && (pr.sources.size() != 1 || pr.sources[0] != pr.target)) {
+    if (rule.reads_own_target && (pr.sources.size() != 1 || pr.sources[0] != pr.target)) {
         pr.sources = {pr.target};
         change += ", sources → [" + quoted(pr.target) + "]";
     }
-    if ((pr.rule == "lateral" || pr.rule == "receptive_field") && !(pr.radius > 0)) {
+    if (rule.uses_radius && !(pr.radius > 0)) {
         change += ", radius " + decimal(pr.radius) + " → " + decimal(default_radius);
         pr.radius = default_radius;
     }
-    if (pr.rule == "lateral" || pr.rule == "recurrent") change += ensure_delayed(pr, target);
+    if (rule.needs_delay) change += ensure_delayed(pr, target);
     return change;
 }
 
@@ -357,9 +363,10 @@ std::vector<point_site> point_sites(const genome& g) {
         sites.push_back({mutate_init_kind, i, where + ".init.kind"});
         sites.push_back({mutate_population_delay, i, where + ".delay"});
         if (p.size >= 2) sites.push_back({mutate_layout, i, where + ".layout"});
-        if (p.init.kind == "random") sites.push_back({mutate_p_one, i, where + ".init.p_one"});
-        if (p.init.kind == "constant") sites.push_back({mutate_init_value, i, where + ".init.value"});
-        if (p.init.kind == "function") sites.push_back({mutate_function, i, where + ".init.function"});
+        const init::table_init_kind& kind = init::table_init_kind_of(p.init);
+        if (kind.uses_p_one) sites.push_back({mutate_p_one, i, where + ".init.p_one"});
+        if (kind.uses_value) sites.push_back({mutate_init_value, i, where + ".init.value"});
+        if (kind.uses_function) sites.push_back({mutate_function, i, where + ".init.function"});
     }
     for (std::size_t j = 0; j < g.projections.size(); ++j) {
         const projection_gene& pr = g.projections[j];
@@ -367,8 +374,7 @@ std::vector<point_site> point_sites(const genome& g) {
         sites.push_back({mutate_rule, j, where + ".rule"});
         sites.push_back({mutate_delay_kind, j, where + ".delay.kind"});
         sites.push_back({mutate_repeats, j, where + ".repeats"});
-        if (pr.rule == "receptive_field" || pr.rule == "lateral")
-            sites.push_back({mutate_radius, j, where + ".radius"});
+        if (wiring::wiring_rule_of(pr).uses_radius) sites.push_back({mutate_radius, j, where + ".radius"});
         if (projections_into(g, pr.target).size() >= 2) sites.push_back({mutate_slots, j, where + ".slots"});
         if (pr.delay.kind != "default") sites.push_back({mutate_delay_range, j, where + ".delay"});
         if (reads(pr, input_name)) sites.push_back({mutate_cover_bits, j, where + ".cover_bits"});
@@ -431,10 +437,12 @@ evolution_result mutate_point(const genome& parent, std::uint64_t seed) {
 evolution_result duplicate_gene(const genome& parent, std::uint64_t seed) {
     validate(parent);
     const counter_rng rng(seed, "evolution.duplicate_gene");
+    // A projection that reads only its own target (lateral) gets no copy as a source.
+    auto widens = [](const projection_gene& pr) { return !wiring::wiring_rule_of(pr).reads_own_target; };
     std::vector<std::size_t> candidates;  // populations whose copy would feed something
     for (std::size_t i = 0; i < parent.populations.size(); ++i)
         for (const projection_gene& pr : parent.projections)
-            if (pr.rule != "lateral" && reads(pr, parent.populations[i].name)) {
+            if (widens(pr) && reads(pr, parent.populations[i].name)) {
                 candidates.push_back(i);
                 break;
             }
@@ -454,7 +462,7 @@ evolution_result duplicate_gene(const genome& parent, std::uint64_t seed) {
     for (std::size_t j = 0; j < parent.projections.size(); ++j) {
         const projection_gene& pr = parent.projections[j];
         if (pr.target == original) copied.push_back(j);
-        if (pr.rule != "lateral" && reads(pr, original)) {
+        if (widens(pr) && reads(pr, original)) {
             widened.push_back(j);
             child.projections[j].sources.push_back(copy_name);
         }

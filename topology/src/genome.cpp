@@ -10,6 +10,7 @@
 
 #include "lutra/core/names.hpp"
 #include "lutra/topology/error.hpp"
+#include "wiring/wiring.hpp"
 
 namespace lutra::topology {
 namespace {
@@ -98,7 +99,7 @@ void check_population(std::size_t i, const population_gene& p) {
                                                   " positions for " + std::to_string(p.size) +
                                                   " nodes; width × height must equal the size (or width 0: one row)");
     }
-    check_choice(where + ".init.kind", p.init.kind, table_init_kinds);
+    check_choice(where + ".init.kind", p.init.kind, table_init_kind_names());
     if (!(p.init.p_one >= 0.0 && p.init.p_one <= 1.0))  // written so that NaN fails too
         throw genome_error(where + ".init.p_one", decimal(p.init.p_one) + " is not a probability; valid: 0..1");
     check_choice(where + ".init.function", p.init.function, table_functions);
@@ -172,19 +173,19 @@ private:
                                                          "]; list each source once");
         }
 
-        check_choice(where + ".rule", pr.rule, wiring_rules);
+        check_choice(where + ".rule", pr.rule, wiring_rule_names());
+        const wiring::wiring_rule& rule = wiring::wiring_rule_of(pr);
         if (pr.slots > target.k)
             throw genome_error(where + ".slots", std::to_string(pr.slots) + " is more than the k = " +
                                                      std::to_string(target.k) + " of " + quoted(target.name));
-        const bool uses_radius = pr.rule == "receptive_field" || pr.rule == "lateral";
         // Finite even where unused: a NaN would make the genome unequal to itself.
-        if (!std::isfinite(pr.radius) || (uses_radius && pr.radius <= 0.0))
+        if (!std::isfinite(pr.radius) || (rule.uses_radius && pr.radius <= 0.0))
             throw genome_error(where + ".radius",
-                               decimal(pr.radius) + (uses_radius ? " is not a radius; a " + pr.rule +
-                                                                       " projection needs one > 0 and finite"
-                                                                 : " is not finite"));
-        if (pr.rule == "lateral" && (pr.sources.size() != 1 || pr.sources[0] != target.name))
-            throw genome_error(where + ".sources", "a lateral projection reads its own target: sources must be [" +
+                               decimal(pr.radius) + (rule.uses_radius ? " is not a radius; a " + pr.rule +
+                                                                            " projection needs one > 0 and finite"
+                                                                      : " is not finite"));
+        if (rule.reads_own_target && (pr.sources.size() != 1 || pr.sources[0] != target.name))
+            throw genome_error(where + ".sources", "a " + pr.rule + " projection reads its own target: sources must be [" +
                                                        quoted(target.name) + "]");
 
         const delay_distribution& d = pr.delay;
@@ -192,7 +193,7 @@ private:
         if (d.kind == "uniform" && d.min > d.max)
             throw genome_error(where + ".delay", "uniform delays from " + std::to_string(d.min) + " to " +
                                                      std::to_string(d.max) + "; min must not exceed max");
-        if ((pr.rule == "lateral" || pr.rule == "recurrent") && min_delay(d, target) < 1) {
+        if (rule.needs_delay && min_delay(d, target) < 1) {
             const std::string given = d.kind == "default" ? "'default' takes the delay 0 of " + quoted(target.name)
                                                           : d.kind + " delays from 0";
             throw genome_error(

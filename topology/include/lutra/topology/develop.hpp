@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "lutra/core/candidates.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/topology/genome.hpp"
 
@@ -95,10 +96,14 @@ struct compiled_network {
     core::network net;
     std::vector<population_nodes> populations;
     std::vector<std::uint32_t> node_vertex;  // network node → graph vertex
+    core::candidate_sources candidates;      // per slot of net: the sources its wiring rule chose from
 };
 
 // Nodes in level order (a topological sort of the zero-delay subgraph, ties
-// by vertex number), delays kept per slot, the head from head_gene.
+// by vertex number), delays kept per slot, the head from head_gene. Each
+// slot's candidates are the list its projection's wiring rule gave its node
+// (for cover_bits, at the slot's bit level), in the rule's order, in
+// network numbering; slots with equal lists share one.
 [[nodiscard]] compiled_network compile(const genome& g, const developed_graph& d);
 
 // The graph in Boost's GraphML and Graphviz DOT writers, with vertex

@@ -41,14 +41,15 @@ struct layout {
     friend bool operator==(const layout&, const layout&) = default;
 };
 
-// A population's initial tables.
+// A population's initial tables. The kinds are a table inside topology, one
+// file each (topology/src/table_init/, docs/genome.md); today:
 //   random    each table bit drawn with probability `p_one` of 1
 //   constant  every bit = `value`
 //   copy      the output follows slot 0 (table bit a = a & 1)
 //   majority  1 when more than half of the inputs are 1
 //   function  a named function of all k inputs: and, or, xor, nand, nor, xnor
 struct table_init {
-    std::string kind = "random";  // random | constant | copy | majority | function
+    std::string kind = "random";  // one of table_init_kind_names()
     double p_one = 0.5;           // random: probability of a 1, 0..1
     bool value = false;           // constant: the bit
     std::string function = "xor"; // function: and | or | xor | nand | nor | xnor
@@ -76,7 +77,9 @@ struct delay_distribution {
     friend bool operator==(const delay_distribution&, const delay_distribution&) = default;
 };
 
-// Fills `slots` input slots of every node of `target` from `sources`.
+// Fills `slots` input slots of every node of `target` from `sources`, by a
+// wiring rule. The rules are a table inside topology, one file each
+// (topology/src/wiring/, docs/genome.md); today:
 //   random          uniform over all nodes / input bits of the sources
 //   receptive_field sources within `radius` (in source-grid units, pixels for
 //                   the input) of the node's position on the shared layout
@@ -91,9 +94,9 @@ struct delay_distribution {
 struct projection_gene {
     std::string target;                // a population
     std::vector<std::string> sources;  // populations and/or "input"
-    std::string rule = "random";       // random | receptive_field | lateral | recurrent
+    std::string rule = "random";       // one of wiring_rule_names()
     std::uint32_t slots = 0;           // slots of each target node it fills; 0 = all the target's k
-    double radius = 3.0;               // receptive_field, lateral: in source-grid units, > 0
+    double radius = 3.0;               // rules that use it (receptive_field, lateral): source-grid units, > 0
     bool cover_bits = false;           // input sources: spread slots over the bit levels
     bool repeats = false;              // a node may read one source more than once
     delay_distribution delay;          // delays of the slots it fills
@@ -120,10 +123,29 @@ struct genome {
 };
 
 // Valid values of the string-valued fields, in the order messages list them.
-inline constexpr std::string_view table_init_kinds[] = {"random", "constant", "copy", "majority", "function"};
+// Wiring rules and table inits are tables inside topology (one descriptor
+// each, docs/genome.md); their names are read from those tables.
+[[nodiscard]] std::span<const std::string_view> wiring_rule_names();
+[[nodiscard]] std::span<const std::string_view> table_init_kind_names();
 inline constexpr std::string_view table_functions[] = {"and", "or", "xor", "nand", "nor", "xnor"};
 inline constexpr std::string_view delay_kinds[] = {"default", "constant", "uniform"};
-inline constexpr std::string_view wiring_rules[] = {"random", "receptive_field", "lateral", "recurrent"};
+
+// A list of names read from a table when used; it converts to the span a
+// choice list takes (as experiments' YAML schema does), and iterates.
+class name_list {
+public:
+    using names_function = std::span<const std::string_view> (*)();
+    constexpr explicit name_list(names_function names) noexcept : names_(names) {}
+    operator std::span<const std::string_view>() const { return names_(); }  // NOLINT(google-explicit-constructor)
+    [[nodiscard]] auto begin() const { return names_().begin(); }
+    [[nodiscard]] auto end() const { return names_().end(); }
+    [[nodiscard]] std::size_t size() const { return names_().size(); }
+
+private:
+    names_function names_;
+};
+inline constexpr name_list wiring_rules{wiring_rule_names};
+inline constexpr name_list table_init_kinds{table_init_kind_names};
 
 // Checks the genome on its own (names, ranges, slot counts, rule
 // constraints) and throws lutra::topology::genome_error naming the gene and
