@@ -121,7 +121,8 @@ prepared_run prepare(experiment_settings settings) {
 // YAML path (in the config file or the genome file), before anything is written.
 std::unique_ptr<plasticity::session> make_session(const prepared_run& p, const config_source& where) {
     try {
-        return std::make_unique<plasticity::session>(p.compiled.net, p.s.train, p.s.seed);
+        return std::make_unique<plasticity::session>(p.compiled.net, p.s.train, p.s.seed, plasticity::catalogue(),
+                                                     p.compiled.candidates);
     } catch (const core::schema_error& e) {
         throw where.error_at(e.path, e.problem);
     } catch (const plasticity::rule_limit_error& e) {

@@ -105,6 +105,7 @@ class session::context final : public learning_context {
 public:
     explicit context(session& s) : s_(s) {}
     core::network& network() override { return s_.net_; }
+    [[nodiscard]] const core::candidate_sources& candidates() const override { return s_.candidates_; }
     gradient_hooks& hooks() override { return s_.hooks_; }
     [[nodiscard]] std::uint64_t seed() const override { return s_.seed_; }
     [[nodiscard]] unsigned threads() const override { return s_.threads(); }
@@ -118,8 +119,10 @@ private:
     session& s_;
 };
 
-session::session(core::network initial, session_params params, std::uint64_t seed, const rule_catalogue& rules)
-    : params_(std::move(params)), seed_(seed), net_(std::move(initial)), context_(std::make_unique<context>(*this)) {
+session::session(core::network initial, session_params params, std::uint64_t seed, const rule_catalogue& rules,
+                 core::candidate_sources candidates)
+    : params_(std::move(params)), seed_(seed), net_(std::move(initial)), candidates_(std::move(candidates)),
+      context_(std::make_unique<context>(*this)) {
     {
         // The schedule's entries are checked below against `rules`, which
         // need not be the process-wide catalogue the schema lists.

@@ -247,7 +247,7 @@ TEST_CASE("cli: config keys lists every key with its type, range or choices, def
         return at == std::string::npos ? std::string() : output.substr(at + 1, output.find('\n', at + 1) - at - 1);
     };
     const std::string gamma = line_of(keys.output, "train.optimizer.gamma");
-    CHECK(gamma.find("number in 0.0..1.0") != std::string::npos);
+    CHECK(gamma.find("number in (0.0, 1.0]") != std::string::npos);
     CHECK(gamma.find("step: decay factor") != std::string::npos);
     const std::string bits = line_of(keys.output, "data.encoder.bits");
     CHECK(bits.find("integer in 1..255") != std::string::npos);

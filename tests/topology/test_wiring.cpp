@@ -100,13 +100,13 @@ TEST_CASE("wiring: unknown rule names give the genome path, the valid choices an
     genome g = mnist_like_genome();
     g.projections[5].rule = "recurent";
     CHECK_THROWS_WITH_AS(validate(g),
-                         "genome: projections[5].rule: 'recurent' is not valid; valid: random, receptive_field, "
-                         "lateral, recurrent (did you mean 'recurrent'?)",
+                         "genome: projections[5].rule: expected one of random, receptive_field, lateral, recurrent, "
+                         "got 'recurent' (did you mean 'recurrent'?)",
                          genome_error);
     g.projections[5].rule = "zzz";
     CHECK_THROWS_WITH_AS(develop(g, 1),
-                         "genome: projections[5].rule: 'zzz' is not valid; valid: random, receptive_field, lateral, "
-                         "recurrent",
+                         "genome: projections[5].rule: expected one of random, receptive_field, lateral, recurrent, "
+                         "got 'zzz'",
                          genome_error);
 }
 

@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "lutra/core/names.hpp"
+#include "lutra/core/network.hpp"
+#include "lutra/core/schema.hpp"
 #include "lutra/topology/error.hpp"
+#include "lutra/topology/schema.hpp"
 #include "wiring/wiring.hpp"
 
 namespace lutra::topology {
@@ -19,7 +22,6 @@ namespace {
 // bounds keep every id, and every count development multiplies, far inside it.
 constexpr std::uint64_t max_input_bits = std::uint64_t{1} << 24;  // exclusive
 constexpr std::uint64_t max_nodes = std::uint64_t{1} << 26;       // inclusive, all populations together
-constexpr std::uint32_t max_k = 16;
 
 // 'name'. Appended piecewise: GCC 12 gives a false -Wrestrict for "'" + std::string(...).
 std::string quoted(std::string_view s) {
@@ -55,21 +57,11 @@ bool contains(std::span<const std::string_view> names, std::string_view name) {
     return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-void check_choice(const std::string& where, std::string_view value, std::span<const std::string_view> valid) {
-    if (!contains(valid, value))
-        throw genome_error(where, quoted(value) + " is not valid; valid: " + core::join_names(valid) +
-                                      core::did_you_mean(value, valid));
-}
-
 bool is_name_char(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 void check_inputs(const input_shape& in) {
-    if (in.width < 1) throw genome_error("inputs.width", "0 pixels per row; it must be at least 1");
-    if (in.height < 1) throw genome_error("inputs.height", "0 rows; it must be at least 1");
-    if (in.bits < 1 || in.bits > 255)
-        throw genome_error("inputs.bits", std::to_string(in.bits) + " bits per pixel; valid: 1..255");
     const std::uint64_t total = std::uint64_t{in.width} * in.height * in.bits;
     if (total >= max_input_bits)
         throw genome_error(
@@ -87,9 +79,6 @@ void check_population(std::size_t i, const population_gene& p) {
         if (!is_name_char(c))
             throw genome_error(where + ".name", "the character " + describe_char(c) +
                                                     " is not allowed; names are made of A-Z, a-z, 0-9, '_' and '-'");
-    if (p.size < 1) throw genome_error(where + ".size", "an empty population; size must be at least 1");
-    if (p.k < 1 || p.k > max_k)
-        throw genome_error(where + ".k", std::to_string(p.k) + " input slots; valid: 1.." + std::to_string(max_k));
     if (p.grid.width == 0) {
         if (p.grid.height != 1)
             throw genome_error(where + ".layout", "width 0 lays the nodes on one row, so height must be 1, not " +
@@ -99,10 +88,6 @@ void check_population(std::size_t i, const population_gene& p) {
                                                   " positions for " + std::to_string(p.size) +
                                                   " nodes; width × height must equal the size (or width 0: one row)");
     }
-    check_choice(where + ".init.kind", p.init.kind, table_init_kind_names());
-    if (!(p.init.p_one >= 0.0 && p.init.p_one <= 1.0))  // written so that NaN fails too
-        throw genome_error(where + ".init.p_one", decimal(p.init.p_one) + " is not a probability; valid: 0..1");
-    check_choice(where + ".init.function", p.init.function, table_functions);
 }
 
 // The smallest delay a projection's slots can get, its "default" resolved.
@@ -112,9 +97,25 @@ std::uint32_t min_delay(const delay_distribution& d, const population_gene& targ
 
 class validator {
 public:
+    // "populations[1].k" → "populations[1] 'h1'.k", as the other checks name populations.
+    [[nodiscard]] std::string with_population_name(const std::string& path) const {
+        const std::string prefix = "populations[";
+        if (path.rfind(prefix, 0) != 0) return path;
+        const std::size_t close = path.find(']');
+        const std::size_t i = std::stoul(path.substr(prefix.size(), close - prefix.size()));
+        if (i >= g_.populations.size() || g_.populations[i].name.empty()) return path;
+        return path.substr(0, close + 1) + " " + quoted(g_.populations[i].name) + path.substr(close + 1);
+    }
+
     explicit validator(const genome& g) : g_(g) {}
 
     void run() {
+        // Every range and choice of the genome's schema (the YAML reader's too) first.
+        try {
+            core::check_schema(g_);
+        } catch (const core::schema_error& e) {
+            throw genome_error(with_population_name(e.path), e.problem);
+        }
         check_inputs(g_.inputs);
         if (g_.populations.empty()) throw genome_error("populations", "a genome needs at least one population");
         std::uint64_t nodes = 0;
@@ -173,7 +174,6 @@ private:
                                                          "]; list each source once");
         }
 
-        check_choice(where + ".rule", pr.rule, wiring_rule_names());
         const wiring::wiring_rule& rule = wiring::wiring_rule_of(pr);
         if (pr.slots > target.k)
             throw genome_error(where + ".slots", std::to_string(pr.slots) + " is more than the k = " +
@@ -189,7 +189,6 @@ private:
                                                        quoted(target.name) + "]");
 
         const delay_distribution& d = pr.delay;
-        check_choice(where + ".delay.kind", d.kind, delay_kinds);
         if (d.kind == "uniform" && d.min > d.max)
             throw genome_error(where + ".delay", "uniform delays from " + std::to_string(d.min) + " to " +
                                                      std::to_string(d.max) + "; min must not exceed max");

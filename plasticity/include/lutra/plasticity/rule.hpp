@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "lutra/core/bit_matrix.hpp"
+#include "lutra/core/candidates.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/relaxed.hpp"
@@ -116,6 +117,9 @@ public:
     virtual ~learning_context() = default;
     // The current hard network; a rule may change it, then calls network_changed.
     [[nodiscard]] virtual core::network& network() = 0;
+    // Every input slot's allowed sources (the genome's candidates, for rules
+    // that swap or re-grow sources); empty when the session was given none.
+    [[nodiscard]] virtual const core::candidate_sources& candidates() const = 0;
     // Where rules meet the gradient (registered hooks stay until removed).
     [[nodiscard]] virtual gradient_hooks& hooks() = 0;
     // The run's seed: rules draw random numbers from counter_rng(seed, purpose).

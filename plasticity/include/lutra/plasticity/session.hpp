@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "lutra/core/bit_matrix.hpp"
+#include "lutra/core/candidates.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/node_stats.hpp"
 #include "lutra/core/relaxed.hpp"
@@ -146,9 +147,10 @@ public:
     // builds every rule of every phase from `rules` and checks each against
     // the network (network_error naming the node), then begins the phase of
     // epoch 0. The network needs a group-sum head. `seed` keys shuffling and
-    // the rules' random numbers.
+    // the rules' random numbers; `candidates` (topology::compile's) are what
+    // rules that move sources may choose from.
     session(core::network initial, session_params params, std::uint64_t seed,
-            const rule_catalogue& rules = catalogue());
+            const rule_catalogue& rules = catalogue(), core::candidate_sources candidates = {});
     ~session();
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -191,6 +193,7 @@ private:
     session_params params_;
     std::uint64_t seed_;
     core::network net_;
+    core::candidate_sources candidates_;
     std::unique_ptr<context> context_;
     gradient_hooks hooks_;
     std::vector<phase> phases_;
