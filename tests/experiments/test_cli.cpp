@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
@@ -270,4 +271,60 @@ TEST_CASE("cli: config keys lists every key with its type, range or choices, def
     CHECK(unknown.exit_code == 2);
     CHECK(unknown.output.find("unknown settings 'genom' (did you mean 'genome'?)") != std::string::npos);
     CHECK(unknown.output.find("valid: experiment, genome, bench-infer, data") != std::string::npos);
+}
+
+TEST_CASE("cli: every rejection of a training setting happens before the run directory exists") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const std::string parity = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
+    // A config whose trained output population has k = 9, one more than the relaxed engine takes.
+    const auto wide = dir.path / "wide.yaml";
+    {
+        std::ifstream in(parity);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        text.replace(text.find("{name: out, size: 8, k: 4}"), 26, "{name: out, size: 8, k: 9}");
+        std::ofstream(wide) << text;
+    }
+    struct rejection {
+        std::string args;
+        std::string where;    // the file or override and the YAML path
+        std::string problem;  // what is wrong and what is valid
+    };
+    // parity.yaml sets the gradient's optimizer in train: a schedule takes it back to the defaults.
+    const std::string defaults = " --set 'train.optimizer={learning_rate: 0.01}'";
+    const std::string schedule = defaults + " --set 'train.schedule=[{epochs: 2, rules: [{rule: gradient}]}]'";
+    const std::vector<rejection> cases = {
+        {parity + " --set train.optimizer.gamma=0", "--set train.optimizer.gamma=0: train.optimizer.gamma:",
+         "expected a number in (0.0, 1.0], got 0"},
+        {parity + " --set 'genome.populations[1].k=9'",
+         "--set genome.populations[1].k=9: genome.populations[1].k:",
+         "population 'out': rule 'gradient' cannot train it: k = 9, but the relaxed engine takes k ≤ 8"},
+        {wide.string(), wide.string() + ":12:", "genome.populations[1].k: population 'out'"},
+        {parity + schedule, "train.schedule:", "the phases train 2 epochs in all, but train.epochs is 60"},
+        {parity + " --set train.epochs=2 --set train.sharpen=2" + schedule, "train.schedule:",
+         "give the gradient rule's parameters (init_scale, sharpen, optimizer) in its schedule entry"},
+        {parity + " --set 'train.schedule=[{epochs: 60, rules: [{rule: gradiant}]}]'",
+         "train.schedule[0].rules[0].rule:", "expected one of gradient, got 'gradiant' (did you mean 'gradient'?)"},
+        {parity + " --set 'train.schedule=[{epochs: 60, rules: [{rule: gradient, sharpen: 0.5}]}]'",
+         "train.schedule[0].rules[0].sharpen:", "expected a number in 1.0..1000.0, got 0.5"},
+        {parity + defaults + " --set 'train.schedule=[{epochs: 60, rules: []}]'", "train.schedule[0].rules:",
+         "a phase needs at least one rule"},
+    };
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        const rejection& c = cases[i];
+        CAPTURE(c.args);
+        const auto out = dir.path / ("run" + std::to_string(i));
+        const auto r = run_lutra("--quiet run " + c.args + " --out " + out.string());
+        CHECK(r.exit_code == 1);
+        CHECK(r.output.find(c.where) != std::string::npos);
+        CHECK(r.output.find(c.problem) != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(out));
+    }
+    // The same settings, corrected, run: nothing of the refused attempts is in the way.
+    const auto fixed = run_lutra("--quiet run " + parity + " --set train.epochs=2 --out " + (dir.path / "run0").string());
+    CHECK(fixed.exit_code == 0);
+    // And a schedule that is right runs too.
+    const auto scheduled = run_lutra("--quiet run " + parity + " --set train.epochs=2" + schedule + " --out " +
+                                     (dir.path / "run1").string());
+    CHECK(scheduled.exit_code == 0);
+    CHECK(std::filesystem::exists(dir.path / "run1" / "summary.txt"));
 }
