@@ -221,9 +221,9 @@ run_analysis analyze_run(const std::filesystem::path& path) {
     run.num_nodes = net.num_nodes();
     run.num_classes = net.head().num_classes;
     run.depth = net.depth();
-    const std::vector<population> pops = reader.populations();
+    const std::vector<core::population> pops = reader.populations();
     std::vector<node_group> groups;
-    for (const population& p : pops) groups.push_back({p.name, p.nodes});
+    for (const core::population& p : pops) groups.push_back({p.name, p.nodes});
     run.populations = census(net, groups);
     run.metrics = reader.metrics();
     run.splits = summarize(run.metrics);

@@ -324,11 +324,11 @@ core::network run_reader::network() const {
     }
 }
 
-std::vector<population> run_reader::populations() const {
+std::vector<core::population> run_reader::populations() const {
     const site s{path_.string(), "read /network/populations"};
     const std::uint64_t num_nodes = open_array<std::uint8_t>(file_, "/network/k", s).size;
     const std::vector<std::string> names = link_names(file_, "/network/populations", s);
-    std::vector<population> result(names.size());
+    std::vector<core::population> result(names.size());
     std::vector<std::uint32_t> owner(num_nodes, UINT32_MAX);
     for (std::size_t i = 0; i < names.size(); ++i) {
         const std::string& name = names[i];

@@ -293,12 +293,12 @@ void keep_rows(hid_t file, const std::string& path, hsize_t rows, const site& s)
 
 // Population names unique and storable, nodes in range and in at most one
 // population: checked before writing (analysis::run_reader checks after reading).
-void check_populations(std::span<const topology::population_nodes> populations, std::uint32_t num_nodes,
+void check_populations(std::span<const core::population> populations, std::uint32_t num_nodes,
                        const site& s) {
     const auto bad = [&](const std::string& detail) { s.reject(detail); };
     std::vector<std::uint32_t> owner(num_nodes, UINT32_MAX);
     for (std::size_t p = 0; p < populations.size(); ++p) {
-        const topology::population_nodes& pop = populations[p];
+        const core::population& pop = populations[p];
         check_name(pop.name, "population", s);
         for (std::size_t q = 0; q < p; ++q)
             if (populations[q].name == pop.name) bad("two populations are named '" + pop.name + "'");
@@ -453,7 +453,7 @@ void run_file::write_text(const std::string& name, std::string_view text) {
 
 std::string run_file::read_text(const std::string& name) const { return reader().read_text(name); }
 
-void run_file::write_network(const core::network& net, std::span<const topology::population_nodes> populations) {
+void run_file::write_network(const core::network& net, std::span<const core::population> populations) {
     const site s{path_.string(), "write /network"};
     check_writable(s.operation);
     check_populations(populations, net.num_nodes(), s);
@@ -478,18 +478,13 @@ void run_file::write_network(const core::network& net, std::span<const topology:
     // Population order is gene order.
     const handle gcpl = ordered_group_properties(s);
     const handle pops = create_group(group.get(), "populations", s, gcpl.get());
-    for (const topology::population_nodes& p : populations) write_array<std::uint32_t>(pops.get(), p.name, p.nodes, s);
+    for (const core::population& p : populations) write_array<std::uint32_t>(pops.get(), p.name, p.nodes, s);
     flush();
 }
 
 core::network run_file::read_network() const { return reader().network(); }
 
-std::vector<topology::population_nodes> run_file::read_populations() const {
-    std::vector<topology::population_nodes> populations;
-    for (analysis::population& p : reader().populations())
-        populations.push_back({.name = std::move(p.name), .nodes = std::move(p.nodes)});
-    return populations;
-}
+std::vector<core::population> run_file::read_populations() const { return reader().populations(); }
 
 void run_file::write_encoder(const core::encoder& enc, std::string_view kind, std::uint32_t width,
                              std::uint32_t height) {

@@ -175,7 +175,7 @@ public:
             const std::vector<float> grad = meter_.mean();
             const std::size_t entries = std::size_t{1} << st.usage_k;
             std::vector<population_stats> rows;
-            for (const topology::population_nodes& pop : populations_) {
+            for (const core::population& pop : populations_) {
                 population_stats& r = rows.emplace_back();
                 r.population = pop.name;
                 r.nodes = pop.nodes;
@@ -204,7 +204,7 @@ public:
 private:
     stats_settings s_;
     unsigned threads_;
-    std::vector<topology::population_nodes> populations_;
+    std::vector<core::population> populations_;
     core::gradient_meter meter_;
     core::network before_;  // the hardened tables before the epoch
     core::bit_matrix samples_;

@@ -50,7 +50,7 @@ TEST_CASE("run_reader: reads a run file written with the HDF5 C API") {
     CHECK(net.head().num_classes == 1);
     CHECK(net.head().outputs == std::vector<std::uint32_t>{2});
 
-    const std::vector<population> pops = reader.populations();
+    const std::vector<core::population> pops = reader.populations();
     REQUIRE(pops.size() == 2);
     CHECK(pops[0].name == "zeta");  // creation order, not name order
     CHECK(pops[0].nodes == std::vector<std::uint32_t>{0, 1});

@@ -14,6 +14,7 @@
 
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
+#include "lutra/core/population.hpp"
 
 namespace lutra::analysis {
 
@@ -25,12 +26,6 @@ struct run_attributes {
     std::string lutra_version;         // the Lutra that wrote the file
     std::uint64_t seed = 0;            // the run's seed
     std::string genome_hash;           // 16 hex digits, empty without a genome
-};
-
-// A named group of network nodes (/network/populations/<name>).
-struct population {
-    std::string name;
-    std::vector<std::uint32_t> nodes;  // network node ids, in population order
 };
 
 // One /metrics row: one epoch evaluated on one split.
@@ -101,8 +96,9 @@ public:
     // The network arrays, validated by core::network's constructor, and
     // /network/level checked against the levels they give.
     [[nodiscard]] core::network network() const;
-    // In creation (gene) order; empty for networks built without populations.
-    [[nodiscard]] std::vector<population> populations() const;
+    // /network/populations/<name>, in creation (gene) order; empty for networks
+    // built without populations.
+    [[nodiscard]] std::vector<core::population> populations() const;
     [[nodiscard]] std::vector<metrics_row> metrics() const;
     // /stats, with every shape checked against /stats/epoch and the
     // population's nodes; has_stats() is false for runs recorded without.

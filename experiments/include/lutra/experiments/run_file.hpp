@@ -24,7 +24,7 @@
 #include "lutra/analysis/run_reader.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
-#include "lutra/topology/develop.hpp"
+#include "lutra/core/population.hpp"
 
 namespace lutra::experiments {
 
@@ -80,9 +80,9 @@ public:
     // /network: the arrays of core::network, its levels, its head, and each
     // population's network nodes (populations may be empty; their names must
     // be unique HDF5 names, and each node belongs to at most one).
-    void write_network(const core::network& net, std::span<const topology::population_nodes> populations);
+    void write_network(const core::network& net, std::span<const core::population> populations);
     [[nodiscard]] core::network read_network() const;
-    [[nodiscard]] std::vector<topology::population_nodes> read_populations() const;
+    [[nodiscard]] std::vector<core::population> read_populations() const;
 
     // /encoder: the fitted encoder, its kind (as configured) and the image
     // shape of the dataset it was fitted on (width · height must divide
