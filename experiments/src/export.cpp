@@ -7,7 +7,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "lutra/analysis/run_reader.hpp"
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/engine.hpp"
 #include "lutra/core/error.hpp"
@@ -18,6 +17,7 @@
 #include "lutra/fpga/passes.hpp"
 #include "lutra/fpga/report.hpp"
 #include "lutra/fpga/verilog.hpp"
+#include "lutra/runfile/run_reader.hpp"
 
 namespace fs = std::filesystem;
 
@@ -77,7 +77,7 @@ export_summary export_run(const export_request& request) {
 
     // The run: network, encoder and the dataset its config names.
     const fs::path h5 = fs::is_directory(request.run) ? request.run / "run.h5" : request.run;
-    const analysis::run_reader reader(h5);
+    const runfile::run_reader reader(h5);
     const core::network net = reader.network();
     const core::encoder enc = reader.encoder().encoder;
     const std::string where = h5.string();

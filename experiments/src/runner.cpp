@@ -20,7 +20,7 @@
 #include "lutra/core/trainer.hpp"
 #include "lutra/experiments/checkpoint.hpp"
 #include "lutra/experiments/progress.hpp"
-#include "lutra/experiments/run_file.hpp"
+#include "lutra/runfile/run_file.hpp"
 #include "lutra/topology/develop.hpp"
 #include "lutra/topology/error.hpp"
 #include "lutra/topology/genome_text.hpp"
@@ -166,7 +166,7 @@ public:
     }
 
     // After the epoch: its row, if recorded; `after` is the hardened network.
-    void finish_epoch(std::uint32_t epoch, const core::network& after, run_file& file) {
+    void finish_epoch(std::uint32_t epoch, const core::network& after, runfile::run_file& file) {
         if (recording_) {
             const auto start = clock::now();
             const core::node_statistics st =
@@ -174,9 +174,9 @@ public:
             const std::vector<std::uint32_t> flips = core::table_flips(before_, after);
             const std::vector<float> grad = meter_.mean();
             const std::size_t entries = std::size_t{1} << st.usage_k;
-            std::vector<population_stats> rows;
+            std::vector<runfile::population_stats> rows;
             for (const core::population& pop : populations_) {
-                population_stats& r = rows.emplace_back();
+                runfile::population_stats& r = rows.emplace_back();
                 r.population = pop.name;
                 r.nodes = pop.nodes;
                 r.usage_k = st.usage_k;
@@ -215,7 +215,7 @@ private:
 // The one training loop of fresh and resumed runs: trains from the trainer's
 // epoch to the last, then writes /network and summary.txt. `start` is when
 // this session began, `prior_seconds` the run time of earlier sessions.
-run_summary train_run(const prepared_run& p, core::trainer& tr, run_file& file, const fs::path& dir,
+run_summary train_run(const prepared_run& p, core::trainer& tr, runfile::run_file& file, const fs::path& dir,
                       clock::time_point start, double prior_seconds) {
     const experiment_settings& s = p.s;
     const auto train_start = clock::now();
@@ -313,7 +313,7 @@ run_summary run_experiment(const run_request& request) {
     write_text_file(dir / "genome.yaml", to_yaml(p.s.genome));
     write_text_file(dir / "genome.dna", topology::wrap_text(topology::to_text(p.s.genome)) + "\n");
 
-    run_file file = run_file::create(dir / "run.h5", {LUTRA_VERSION, p.s.seed, p.genome_hash});
+    runfile::run_file file = runfile::run_file::create(dir / "run.h5", {LUTRA_VERSION, p.s.seed, p.genome_hash});
     file.write_text("config", to_yaml(p.s));
     file.write_text("genome", topology::to_text(p.s.genome));
     file.write_encoder(p.enc, p.s.data.encoder.kind, p.data.width, p.data.height * p.data.channels);
@@ -336,10 +336,10 @@ run_summary resume_experiment(const fs::path& dir) {
                     " has no checkpoint; the run did not finish its first epoch — start it again (remove the "
                     "directory first: a run never overwrites another)");
     // The files first, so a damaged one is reported before the data is loaded.
-    run_file file = run_file::open_for_append(dir / "run.h5");
+    runfile::run_file file = runfile::run_file::open_for_append(dir / "run.h5");
     const checkpoint c = read_checkpoint(checkpoint_file);
     const prepared_run p = prepare(load_config<experiment_settings>(dir / "config.yaml"));
-    const run_attributes stored = file.attributes();
+    const runfile::run_attributes stored = file.attributes();
     if (stored.genome_hash != p.genome_hash || stored.seed != p.s.seed)
         throw io_error(file.path().string(), "resume",
                        "the file is of genome " + stored.genome_hash + " with seed " + std::to_string(stored.seed) +
@@ -355,10 +355,11 @@ run_summary resume_experiment(const fs::path& dir) {
                            std::to_string(p.s.train.epochs) + " epochs");
 
     // Rows of epochs after the checkpoint's are trained again: drop them.
-    const std::vector<metrics_row> rows = file.read_metrics();
-    const auto kept = static_cast<std::size_t>(
-        std::find_if(rows.begin(), rows.end(), [&c](const metrics_row& r) { return r.epoch > c.state.epoch; }) -
-        rows.begin());
+    const std::vector<runfile::metrics_row> rows = file.read_metrics();
+    const auto kept =
+        static_cast<std::size_t>(std::find_if(rows.begin(), rows.end(),
+                                              [&c](const runfile::metrics_row& r) { return r.epoch > c.state.epoch; }) -
+                                 rows.begin());
     file.truncate_metrics(kept);
     const std::vector<std::uint32_t> stats_epochs = file.stats_epochs();
     file.truncate_stats(static_cast<std::size_t>(
@@ -381,7 +382,7 @@ eval_result evaluate_run(const fs::path& run, const std::string& dataset, const 
     if (split != "test" && split != "train")
         throw error("eval: split '" + split + "' is not one of test, train");
     const fs::path h5 = fs::is_directory(run) ? run / "run.h5" : run;
-    const run_file file = run_file::open(h5);
+    const runfile::run_file file = runfile::run_file::open(h5);
     const core::network net = file.read_network();
     const core::encoder enc = file.read_encoder().encoder;
     const experiment_settings s = parse_config<experiment_settings>(file.read_text("config"), h5.string() + ":/config");

@@ -1,4 +1,4 @@
-#include "lutra/experiments/run_file.hpp"
+#include "lutra/runfile/run_file.hpp"
 
 #include <hdf5.h>
 
@@ -12,14 +12,14 @@
 #include <type_traits>
 #include <utility>
 
-#include "lutra/analysis/hdf5_support.hpp"
+#include "hdf5_support.hpp"
 #include "lutra/core/error.hpp"
 
-namespace lutra::experiments {
+namespace lutra::runfile {
 
 namespace {
 
-using namespace analysis::hdf5;
+using namespace hdf5;
 
 static_assert(std::is_same_v<hid_t, std::int64_t>, "run_file keeps the file id as std::int64_t");
 
@@ -292,7 +292,7 @@ void keep_rows(hid_t file, const std::string& path, hsize_t rows, const site& s)
 // --- /network ---------------------------------------------------------------
 
 // Population names unique and storable, nodes in range and in at most one
-// population: checked before writing (analysis::run_reader checks after reading).
+// population: checked before writing (run_reader checks after reading).
 void check_populations(std::span<const core::population> populations, std::uint32_t num_nodes,
                        const site& s) {
     const auto bad = [&](const std::string& detail) { s.reject(detail); };
@@ -372,7 +372,7 @@ run_file run_file::create(const std::filesystem::path& path, const run_attribute
 
 namespace {
 
-// Opens an existing run file once analysis::run_reader has checked that this
+// Opens an existing run file once run_reader has checked that this
 // Lutra can read it. The reader is closed first: HDF5 opens no file
 // read-write that this process has open read-only.
 std::pair<hid_t, std::uint32_t> open_checked(const std::filesystem::path& path, bool writable) {
@@ -382,7 +382,7 @@ std::pair<hid_t, std::uint32_t> open_checked(const std::filesystem::path& path, 
     if (!std::filesystem::is_regular_file(path, ec)) s.fail("no such file");
     std::uint32_t version = 0;
     {
-        const analysis::run_reader reader(path);
+        const run_reader reader(path);
         version = reader.format_version();
         // The reader checks /metrics member by member, so the rows appended
         // later fit the stored layout.
@@ -424,12 +424,9 @@ void run_file::flush() {
     checked(H5Fflush(file_, H5F_SCOPE_LOCAL), s, "cannot flush the file");
 }
 
-analysis::run_reader run_file::reader() const { return analysis::run_reader(path_); }
+run_reader run_file::reader() const { return run_reader(path_); }
 
-run_attributes run_file::attributes() const {
-    analysis::run_attributes a = reader().attributes();
-    return {.lutra_version = std::move(a.lutra_version), .seed = a.seed, .genome_hash = std::move(a.genome_hash)};
-}
+run_attributes run_file::attributes() const { return reader().attributes(); }
 
 bool run_file::has(const std::string& name) const { return reader().has(name); }
 
@@ -494,7 +491,7 @@ void run_file::write_encoder(const core::encoder& enc, std::string_view kind, st
     if (enc.num_features() == 0) s.reject("the encoder has no features; fit it first");
     const std::uint64_t plane = std::uint64_t{width} * height;
     const auto channels = static_cast<std::uint32_t>(plane == 0 ? 0 : enc.num_features() / plane);
-    if (const std::string problem = analysis::encoder_shape_problem(enc, width, height, channels); !problem.empty())
+    if (const std::string problem = encoder_shape_problem(enc, width, height, channels); !problem.empty())
         s.reject(problem);
     if (exists(file_, "/encoder", s)) s.reject("/encoder already exists; run files are written once");
 
@@ -658,7 +655,7 @@ void run_file::truncate_stats(std::size_t rows) {
     const site s{path_.string(), "truncate /stats"};
     check_writable(s.operation);
     if (!has("stats")) return;
-    const analysis::run_stats stored = reader().stats();
+    const run_stats stored = reader().stats();
     if (rows > stored.rows()) s.reject("cannot keep " + std::to_string(rows) + " rows of " + std::to_string(stored.rows()));
     keep_rows(file_, "/stats/epoch", rows, s);
     for (const population_stats& p : stored.populations)
@@ -669,4 +666,4 @@ void run_file::truncate_stats(std::size_t rows) {
     flush();
 }
 
-}  // namespace lutra::experiments
+}  // namespace lutra::runfile

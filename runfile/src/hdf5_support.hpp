@@ -1,11 +1,11 @@
 #pragma once
-// The HDF5 plumbing shared by the run file's one reader (analysis::run_reader)
-// and its writer (experiments::run_file): errors that name the file, the
-// operation and HDF5's own reason; owned ids; the stored element types; path
-// lookups that name the first missing component.
+// The HDF5 plumbing shared by the run file's one reader (run_reader) and its
+// writer (run_file): errors that name the file, the operation and HDF5's own
+// reason; owned ids; the stored element types; path lookups that name the
+// first missing component.
 //
-// It includes <hdf5.h>: include it only in .cpp files that link HDF5, never
-// from another public header (no HDF5 type leaks into Lutra's interfaces).
+// Private to lutra::runfile: it includes <hdf5.h>, which no public header
+// does (no HDF5 type leaks into Lutra's interfaces).
 
 #include <hdf5.h>
 
@@ -16,7 +16,7 @@
 
 #include "lutra/core/error.hpp"
 
-namespace lutra::analysis::hdf5 {
+namespace lutra::runfile::hdf5 {
 
 inline constexpr std::string_view format_name = "lutra-run";  // /@format
 inline constexpr std::size_t split_bytes = 16;                 // /metrics split: fixed-length, NUL-padded
@@ -158,4 +158,4 @@ inline handle open_object(hid_t file, const std::string& path, H5I_type_t kind, 
     return object;
 }
 
-}  // namespace lutra::analysis::hdf5
+}  // namespace lutra::runfile::hdf5

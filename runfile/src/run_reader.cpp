@@ -1,4 +1,4 @@
-#include "lutra/analysis/run_reader.hpp"
+#include "lutra/runfile/run_reader.hpp"
 
 #include <hdf5.h>
 
@@ -12,10 +12,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "lutra/analysis/hdf5_support.hpp"
+#include "hdf5_support.hpp"
 #include "lutra/core/error.hpp"
 
-namespace lutra::analysis {
+namespace lutra::runfile {
 
 namespace {
 
@@ -274,12 +274,14 @@ run_reader::~run_reader() {
     if (file_ >= 0) H5Fclose(file_);
 }
 
-run_attributes run_reader::attributes() const {
+stored_attributes run_reader::attributes() const {
     const site s{path_.string(), "read root attributes"};
-    return {.format_version = format_version_,
-            .lutra_version = read_string_attribute(file_, "/@lutra_version", "lutra_version", s),
-            .seed = read_integer_attribute<std::uint64_t>(file_, "/@seed", "seed", s),
-            .genome_hash = read_string_attribute(file_, "/@genome_hash", "genome_hash", s)};
+    stored_attributes a;
+    a.lutra_version = read_string_attribute(file_, "/@lutra_version", "lutra_version", s);
+    a.seed = read_integer_attribute<std::uint64_t>(file_, "/@seed", "seed", s);
+    a.genome_hash = read_string_attribute(file_, "/@genome_hash", "genome_hash", s);
+    a.format_version = format_version_;
+    return a;
 }
 
 core::network run_reader::network() const {
@@ -528,4 +530,4 @@ std::string encoder_shape_problem(const core::encoder& enc, std::uint32_t width,
     return {};
 }
 
-}  // namespace lutra::analysis
+}  // namespace lutra::runfile

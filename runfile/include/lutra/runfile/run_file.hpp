@@ -21,33 +21,16 @@
 #include <string_view>
 #include <vector>
 
-#include "lutra/analysis/run_reader.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/population.hpp"
+#include "lutra/runfile/run_reader.hpp"
 
-namespace lutra::experiments {
+namespace lutra::runfile {
 
-// The root attribute `format_version` this Lutra writes and the newest it
-// reads (reading is analysis::run_reader's).
-inline constexpr std::uint32_t run_format_version = analysis::max_format_version;
-
-// Root attributes besides format and format_version.
-struct run_attributes {
-    std::string lutra_version;  // the Lutra that wrote the file, e.g. "0.1.0"
-    std::uint64_t seed = 0;     // the run's seed
-    std::string genome_hash;    // topology::hash_hex of the developed graph; empty when there is no genome
-    friend bool operator==(const run_attributes&, const run_attributes&) = default;
-};
-
-// One row of /metrics: one epoch evaluated on one split (split: 1..16 ASCII bytes).
-using metrics_row = analysis::metrics_row;
-
-// One population's row of /stats (and, read back, all its rows).
-using population_stats = analysis::population_stats;
-
-// The encoder as stored, with what write_encoder was told about it.
-using stored_encoder = analysis::stored_encoder;
+// The root attribute `format_version` this Lutra writes; the newest it reads
+// (reading is run_reader's).
+inline constexpr std::uint32_t run_format_version = max_format_version;
 
 class run_file {
 public:
@@ -112,9 +95,9 @@ public:
 private:
     run_file(std::filesystem::path path, std::int64_t file, bool writable);
     void check_writable(std::string_view operation) const;
-    // Every read goes through the analysis library's reader, opened read-only
-    // on the same file (HDF5 shares it with this writable handle).
-    [[nodiscard]] analysis::run_reader reader() const;
+    // Every read goes through run_reader, opened read-only on the same file
+    // (HDF5 shares it with this writable handle).
+    [[nodiscard]] run_reader reader() const;
 
     std::filesystem::path path_;
     std::int64_t file_ = -1;  // the HDF5 file id (hid_t), kept as a plain integer so no HDF5 header leaks
@@ -122,4 +105,4 @@ private:
     std::uint32_t format_version_ = run_format_version;
 };
 
-}  // namespace lutra::experiments
+}  // namespace lutra::runfile

@@ -18,12 +18,12 @@
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
-#include "lutra/experiments/run_file.hpp"
+#include "lutra/runfile/run_file.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace lutra;
-using namespace lutra::experiments;
+using namespace lutra::runfile;
 
 namespace {
 
@@ -753,7 +753,7 @@ TEST_CASE("run file: /stats rows are appended, read back, truncated, with the do
         CHECK(f.stats_epochs().empty());
         for (std::uint32_t row = 0; row < 3; ++row) f.append_stats(2 * row + 2, stats_rows(row), 500, "test");
     }
-    const analysis::run_stats st = analysis::run_reader(path).stats();
+    const run_stats st = run_reader(path).stats();
     CHECK(st.epochs == std::vector<std::uint32_t>{2, 4, 6});
     CHECK(st.samples == 500);
     CHECK(st.split == "test");
@@ -829,7 +829,7 @@ TEST_CASE("run file: /stats rows are appended, read back, truncated, with the do
                              doctest::Contains("has 3 nodes, but its earlier rows have 2"), lutra::error);
         f.append_stats(6, stats_rows(2), 500, "test");  // the rejected rows left nothing behind
     }
-    const analysis::run_stats kept = analysis::run_reader(path).stats();
+    const run_stats kept = run_reader(path).stats();
     CHECK(kept.epochs == std::vector<std::uint32_t>{2, 4, 6});
     CHECK(kept.populations[0].activation_rate.size() == 12);
     CHECK(kept.populations[0].activation_rate.back() == stats_rows(2)[0].activation_rate.back());

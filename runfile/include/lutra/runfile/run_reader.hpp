@@ -1,6 +1,6 @@
 #pragma once
 // A read-only view of a run file, run.h5 (layout: docs/run-file.md), for
-// analysis. It reads HDF5 itself so analysis depends on core alone (DESIGN §2).
+// analysis, export and evaluation; run_file reads through it too.
 //
 // Every problem — not a file, not HDF5, truncated, not a run file, a newer
 // format_version, a missing or malformed object — is a lutra::io_error
@@ -16,16 +16,23 @@
 #include "lutra/core/network.hpp"
 #include "lutra/core/population.hpp"
 
-namespace lutra::analysis {
+namespace lutra::runfile {
 
 // The newest /@format_version this reader understands.
 inline constexpr std::uint32_t max_format_version = 1;
 
+// The root attributes a writer gives run_file::create; /@format and
+// /@format_version are the library's own.
 struct run_attributes {
+    std::string lutra_version;  // the Lutra that wrote the file, e.g. "0.1.0"
+    std::uint64_t seed = 0;     // the run's seed
+    std::string genome_hash;    // topology::hash_hex of the developed graph (16 hex digits); empty without a genome
+    friend bool operator==(const run_attributes&, const run_attributes&) = default;
+};
+
+// Every root attribute but /@format, as read back.
+struct stored_attributes : run_attributes {
     std::uint32_t format_version = 0;  // 1..max_format_version
-    std::string lutra_version;         // the Lutra that wrote the file
-    std::uint64_t seed = 0;            // the run's seed
-    std::string genome_hash;           // 16 hex digits, empty without a genome
 };
 
 // One /metrics row: one epoch evaluated on one split.
@@ -92,7 +99,7 @@ public:
 
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
     [[nodiscard]] std::uint32_t format_version() const noexcept { return format_version_; }
-    [[nodiscard]] run_attributes attributes() const;
+    [[nodiscard]] stored_attributes attributes() const;
     // The network arrays, validated by core::network's constructor, and
     // /network/level checked against the levels they give.
     [[nodiscard]] core::network network() const;
@@ -118,4 +125,4 @@ private:
     std::uint32_t format_version_ = 0;
 };
 
-}  // namespace lutra::analysis
+}  // namespace lutra::runfile
