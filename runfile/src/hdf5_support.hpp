@@ -1,25 +1,25 @@
 #pragma once
 // The HDF5 plumbing shared by the run file's one reader (run_reader) and its
 // writer (run_file): errors that name the file, the operation and HDF5's own
-// reason; owned ids; the stored element types; path lookups that name the
-// first missing component.
+// reason; owned ids; layout::dtype as HDF5 types, the /metrics row among
+// them; path lookups that name the first missing component.
 //
 // Private to lutra::runfile: it includes <hdf5.h>, which no public header
 // does (no HDF5 type leaks into Lutra's interfaces).
 
 #include <hdf5.h>
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "lutra/core/error.hpp"
+#include "lutra/runfile/layout.hpp"
 
 namespace lutra::runfile::hdf5 {
-
-inline constexpr std::string_view format_name = "lutra-run";  // /@format
-inline constexpr std::size_t split_bytes = 16;                 // /metrics split: fixed-length, NUL-padded
 
 // HDF5 prints its error stack to stderr by default; Lutra turns every failure
 // into an exception instead, adding HDF5's innermost message.
@@ -95,40 +95,86 @@ inline void checked(herr_t status, const site& s, const std::string& what) {
     if (status < 0) s.fail_hdf5(what);
 }
 
-// The stored element types: in memory, in the file, and in the words of
-// docs/run-file.md.
+// A numeric dtype as HDF5's type in memory (native) or in the file
+// (little-endian); strings and compounds need string_type and metrics_type.
+inline hid_t numeric_type(layout::dtype t, bool in_file) {
+    using layout::dtype;
+    switch (t) {
+        case dtype::uint8:
+            return in_file ? H5T_STD_U8LE : H5T_NATIVE_UINT8;
+        case dtype::uint16:
+            return in_file ? H5T_STD_U16LE : H5T_NATIVE_UINT16;
+        case dtype::uint32:
+            return in_file ? H5T_STD_U32LE : H5T_NATIVE_UINT32;
+        case dtype::uint64:
+            return in_file ? H5T_STD_U64LE : H5T_NATIVE_UINT64;
+        case dtype::float32:
+            return in_file ? H5T_IEEE_F32LE : H5T_NATIVE_FLOAT;
+        case dtype::float64:
+            return in_file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE;
+        default:
+            throw internal_error("hdf5::numeric_type: " + layout::to_string(t) + " is not numeric");
+    }
+}
+
+// The numeric element type T of a dataset or attribute, in memory and in the file.
 template <class T>
-struct element;
-template <>
-struct element<std::uint8_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT8; }
-    static hid_t file() { return H5T_STD_U8LE; }
-    static constexpr std::string_view name = "uint8";
+hid_t memory_type() {
+    return numeric_type(layout::dtype_of<T>, false);
+}
+template <class T>
+hid_t file_type() {
+    return numeric_type(layout::dtype_of<T>, true);
+}
+
+// A string dtype as an HDF5 type, the same in memory and in the file:
+// variable-length UTF-8 (string) or split_bytes NUL-padded ASCII (fixed_string).
+inline handle string_type(layout::dtype t, const site& s) {
+    const std::string what = "make a string type";
+    handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, what);
+    if (t == layout::dtype::string) {
+        checked(H5Tset_size(type.get(), H5T_VARIABLE), s, what);
+        checked(H5Tset_cset(type.get(), H5T_CSET_UTF8), s, what);
+    } else if (t == layout::dtype::fixed_string) {
+        checked(H5Tset_size(type.get(), layout::split_bytes), s, what);
+        checked(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), s, what);
+    } else {
+        throw internal_error("hdf5::string_type: " + layout::to_string(t) + " is not a string");
+    }
+    return type;
+}
+
+// One /metrics row in memory.
+struct metrics_record {
+    std::uint32_t epoch;
+    std::array<char, layout::split_bytes> split;
+    double loss;
+    double accuracy;
+    double seconds;
 };
-template <>
-struct element<std::uint16_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT16; }
-    static hid_t file() { return H5T_STD_U16LE; }
-    static constexpr std::string_view name = "uint16";
-};
-template <>
-struct element<std::uint32_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT32; }
-    static hid_t file() { return H5T_STD_U32LE; }
-    static constexpr std::string_view name = "uint32";
-};
-template <>
-struct element<std::uint64_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT64; }
-    static hid_t file() { return H5T_STD_U64LE; }
-    static constexpr std::string_view name = "uint64";
-};
-template <>
-struct element<float> {
-    static hid_t memory() { return H5T_NATIVE_FLOAT; }
-    static hid_t file() { return H5T_IEEE_F32LE; }
-    static constexpr std::string_view name = "float32";
-};
+// Where each of layout::metrics_members sits in metrics_record.
+inline constexpr std::array<std::size_t, layout::metrics_members.size()> metrics_record_offsets{
+    offsetof(metrics_record, epoch), offsetof(metrics_record, split), offsetof(metrics_record, loss),
+    offsetof(metrics_record, accuracy), offsetof(metrics_record, seconds)};
+
+// The /metrics row as an HDF5 compound: in memory (metrics_record) or in the
+// file (packed, little-endian, layout::metrics_row_bytes). HDF5 converts
+// between the two member by member, by name.
+inline handle metrics_type(bool in_file, const site& s) {
+    const std::string what = "make the metrics type";
+    handle type = checked(H5Tcreate(H5T_COMPOUND, in_file ? layout::metrics_row_bytes : sizeof(metrics_record)),
+                          H5Tclose, s, what);
+    for (std::size_t i = 0; i < layout::metrics_members.size(); ++i) {
+        const layout::member& m = layout::metrics_members[i];
+        const std::size_t offset = in_file ? m.offset : metrics_record_offsets[i];
+        const std::string name(m.name);
+        if (m.type == layout::dtype::fixed_string)
+            checked(H5Tinsert(type.get(), name.c_str(), offset, string_type(m.type, s).get()), s, what);
+        else
+            checked(H5Tinsert(type.get(), name.c_str(), offset, numeric_type(m.type, in_file)), s, what);
+    }
+    return type;
+}
 
 // Whether a link exists at `path` (its parent groups must).
 inline bool exists(hid_t file, const std::string& path, const site& s) {
@@ -156,6 +202,11 @@ inline handle open_object(hid_t file, const std::string& path, H5I_type_t kind, 
         s.fail(path + " is " + noun(found) + ", expected " + noun(kind));
     }
     return object;
+}
+
+// Opens a group or dataset of the layout, its "<population>" filled in.
+inline handle open_object(hid_t file, const layout::object& o, const site& s, std::string_view population = {}) {
+    return open_object(file, o.path_for(population), o.kind == layout::kind::group ? H5I_GROUP : H5I_DATASET, s);
 }
 
 }  // namespace lutra::runfile::hdf5

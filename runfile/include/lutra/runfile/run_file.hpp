@@ -1,6 +1,6 @@
 #pragma once
-// The run file, run.h5 (DESIGN §7; every field in docs/run-file.md): what a
-// run stores so its trained network can be loaded again and evaluated — the
+// The run file, run.h5 (DESIGN §7; the layout in layout.hpp, every field in
+// docs/run-file.md): what a run stores so its trained network can be loaded again and evaluated — the
 // resolved config, the genome, the network with its populations, the fitted
 // encoder — and one metrics row per epoch and split, flushed as it is
 // appended so a run killed at any moment keeps every finished row.
@@ -24,13 +24,10 @@
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/population.hpp"
+#include "lutra/runfile/layout.hpp"
 #include "lutra/runfile/run_reader.hpp"
 
 namespace lutra::runfile {
-
-// The root attribute `format_version` this Lutra writes; the newest it reads
-// (reading is run_reader's).
-inline constexpr std::uint32_t run_format_version = max_format_version;
 
 class run_file {
 public:
@@ -38,9 +35,10 @@ public:
     // file is an error (remove it first): a run never overwrites another.
     [[nodiscard]] static run_file create(const std::filesystem::path& path, const run_attributes& attributes);
     // Read-only. Checks that the file is HDF5, that /@format is "lutra-run" and
-    // that /@format_version is 1..run_format_version.
+    // that /@format_version is 1..layout::format_version.
     [[nodiscard]] static run_file open(const std::filesystem::path& path);
-    // As open(), but writable: to append metrics, or add what is missing.
+    // As open(), but writable: to append metrics, or add what is missing. The
+    // file's format_version must be layout::format_version.
     [[nodiscard]] static run_file open_for_append(const std::filesystem::path& path);
 
     run_file(run_file&& other) noexcept;
@@ -56,9 +54,9 @@ public:
     // /<name>: a UTF-8 text such as "config" (the resolved YAML) or "genome"
     // (its A/C/G/T form). The name is one path component; the text must be
     // valid UTF-8 without NUL characters.
-    void write_text(const std::string& name, std::string_view text);
-    [[nodiscard]] std::string read_text(const std::string& name) const;
-    [[nodiscard]] bool has(const std::string& name) const;  // a root object of that name exists
+    void write_text(std::string_view name, std::string_view text);
+    [[nodiscard]] std::string read_text(std::string_view name) const;
+    [[nodiscard]] bool has(std::string_view name) const;  // a root object of that name exists
 
     // /network: the arrays of core::network, its levels, its head, and each
     // population's network nodes (populations may be empty; their names must
@@ -102,7 +100,7 @@ private:
     std::filesystem::path path_;
     std::int64_t file_ = -1;  // the HDF5 file id (hid_t), kept as a plain integer so no HDF5 header leaks
     bool writable_ = false;
-    std::uint32_t format_version_ = run_format_version;
+    std::uint32_t format_version_ = layout::format_version;
 };
 
 }  // namespace lutra::runfile

@@ -10,16 +10,18 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/population.hpp"
+#include "lutra/runfile/layout.hpp"
 
 namespace lutra::runfile {
 
-// The newest /@format_version this reader understands.
-inline constexpr std::uint32_t max_format_version = 1;
+// The newest /@format_version this reader understands: the layout's.
+inline constexpr std::uint32_t max_format_version = layout::format_version;
 
 // The root attributes a writer gives run_file::create; /@format and
 // /@format_version are the library's own.
@@ -115,9 +117,9 @@ public:
     [[nodiscard]] stored_encoder encoder() const;
     // /<name>: a scalar text such as "config" or "genome". `name` is one path
     // component (non-empty, not ".", without '/'); another is a lutra::error.
-    [[nodiscard]] std::string read_text(const std::string& name) const;
+    [[nodiscard]] std::string read_text(std::string_view name) const;
     // Whether a root object /<name> exists; `name` as for read_text.
-    [[nodiscard]] bool has(const std::string& name) const;
+    [[nodiscard]] bool has(std::string_view name) const;
 
 private:
     std::filesystem::path path_;
