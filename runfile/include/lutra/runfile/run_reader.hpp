@@ -37,10 +37,11 @@ struct stored_attributes : run_attributes {
     std::uint32_t format_version = 0;  // 1..max_format_version
 };
 
-// One /metrics row: one epoch evaluated on one split.
+// One /metrics row: one epoch evaluated on one split (docs/run-file.md says
+// which rows `lutra run` writes).
 struct metrics_row {
-    std::uint32_t epoch = 0;  // 0 = before training
-    std::string split;        // "train" or "test"
+    std::uint32_t epoch = 0;  // epochs finished: 1 = after the first (lutra run writes no epoch 0)
+    std::string split;        // 1..16 ASCII bytes: "train", "test" or "test_relaxed" from lutra run
     double loss = 0;          // mean loss over the split
     double accuracy = 0;      // fraction correct, 0..1
     double seconds = 0;       // wall time since the run started
@@ -80,8 +81,8 @@ struct population_stats {
 };
 
 struct run_stats {
-    std::uint64_t samples = 0;          // /stats@samples: samples measured on
-    std::string split;                  // /stats@split: "train" or "test"
+    std::uint64_t samples = 0;          // /stats/@samples: samples measured on
+    std::string split;                  // /stats/@split: "train" or "test"
     std::vector<std::uint32_t> epochs;  // /stats/epoch: the epoch of each row
     std::vector<population_stats> populations;
     [[nodiscard]] std::size_t rows() const noexcept { return epochs.size(); }
