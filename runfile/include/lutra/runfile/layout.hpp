@@ -66,6 +66,9 @@ inline constexpr dtype dtype_of<std::string> = dtype::string;
 
 enum class kind : std::uint8_t { group, dataset, attribute };
 
+// Stands for a population's name in a path.
+inline constexpr std::string_view population_placeholder = "<population>";
+
 // One object of the layout.
 struct object {
     std::string_view path;                    // absolute, as above
@@ -83,8 +86,6 @@ struct object {
     // The path with "<population>" replaced by `population`; paths without it are returned as they are.
     [[nodiscard]] std::string path_for(std::string_view population) const;
 };
-
-inline constexpr std::string_view population_placeholder = "<population>";
 
 // Objects that carry their C++ element type, so the writer and the reader
 // cannot store or expect another.

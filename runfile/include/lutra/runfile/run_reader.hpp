@@ -1,6 +1,7 @@
 #pragma once
-// A read-only view of a run file, run.h5 (layout: docs/run-file.md), for
-// analysis, export and evaluation; run_file reads through it too.
+// A read-only view of a run file, run.h5 (layout: layout.hpp, explained in
+// docs/run-file.md), for analysis, export and evaluation; run_file reads
+// through it too.
 //
 // Every problem — not a file, not HDF5, truncated, not a run file, a newer
 // format_version, a missing or malformed object — is a lutra::io_error
@@ -35,6 +36,7 @@ struct run_attributes {
 // Every root attribute but /@format, as read back.
 struct stored_attributes : run_attributes {
     std::uint32_t format_version = 0;  // 1..max_format_version
+    friend bool operator==(const stored_attributes&, const stored_attributes&) = default;
 };
 
 // One /metrics row: one epoch evaluated on one split (docs/run-file.md says
