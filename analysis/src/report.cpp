@@ -63,9 +63,9 @@ double mean_fan_in(const node_census& c) {
     return c.nodes ? static_cast<double>(sum) / c.nodes : 0.0;
 }
 
-std::vector<split_summary> summarize(const std::vector<metrics_row>& metrics) {
+std::vector<split_summary> summarize(const std::vector<runfile::metrics_row>& metrics) {
     std::vector<split_summary> splits;
-    for (const metrics_row& row : metrics) {
+    for (const runfile::metrics_row& row : metrics) {
         auto it =
             std::find_if(splits.begin(), splits.end(), [&](const split_summary& s) { return s.split == row.split; });
         if (it == splits.end()) {
@@ -149,7 +149,7 @@ void run_gnuplot(const std::filesystem::path& script) {
 
 }  // namespace
 
-population_stats_summary summarize_stats(const population_stats& p, std::span<const std::uint32_t> epochs) {
+population_stats_summary summarize_stats(const runfile::population_stats& p, std::span<const std::uint32_t> epochs) {
     population_stats_summary r;
     r.population = p.population;
     const std::size_t n = p.nodes.size();
@@ -212,7 +212,7 @@ std::string histogram_text(const std::array<std::uint32_t, population_stats_summ
 }  // namespace
 
 run_analysis analyze_run(const std::filesystem::path& path) {
-    const run_reader reader(path);
+    const runfile::run_reader reader(path);
     run_analysis run;
     run.file = reader.path();
     run.attributes = reader.attributes();
@@ -221,24 +221,25 @@ run_analysis analyze_run(const std::filesystem::path& path) {
     run.num_nodes = net.num_nodes();
     run.num_classes = net.head().num_classes;
     run.depth = net.depth();
-    const std::vector<population> pops = reader.populations();
+    const std::vector<core::population> pops = reader.populations();
     std::vector<node_group> groups;
-    for (const population& p : pops) groups.push_back({p.name, p.nodes});
+    for (const core::population& p : pops) groups.push_back({p.name, p.nodes});
     run.populations = census(net, groups);
     run.metrics = reader.metrics();
     run.splits = summarize(run.metrics);
     if (reader.has_stats()) {
-        const run_stats st = reader.stats();
+        const runfile::run_stats st = reader.stats();
         run.stats_samples = st.samples;
         run.stats_split = st.split;
         if (st.rows() > 0)
-            for (const population_stats& p : st.populations) run.stats.push_back(summarize_stats(p, st.epochs));
+            for (const runfile::population_stats& p : st.populations)
+                run.stats.push_back(summarize_stats(p, st.epochs));
     }
     return run;
 }
 
 std::string format_analysis(const run_analysis& run) {
-    const run_attributes& a = run.attributes;
+    const runfile::stored_attributes& a = run.attributes;
     std::string s = format("run:        %s (written by lutra %s, format %u, seed %llu%s%s)\n", run.file.c_str(),
                            a.lutra_version.c_str(), a.format_version, static_cast<unsigned long long>(a.seed),
                            a.genome_hash.empty() ? "" : ", genome ", a.genome_hash.c_str());
@@ -367,7 +368,7 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
     std::vector<std::string> split_files;
     for (const split_summary& sp : run.splits) {
         std::string data = "# epoch loss accuracy\n";
-        for (const metrics_row& r : run.metrics)
+        for (const runfile::metrics_row& r : run.metrics)
             if (r.split == sp.split) data += format("%u %.9g %.9g\n", r.epoch, r.loss, r.accuracy);
         std::string file = "metrics_";
         for (char c : sp.split) file += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
@@ -516,7 +517,7 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
                              percent(n.sensitivity).c_str(), n.activation_rate, n.grad_abs_mean);
     }
     md += "\n## Metrics\n\n| epoch | split | loss | accuracy | seconds |\n|---:|---|---:|---:|---:|\n";
-    for (const metrics_row& r : run.metrics)
+    for (const runfile::metrics_row& r : run.metrics)
         md += format("| %u | %s | %.4f | %s | %.1f |\n", r.epoch, r.split.c_str(), r.loss, percent(r.accuracy).c_str(),
                      r.seconds);
     write_file(dir / "report.md", md, "report");

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "lutra/analysis/run_reader.hpp"
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/engine.hpp"
 #include "lutra/core/error.hpp"
@@ -18,6 +17,8 @@
 #include "lutra/fpga/passes.hpp"
 #include "lutra/fpga/report.hpp"
 #include "lutra/fpga/verilog.hpp"
+#include "lutra/runfile/layout.hpp"
+#include "lutra/runfile/run_reader.hpp"
 
 namespace fs = std::filesystem;
 
@@ -76,11 +77,10 @@ export_summary export_run(const export_request& request) {
                                                                  : fpga::comparator_form::two_tables};
 
     // The run: network, encoder and the dataset its config names.
-    const fs::path h5 = fs::is_directory(request.run) ? request.run / "run.h5" : request.run;
-    const analysis::run_reader reader(h5);
+    const runfile::run_reader reader(request.run);  // a run directory stands for its run.h5
     const core::network net = reader.network();
     const core::encoder enc = reader.encoder().encoder;
-    const std::string where = h5.string();
+    const std::string where = reader.path().string();
     if (net.head().num_classes == 0)
         throw error(where + ": the network has no group-sum head; export writes a classifier and needs one");
     if (net.num_inputs() != enc.num_bits())
@@ -105,7 +105,8 @@ export_summary export_run(const export_request& request) {
                          where);
         } else {
             const experiment_settings s =
-                parse_config<experiment_settings>(reader.read_text("config"), where + ":/config");
+                parse_config<experiment_settings>(reader.read_text(runfile::layout::config.name()),
+                                                  where + ":" + std::string(runfile::layout::config.path));
             spdlog::info("loading {} for test vectors", s.data.name);
             const core::dataset data = load_data_for(
                 s.data, enc, where + ": test vectors need the run's dataset (or export without vectors: --vectors 0)");

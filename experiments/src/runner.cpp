@@ -21,7 +21,8 @@
 #include "lutra/core/random.hpp"
 #include "lutra/experiments/checkpoint.hpp"
 #include "lutra/experiments/progress.hpp"
-#include "lutra/experiments/run_file.hpp"
+#include "lutra/runfile/layout.hpp"
+#include "lutra/runfile/run_file.hpp"
 #include "lutra/plasticity/session.hpp"
 #include "lutra/topology/develop.hpp"
 #include "lutra/topology/error.hpp"
@@ -141,7 +142,7 @@ std::unique_ptr<plasticity::session> make_session(const prepared_run& p, const c
 // Writes what each epoch produced: metrics, statistics, the checkpoint; logs progress.
 class run_observer final : public plasticity::epoch_observer {
 public:
-    run_observer(const prepared_run& p, plasticity::session& s, run_file& file, fs::path dir, clock::time_point start,
+    run_observer(const prepared_run& p, plasticity::session& s, runfile::run_file& file, fs::path dir, clock::time_point start,
                  double prior_seconds)
         : p_(p), session_(s), file_(file), dir_(std::move(dir)), start_(start), prior_seconds_(prior_seconds),
           first_epoch_(s.epoch()) {}
@@ -186,9 +187,9 @@ private:
         const auto start = clock::now();
         const core::node_statistics& st = rec.statistics;
         const std::size_t entries = std::size_t{1} << st.usage_k;
-        std::vector<population_stats> rows;
-        for (const topology::population_nodes& pop : p_.compiled.populations) {
-            population_stats& row = rows.emplace_back();
+        std::vector<runfile::population_stats> rows;
+        for (const core::population& pop : p_.compiled.populations) {
+            runfile::population_stats& row = rows.emplace_back();
             row.population = pop.name;
             row.nodes = pop.nodes;
             row.usage_k = st.usage_k;
@@ -210,7 +211,7 @@ private:
 
     const prepared_run& p_;
     plasticity::session& session_;
-    run_file& file_;
+    runfile::run_file& file_;
     fs::path dir_;
     clock::time_point start_;
     double prior_seconds_;
@@ -224,7 +225,7 @@ private:
 // The one training loop of fresh and resumed runs: trains from the session's
 // epoch to the last, then writes /network and summary.txt. `start` is when
 // this session began, `prior_seconds` the run time of earlier sessions.
-run_summary train_run(const prepared_run& p, plasticity::session& session, run_file& file, const fs::path& dir,
+run_summary train_run(const prepared_run& p, plasticity::session& session, runfile::run_file& file, const fs::path& dir,
                       clock::time_point start, double prior_seconds) {
     const experiment_settings& s = p.s;
     const std::uint32_t first_epoch = session.epoch();
@@ -296,7 +297,7 @@ run_summary run_experiment(const run_request& request) {
     s.genome = resolve_genome(s, request.config_file.parent_path());
     s.genome_file.clear();  // the resolved config carries the genome itself
     const fs::path dir = request.out_dir.empty() ? fs::path("runs") / s.name : request.out_dir;
-    if (fs::exists(dir / "run.h5"))
+    if (fs::exists(dir / runfile::layout::file_name))
         throw error(dir.string() + " already holds a run (run.h5); choose another --out, continue it with "
                     "--resume, or move it away");
     // Everything that can reject the config runs before the directory exists.
@@ -307,7 +308,7 @@ run_summary run_experiment(const run_request& request) {
     write_text_file(dir / "genome.yaml", to_yaml(p.s.genome));
     write_text_file(dir / "genome.dna", topology::wrap_text(topology::to_text(p.s.genome)) + "\n");
 
-    run_file file = run_file::create(dir / "run.h5", {LUTRA_VERSION, p.s.seed, p.genome_hash});
+    runfile::run_file file = runfile::run_file::create(dir / runfile::layout::file_name, {LUTRA_VERSION, p.s.seed, p.genome_hash});
     file.write_text("config", to_yaml(p.s));
     file.write_text("genome", topology::to_text(p.s.genome));
     file.write_encoder(p.enc, p.s.data.encoder.kind, p.data.width, p.data.height * p.data.channels);
@@ -329,7 +330,7 @@ run_summary resume_experiment(const fs::path& dir) {
                     " has no checkpoint; the run did not finish its first epoch — start it again (remove the "
                     "directory first: a run never overwrites another)");
     // The files first, so a damaged one is reported before the data is loaded.
-    run_file file = run_file::open_for_append(dir / "run.h5");
+    runfile::run_file file = runfile::run_file::open_for_append(dir / runfile::layout::file_name);
     const checkpoint c = read_checkpoint(checkpoint_file);
     const prepared_run p = prepare(load_config<experiment_settings>(dir / "config.yaml"));
     const run_attributes stored = file.attributes();
@@ -348,9 +349,9 @@ run_summary resume_experiment(const fs::path& dir) {
                            std::to_string(p.s.train.epochs) + " epochs");
 
     // Rows of epochs after the checkpoint's are trained again: drop them.
-    const std::vector<metrics_row> rows = file.read_metrics();
+    const std::vector<runfile::metrics_row> rows = file.read_metrics();
     const auto kept = static_cast<std::size_t>(
-        std::find_if(rows.begin(), rows.end(), [&c](const metrics_row& r) { return r.epoch > c.state.epoch; }) -
+        std::find_if(rows.begin(), rows.end(), [&c](const runfile::metrics_row& r) { return r.epoch > c.state.epoch; }) -
         rows.begin());
     file.truncate_metrics(kept);
     const std::vector<std::uint32_t> stats_epochs = file.stats_epochs();
@@ -374,7 +375,7 @@ eval_result evaluate_run(const fs::path& run, const std::string& dataset, const 
     if (split != "test" && split != "train")
         throw error("eval: split '" + split + "' is not one of test, train");
     const fs::path h5 = fs::is_directory(run) ? run / "run.h5" : run;
-    const run_file file = run_file::open(h5);
+    const runfile::run_file file = runfile::run_file::open(h5);
     const core::network net = file.read_network();
     const core::encoder enc = file.read_encoder().encoder;
     const experiment_settings s = parse_config<experiment_settings>(file.read_text("config"), h5.string() + ":/config");

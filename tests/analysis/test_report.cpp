@@ -8,7 +8,7 @@
 
 #include "lutra/analysis/report.hpp"
 #include "lutra/core/error.hpp"
-#include "test_files.hpp"
+#include "support/hdf5_run_file.hpp"
 
 using namespace lutra;
 using namespace lutra::analysis;

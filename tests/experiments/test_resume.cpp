@@ -16,10 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "lutra/analysis/run_reader.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/experiments/checkpoint.hpp"
-#include "lutra/experiments/run_file.hpp"
+#include "lutra/runfile/run_file.hpp"
 #include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
 
@@ -87,9 +86,9 @@ bool run_and_kill(const fs::path& config, const fs::path& out, std::uint32_t epo
 }
 
 // The metrics without their wall times, which differ from run to run.
-std::vector<metrics_row> timeless_metrics(const run_file& file) {
-    std::vector<metrics_row> rows = file.read_metrics();
-    for (metrics_row& r : rows) r.seconds = 0;
+std::vector<runfile::metrics_row> timeless_metrics(const runfile::run_file& file) {
+    std::vector<runfile::metrics_row> rows = file.read_metrics();
+    for (runfile::metrics_row& r : rows) r.seconds = 0;
     return rows;
 }
 
@@ -101,10 +100,10 @@ TEST_CASE("resume: a run killed at any epoch ends with the tables and metrics of
     write_config(config);
     const auto whole = run_lutra("--quiet run " + config.string() + " --out " + (dir.path / "whole").string());
     REQUIRE(whole.exit_code == 0);
-    const run_file expected = run_file::open(dir.path / "whole" / "run.h5");
+    const runfile::run_file expected = runfile::run_file::open(dir.path / "whole" / "run.h5");
     const core::network expected_net = expected.read_network();
     CHECK(timeless_metrics(expected).size() == 36);  // 12 epochs × (train, test, test_relaxed)
-    const analysis::run_stats expected_stats = analysis::run_reader(dir.path / "whole").stats();
+    const runfile::run_stats expected_stats = runfile::run_reader(dir.path / "whole").stats();
     CHECK(expected_stats.rows() == 12);
 
     for (const std::uint32_t kill_after : {1U, 5U, 9U}) {
@@ -117,10 +116,10 @@ TEST_CASE("resume: a run killed at any epoch ends with the tables and metrics of
         REQUIRE(resumed.exit_code == 0);
         CHECK(resumed.output.find("resumed:    after epoch") != std::string::npos);
         CHECK(fs::exists(out / "summary.txt"));
-        const run_file got = run_file::open(out / "run.h5");
+        const runfile::run_file got = runfile::run_file::open(out / "run.h5");
         CHECK(got.read_network().arrays().tables == expected_net.arrays().tables);
         CHECK(timeless_metrics(got) == timeless_metrics(expected));
-        CHECK(analysis::run_reader(out).stats() == expected_stats);  // /stats rows of trained-again epochs replaced
+        CHECK(runfile::run_reader(out).stats() == expected_stats);  // /stats rows of trained-again epochs replaced
     }
 }
 
@@ -171,7 +170,7 @@ TEST_CASE("resume: a run killed before summary.txt is finished; a damaged run.h5
     const std::string config = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
     const fs::path out = dir.path / "parity";
     REQUIRE(run_lutra("--quiet run " + config + " --out " + out.string() + " --set train.epochs=3").exit_code == 0);
-    const auto tables = run_file::open(out / "run.h5").read_network().arrays().tables;
+    const auto tables = runfile::run_file::open(out / "run.h5").read_network().arrays().tables;
     // Killed after its last checkpoint and /network, before summary.txt: the
     // resume only finishes it.
     fs::remove(out / "summary.txt");
@@ -179,7 +178,7 @@ TEST_CASE("resume: a run killed before summary.txt is finished; a damaged run.h5
     CHECK(finish.exit_code == 0);
     CHECK(finish.output.find("resumed:    after epoch 3") != std::string::npos);
     CHECK(fs::exists(out / "summary.txt"));
-    CHECK(run_file::open(out / "run.h5").read_network().arrays().tables == tables);
+    CHECK(runfile::run_file::open(out / "run.h5").read_network().arrays().tables == tables);
     fs::remove(out / "summary.txt");
 
     const fs::path saved = dir.path / "checkpoint";

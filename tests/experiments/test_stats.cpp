@@ -12,9 +12,9 @@
 #include <numeric>
 
 #include "lutra/analysis/report.hpp"
-#include "lutra/analysis/run_reader.hpp"
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/reference.hpp"
+#include "lutra/runfile/run_reader.hpp"
 #include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
 #include "support/inverted_node.hpp"
@@ -56,8 +56,8 @@ TEST_CASE("stats: what lutra run records and lutra analyze reports equals a dire
     CAPTURE(trained.output);
     REQUIRE(trained.exit_code == 0);
 
-    const analysis::run_reader reader(run);
-    const analysis::run_stats st = reader.stats();
+    const runfile::run_reader reader(run);
+    const runfile::run_stats st = reader.stats();
     CHECK(st.epochs == std::vector<std::uint32_t>{3, 4});  // every 3rd epoch and the last
     CHECK(st.samples == stats_samples);
     CHECK(st.split == "test");
@@ -73,7 +73,7 @@ TEST_CASE("stats: what lutra run records and lutra analyze reports equals a dire
     REQUIRE(analysis.stats.size() == 2);
 
     for (std::size_t p = 0; p < 2; ++p) {
-        const analysis::population_stats& pop = st.populations[p];
+        const runfile::population_stats& pop = st.populations[p];
         CAPTURE(pop.population);
         const std::size_t n = pop.nodes.size();
         const std::size_t last = st.rows() - 1;

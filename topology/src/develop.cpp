@@ -409,7 +409,7 @@ compiled_network compile(const genome& g, const developed_graph& d) {
         c.node_vertex.push_back(v);
     }
     for (std::uint32_t p = 0; p < g.populations.size(); ++p) {
-        population_nodes pn{g.populations[p].name, {}};
+        core::population pn{g.populations[p].name, {}};
         for (std::uint32_t v = d.population_first[p]; v < d.population_first[p + 1]; ++v)
             pn.nodes.push_back(node_of[v - d.num_inputs]);
         if (pn.name == g.head.population) {

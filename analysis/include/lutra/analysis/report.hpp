@@ -5,13 +5,13 @@
 
 #include <array>
 #include <cstdint>
-#include <span>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
-#include "lutra/analysis/run_reader.hpp"
 #include "lutra/analysis/tables.hpp"
+#include "lutra/runfile/run_reader.hpp"
 
 namespace lutra::analysis {
 
@@ -54,13 +54,13 @@ struct population_stats_summary {
 
 struct run_analysis {
     std::filesystem::path file;  // the run.h5 read
-    run_attributes attributes;
+    runfile::stored_attributes attributes;
     std::uint32_t num_inputs = 0;  // input bits
     std::uint32_t num_nodes = 0;
     std::uint32_t num_classes = 0;         // head classes, 0 = no head
     std::uint32_t depth = 0;               // zero-delay levels
     std::vector<node_census> populations;  // in gene order, then nodes in no population
-    std::vector<metrics_row> metrics;      // as stored
+    std::vector<runfile::metrics_row> metrics;  // as stored
     std::vector<split_summary> splits;     // in order of first appearance
     // From /stats (empty without): measured on stats_samples samples of stats_split.
     std::vector<population_stats_summary> stats;
@@ -69,7 +69,8 @@ struct run_analysis {
 };
 
 // The summary of one population's stats rows (`rows` > 0).
-[[nodiscard]] population_stats_summary summarize_stats(const population_stats& p, std::span<const std::uint32_t> epochs);
+[[nodiscard]] population_stats_summary summarize_stats(const runfile::population_stats& p,
+                                                       std::span<const std::uint32_t> epochs);
 
 // Reads and analyses `path`, a run.h5 or a run directory.
 [[nodiscard]] run_analysis analyze_run(const std::filesystem::path& path);

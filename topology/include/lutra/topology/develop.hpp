@@ -15,6 +15,7 @@
 
 #include "lutra/core/candidates.hpp"
 #include "lutra/core/network.hpp"
+#include "lutra/core/population.hpp"
 #include "lutra/topology/genome.hpp"
 
 namespace lutra::topology {
@@ -86,17 +87,11 @@ struct graph_statistics {
 
 [[nodiscard]] graph_statistics statistics(const genome& g, const developed_graph& d);
 
-// One population's nodes in the compiled network.
-struct population_nodes {
-    std::string name;
-    std::vector<std::uint32_t> nodes;  // network node index of each of its nodes, in population order
-};
-
 struct compiled_network {
     core::network net;
-    std::vector<population_nodes> populations;
-    std::vector<std::uint32_t> node_vertex;  // network node → graph vertex
-    core::candidate_sources candidates;      // per slot of net: the sources its wiring rule chose from
+    std::vector<core::population> populations;  // in gene order
+    std::vector<std::uint32_t> node_vertex;     // network node → graph vertex
+    core::candidate_sources candidates;         // per slot of net: the sources its wiring rule chose from
 };
 
 // Nodes in level order (a topological sort of the zero-delay subgraph, ties

@@ -1,6 +1,7 @@
 #pragma once
-// A read-only view of a run file, run.h5 (layout: docs/run-file.md), for
-// analysis. It reads HDF5 itself so analysis depends on core alone (DESIGN §2).
+// A read-only view of a run file, run.h5 (layout: layout.hpp, explained in
+// docs/run-file.md), for analysis, export and evaluation; run_file reads
+// through it too.
 //
 // Every problem — not a file, not HDF5, truncated, not a run file, a newer
 // format_version, a missing or malformed object — is a lutra::io_error
@@ -10,33 +11,39 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
+#include "lutra/core/population.hpp"
+#include "lutra/runfile/layout.hpp"
 
-namespace lutra::analysis {
+namespace lutra::runfile {
 
-// The newest /@format_version this reader understands.
-inline constexpr std::uint32_t max_format_version = 1;
+// The newest /@format_version this reader understands: the layout's.
+inline constexpr std::uint32_t max_format_version = layout::format_version;
 
+// The root attributes a writer gives run_file::create; /@format and
+// /@format_version are the library's own.
 struct run_attributes {
+    std::string lutra_version;  // the Lutra that wrote the file, e.g. "0.1.0"
+    std::uint64_t seed = 0;     // the run's seed
+    std::string genome_hash;    // topology::hash_hex of the developed graph (16 hex digits); empty without a genome
+    friend bool operator==(const run_attributes&, const run_attributes&) = default;
+};
+
+// Every root attribute but /@format, as read back.
+struct stored_attributes : run_attributes {
     std::uint32_t format_version = 0;  // 1..max_format_version
-    std::string lutra_version;         // the Lutra that wrote the file
-    std::uint64_t seed = 0;            // the run's seed
-    std::string genome_hash;           // 16 hex digits, empty without a genome
+    friend bool operator==(const stored_attributes&, const stored_attributes&) = default;
 };
 
-// A named group of network nodes (/network/populations/<name>).
-struct population {
-    std::string name;
-    std::vector<std::uint32_t> nodes;  // network node ids, in population order
-};
-
-// One /metrics row: one epoch evaluated on one split.
+// One /metrics row: one epoch evaluated on one split (docs/run-file.md says
+// which rows `lutra run` writes).
 struct metrics_row {
-    std::uint32_t epoch = 0;  // 0 = before training
-    std::string split;        // "train" or "test"
+    std::uint32_t epoch = 0;  // epochs finished: 1 = after the first (lutra run writes no epoch 0)
+    std::string split;        // 1..16 ASCII bytes: "train", "test" or "test_relaxed" from lutra run
     double loss = 0;          // mean loss over the split
     double accuracy = 0;      // fraction correct, 0..1
     double seconds = 0;       // wall time since the run started
@@ -76,8 +83,8 @@ struct population_stats {
 };
 
 struct run_stats {
-    std::uint64_t samples = 0;          // /stats@samples: samples measured on
-    std::string split;                  // /stats@split: "train" or "test"
+    std::uint64_t samples = 0;          // /stats/@samples: samples measured on
+    std::string split;                  // /stats/@split: "train" or "test"
     std::vector<std::uint32_t> epochs;  // /stats/epoch: the epoch of each row
     std::vector<population_stats> populations;
     [[nodiscard]] std::size_t rows() const noexcept { return epochs.size(); }
@@ -97,12 +104,13 @@ public:
 
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
     [[nodiscard]] std::uint32_t format_version() const noexcept { return format_version_; }
-    [[nodiscard]] run_attributes attributes() const;
+    [[nodiscard]] stored_attributes attributes() const;
     // The network arrays, validated by core::network's constructor, and
     // /network/level checked against the levels they give.
     [[nodiscard]] core::network network() const;
-    // In creation (gene) order; empty for networks built without populations.
-    [[nodiscard]] std::vector<population> populations() const;
+    // /network/populations/<name>, in creation (gene) order; empty for networks
+    // built without populations.
+    [[nodiscard]] std::vector<core::population> populations() const;
     [[nodiscard]] std::vector<metrics_row> metrics() const;
     // /stats, with every shape checked against /stats/epoch and the
     // population's nodes; has_stats() is false for runs recorded without.
@@ -112,9 +120,9 @@ public:
     [[nodiscard]] stored_encoder encoder() const;
     // /<name>: a scalar text such as "config" or "genome". `name` is one path
     // component (non-empty, not ".", without '/'); another is a lutra::error.
-    [[nodiscard]] std::string read_text(const std::string& name) const;
+    [[nodiscard]] std::string read_text(std::string_view name) const;
     // Whether a root object /<name> exists; `name` as for read_text.
-    [[nodiscard]] bool has(const std::string& name) const;
+    [[nodiscard]] bool has(std::string_view name) const;
 
 private:
     std::filesystem::path path_;
@@ -122,4 +130,4 @@ private:
     std::uint32_t format_version_ = 0;
 };
 
-}  // namespace lutra::analysis
+}  // namespace lutra::runfile

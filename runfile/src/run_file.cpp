@@ -1,4 +1,4 @@
-#include "lutra/experiments/run_file.hpp"
+#include "lutra/runfile/run_file.hpp"
 
 #include <hdf5.h>
 
@@ -12,14 +12,15 @@
 #include <type_traits>
 #include <utility>
 
-#include "lutra/analysis/hdf5_support.hpp"
+#include "hdf5_support.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/runfile/layout.hpp"
 
-namespace lutra::experiments {
+namespace lutra::runfile {
 
 namespace {
 
-using namespace analysis::hdf5;
+using namespace hdf5;
 
 static_assert(std::is_same_v<hid_t, std::int64_t>, "run_file keeps the file id as std::int64_t");
 
@@ -29,14 +30,6 @@ constexpr std::size_t compress_min_bytes = 16 * 1024;
 constexpr std::size_t chunk_bytes = 256 * 1024;  // within HDF5's advice of 10 KiB .. 1 MiB
 constexpr unsigned deflate_level = 4;            // h5py's default gzip level
 constexpr hsize_t metrics_chunk_rows = 128;
-
-// A variable-length UTF-8 string type, for texts and string attributes.
-handle utf8_type(const site& s) {
-    handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, "make a string type");
-    checked(H5Tset_size(type.get(), H5T_VARIABLE), s, "make a string type");
-    checked(H5Tset_cset(type.get(), H5T_CSET_UTF8), s, "make a string type");
-    return type;
-}
 
 // The offset of the first byte that is not part of valid UTF-8, or npos.
 std::size_t invalid_utf8(std::string_view text) {
@@ -92,29 +85,30 @@ void check_name(std::string_view name, const std::string& what, const site& s) {
 // --- attributes -------------------------------------------------------------
 
 template <class T>
-void write_attribute(hid_t object, const char* name, T value, const site& s) {
+void write_attribute(hid_t file, const layout::attribute<T>& a, std::type_identity_t<T> value, const site& s) {
+    const std::string owner(a.owner());
+    const std::string name(a.name());
     const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
-    const handle a = checked(H5Acreate2(object, name, element<T>::file(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                             H5Aclose, s, std::string("cannot create attribute ") + name);
-    checked(H5Awrite(a.get(), element<T>::memory(), &value), s, std::string("cannot write attribute ") + name);
+    const handle id = checked(H5Acreate_by_name(file, owner.c_str(), name.c_str(), file_type<T>(), space.get(),
+                                                H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                              H5Aclose, s, "cannot create attribute " + std::string(a.path));
+    checked(H5Awrite(id.get(), memory_type<T>(), &value), s, "cannot write attribute " + std::string(a.path));
 }
 
-void write_string_attribute(hid_t object, const char* name, const std::string& value, const site& s) {
-    check_text(value, std::string("attribute ") + name, s);
-    const handle type = utf8_type(s);
+void write_attribute(hid_t file, const layout::attribute<std::string>& a, const std::string& value, const site& s) {
+    const std::string owner(a.owner());
+    const std::string name(a.name());
+    check_text(value, "attribute " + name, s);
+    const handle type = string_type(a.type, s);
     const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
-    const handle a = checked(H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, s,
-                             std::string("cannot create attribute ") + name);
+    const handle id = checked(H5Acreate_by_name(file, owner.c_str(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                                                H5P_DEFAULT, H5P_DEFAULT),
+                              H5Aclose, s, "cannot create attribute " + std::string(a.path));
     const char* text = value.c_str();
-    checked(H5Awrite(a.get(), type.get(), &text), s, std::string("cannot write attribute ") + name);
+    checked(H5Awrite(id.get(), type.get(), &text), s, "cannot write attribute " + std::string(a.path));
 }
 
-// --- 1-D arrays -----------------------------------------------------------
-
-handle create_group(hid_t parent, const char* name, const site& s, hid_t group_properties = H5P_DEFAULT) {
-    return checked(H5Gcreate2(parent, name, H5P_DEFAULT, group_properties, H5P_DEFAULT), H5Gclose, s,
-                   std::string("cannot create group ") + name);
-}
+// --- groups and 1-D arrays -----------------------------------------------------
 
 // HDF5 lists a group's links by name unless the group tracks creation order.
 handle ordered_group_properties(const site& s) {
@@ -131,9 +125,26 @@ handle utf8_link_properties(const site& s) {
     return lcpl;
 }
 
+struct group_options {
+    bool ordered = false;    // tracks creation order
+    bool utf8_name = false;  // its link name is UTF-8
+};
+
+void create_group(hid_t file, const layout::group& g, const site& s, group_options options = {},
+                  std::string_view population = {}) {
+    const std::string path = g.path_for(population);
+    const handle lcpl = options.utf8_name ? utf8_link_properties(s) : handle();
+    const handle gcpl = options.ordered ? ordered_group_properties(s) : handle();
+    (void)checked(H5Gcreate2(file, path.c_str(), options.utf8_name ? lcpl.get() : H5P_DEFAULT,
+                             options.ordered ? gcpl.get() : H5P_DEFAULT, H5P_DEFAULT),
+                  H5Gclose, s, "cannot create group " + path);
+}
+
 template <class T>
-void write_array(hid_t parent, const std::string& name, std::span<const T> values, const site& s) {
-    const std::string what = "cannot write dataset " + name;
+void write_array(hid_t file, const layout::dataset<T>& d, std::type_identity_t<std::span<const T>> values,
+                 const site& s, std::string_view population = {}) {
+    const std::string path = d.path_for(population);
+    const std::string what = "cannot write dataset " + path;
     const hsize_t size = values.size();
     const handle space = checked(H5Screate_simple(1, &size, nullptr), H5Sclose, s, what);
     const handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, s, what);
@@ -146,78 +157,51 @@ void write_array(hid_t parent, const std::string& name, std::span<const T> value
     }
     const handle lcpl = utf8_link_properties(s);
     const handle dataset =
-        checked(H5Dcreate2(parent, name.c_str(), element<T>::file(), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+        checked(H5Dcreate2(file, path.c_str(), file_type<T>(), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
                 H5Dclose, s, what);
     if (!values.empty())
-        checked(H5Dwrite(dataset.get(), element<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), s, what);
+        checked(H5Dwrite(dataset.get(), memory_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), s, what);
 }
 
 // --- /metrics ---------------------------------------------------------------
 
-struct metrics_record {
-    std::uint32_t epoch;
-    std::array<char, split_bytes> split;
-    double loss;
-    double accuracy;
-    double seconds;
-};
-
-handle split_type(const site& s) {
-    handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, "make the metrics type");
-    checked(H5Tset_size(type.get(), split_bytes), s, "make the metrics type");
-    checked(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), s, "make the metrics type");
-    return type;
-}
-
-// The metrics row in memory (native layout) or in the file (packed,
-// little-endian, 44 bytes).
-handle metrics_type(bool in_file, const site& s) {
-    const std::string what = "make the metrics type";
-    const handle split = split_type(s);
-    const hid_t u32 = in_file ? H5T_STD_U32LE : H5T_NATIVE_UINT32;
-    const hid_t f64 = in_file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE;
-    const std::size_t epoch_at = in_file ? 0 : offsetof(metrics_record, epoch);
-    const std::size_t split_at = in_file ? 4 : offsetof(metrics_record, split);
-    const std::size_t loss_at = in_file ? 4 + split_bytes : offsetof(metrics_record, loss);
-    const std::size_t accuracy_at = in_file ? loss_at + 8 : offsetof(metrics_record, accuracy);
-    const std::size_t seconds_at = in_file ? loss_at + 16 : offsetof(metrics_record, seconds);
-    const std::size_t size = in_file ? loss_at + 24 : sizeof(metrics_record);
-    handle type = checked(H5Tcreate(H5T_COMPOUND, size), H5Tclose, s, what);
-    checked(H5Tinsert(type.get(), "epoch", epoch_at, u32), s, what);
-    checked(H5Tinsert(type.get(), "split", split_at, split.get()), s, what);
-    checked(H5Tinsert(type.get(), "loss", loss_at, f64), s, what);
-    checked(H5Tinsert(type.get(), "accuracy", accuracy_at, f64), s, what);
-    checked(H5Tinsert(type.get(), "seconds", seconds_at, f64), s, what);
-    return type;
-}
-
 void create_metrics(hid_t file, const site& s) {
-    const std::string what = "cannot create /metrics";
+    const std::string path(layout::metrics.path);
+    const std::string what = "cannot create " + path;
     const hsize_t size = 0;
     const hsize_t unlimited = H5S_UNLIMITED;
     const handle space = checked(H5Screate_simple(1, &size, &unlimited), H5Sclose, s, what);
     const handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, s, what);
     checked(H5Pset_chunk(dcpl.get(), 1, &metrics_chunk_rows), s, what);
     const handle type = metrics_type(true, s);
-    (void)checked(H5Dcreate2(file, "metrics", type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose,
-                  s, what);
+    (void)checked(H5Dcreate2(file, path.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                  H5Dclose, s, what);
+}
+
+// The length of a 1-D dataset.
+hsize_t length_1d(hid_t dataset, const std::string& path, const std::string& what, const site& s) {
+    const handle space = checked(H5Dget_space(dataset), H5Sclose, s, what);
+    if (H5Sget_simple_extent_ndims(space.get()) != 1) s.fail(path + " is not 1-D");
+    hsize_t size = 0;
+    checked(H5Sget_simple_extent_dims(space.get(), &size, nullptr), s, what);
+    return size;
 }
 
 // --- /stats -----------------------------------------------------------------
 
-// Appends one row of shape `row_shape` to the dataset `name` of `parent`,
+// Appends one row of shape `row_shape` to the dataset `d` (of `population`),
 // created on first use as [unlimited rows × row_shape], chunked a row (or
 // less) at a time, byte-shuffled and deflated.
 template <class T>
-void append_row(hid_t parent, const std::string& path, const char* name, std::span<const T> row,
-                std::vector<hsize_t> row_shape, const site& s) {
+void append_row(hid_t file, const layout::dataset<T>& d, std::string_view population,
+                std::type_identity_t<std::span<const T>> row, std::vector<hsize_t> row_shape, const site& s) {
+    const std::string path = d.path_for(population);
     const std::string what = "cannot append a row to " + path;
-    const htri_t present = H5Lexists(parent, name, H5P_DEFAULT);
-    if (present < 0) s.fail_hdf5(what);
     std::vector<hsize_t> dims{0};
     dims.insert(dims.end(), row_shape.begin(), row_shape.end());
     const int rank = static_cast<int>(dims.size());
-    if (present == 0) {
+    if (rank != d.rank) throw internal_error(what + ": a row of rank " + std::to_string(rank - 1));
+    if (!exists(file, path, s)) {
         std::vector<hsize_t> max_dims = dims;
         max_dims[0] = H5S_UNLIMITED;
         std::vector<hsize_t> chunk = dims;
@@ -227,7 +211,7 @@ void append_row(hid_t parent, const std::string& path, const char* name, std::sp
             chunk[0] = 1;
             // Within HDF5's advised chunk size: split the second dimension if a row is larger.
             std::size_t inner = sizeof(T);
-            for (std::size_t d = 2; d < chunk.size(); ++d) inner *= chunk[d];
+            for (std::size_t i = 2; i < chunk.size(); ++i) inner *= chunk[i];
             chunk[1] = std::max<hsize_t>(1, std::min<hsize_t>(chunk[1], chunk_bytes / inner));
         }
         const handle space = checked(H5Screate_simple(rank, dims.data(), max_dims.data()), H5Sclose, s, what);
@@ -235,10 +219,10 @@ void append_row(hid_t parent, const std::string& path, const char* name, std::sp
         checked(H5Pset_chunk(dcpl.get(), rank, chunk.data()), s, what);
         checked(H5Pset_shuffle(dcpl.get()), s, what);
         checked(H5Pset_deflate(dcpl.get(), deflate_level), s, what);
-        (void)checked(H5Dcreate2(parent, name, element<T>::file(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+        (void)checked(H5Dcreate2(file, path.c_str(), file_type<T>(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                       H5Dclose, s, what);
     }
-    const handle dataset = checked(H5Dopen2(parent, name, H5P_DEFAULT), H5Dclose, s, what);
+    const handle dataset = checked(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose, s, what);
     {
         const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, what);
         if (H5Sget_simple_extent_ndims(space.get()) != rank) s.fail(path + " has another rank than a new row");
@@ -258,12 +242,9 @@ void append_row(hid_t parent, const std::string& path, const char* name, std::sp
     count[0] = 1;
     checked(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), s, what);
     const handle memory_space = checked(H5Screate_simple(rank, count.data(), nullptr), H5Sclose, s, what);
-    checked(H5Dwrite(dataset.get(), element<T>::memory(), memory_space.get(), space.get(), H5P_DEFAULT, row.data()), s,
+    checked(H5Dwrite(dataset.get(), memory_type<T>(), memory_space.get(), space.get(), H5P_DEFAULT, row.data()), s,
             what);
 }
-
-// The names of a population's per-epoch datasets under /stats/<population>.
-constexpr const char* stat_names[] = {"activation_rate", "entropy", "flips", "grad_abs_mean", "sensitivity", "entry_usage"};
 
 // The length of a dataset's first dimension.
 hsize_t dataset_rows(hid_t file, const std::string& path, const site& s) {
@@ -289,16 +270,21 @@ void keep_rows(hid_t file, const std::string& path, hsize_t rows, const site& s)
     checked(H5Dset_extent(dataset.get(), dims.data()), s, "cannot change the size of " + path);
 }
 
+// Keeps the first `rows` rows of each of a population's per-epoch datasets that exists.
+void keep_population_rows(hid_t file, std::string_view population, hsize_t rows, const site& s) {
+    for (const layout::object& d : layout::stats_rows)
+        if (const std::string path = d.path_for(population); exists(file, path, s)) keep_rows(file, path, rows, s);
+}
+
 // --- /network ---------------------------------------------------------------
 
 // Population names unique and storable, nodes in range and in at most one
-// population: checked before writing (analysis::run_reader checks after reading).
-void check_populations(std::span<const topology::population_nodes> populations, std::uint32_t num_nodes,
-                       const site& s) {
+// population: checked before writing (run_reader checks after reading).
+void check_populations(std::span<const core::population> populations, std::uint32_t num_nodes, const site& s) {
     const auto bad = [&](const std::string& detail) { s.reject(detail); };
     std::vector<std::uint32_t> owner(num_nodes, UINT32_MAX);
     for (std::size_t p = 0; p < populations.size(); ++p) {
-        const topology::population_nodes& pop = populations[p];
+        const core::population& pop = populations[p];
         check_name(pop.name, "population", s);
         for (std::size_t q = 0; q < p; ++q)
             if (populations[q].name == pop.name) bad("two populations are named '" + pop.name + "'");
@@ -314,6 +300,11 @@ void check_populations(std::span<const topology::population_nodes> populations, 
             owner[node] = static_cast<std::uint32_t>(p);
         }
     }
+}
+
+// "<path> already exists; run files are written once", when it does.
+void check_absent(hid_t file, std::string_view path, const site& s) {
+    if (exists(file, std::string(path), s)) s.reject(std::string(path) + " already exists; run files are written once");
 }
 
 }  // namespace
@@ -354,11 +345,11 @@ run_file run_file::create(const std::filesystem::path& path, const run_attribute
     if (id < 0) s.fail_hdf5("cannot create the file");
     try {
         run_file f(path, id, true);
-        write_string_attribute(id, "format", std::string(format_name), s);
-        write_attribute<std::uint32_t>(id, "format_version", run_format_version, s);
-        write_string_attribute(id, "lutra_version", attributes.lutra_version, s);
-        write_attribute<std::uint64_t>(id, "seed", attributes.seed, s);
-        write_string_attribute(id, "genome_hash", attributes.genome_hash, s);
+        write_attribute(id, layout::root_format, std::string(layout::format_name), s);
+        write_attribute(id, layout::root_format_version, layout::format_version, s);
+        write_attribute(id, layout::root_lutra_version, attributes.lutra_version, s);
+        write_attribute(id, layout::root_seed, attributes.seed, s);
+        write_attribute(id, layout::root_genome_hash, attributes.genome_hash, s);
         create_metrics(id, s);
         f.flush();
         return f;
@@ -372,7 +363,7 @@ run_file run_file::create(const std::filesystem::path& path, const run_attribute
 
 namespace {
 
-// Opens an existing run file once analysis::run_reader has checked that this
+// Opens an existing run file once run_reader has checked that this
 // Lutra can read it. The reader is closed first: HDF5 opens no file
 // read-write that this process has open read-only.
 std::pair<hid_t, std::uint32_t> open_checked(const std::filesystem::path& path, bool writable) {
@@ -382,16 +373,16 @@ std::pair<hid_t, std::uint32_t> open_checked(const std::filesystem::path& path, 
     if (!std::filesystem::is_regular_file(path, ec)) s.fail("no such file");
     std::uint32_t version = 0;
     {
-        const analysis::run_reader reader(path);
+        const run_reader reader(path);
         version = reader.format_version();
         // The reader checks /metrics member by member, so the rows appended
         // later fit the stored layout.
         if (writable) (void)reader.metrics();
     }
     // Appending mixes this version's rows into the file, so the layouts must agree.
-    if (writable && version != run_format_version)
+    if (writable && version != layout::format_version)
         s.fail("format_version " + std::to_string(version) + " is older than this Lutra's " +
-               std::to_string(run_format_version) + "; such files can be read but not appended to");
+               std::to_string(layout::format_version) + "; such files can be read but not appended to");
     const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id < 0) s.fail_hdf5("HDF5 cannot open the file: it is truncated or damaged, or in use elsewhere");
     return {id, version};
@@ -424,84 +415,76 @@ void run_file::flush() {
     checked(H5Fflush(file_, H5F_SCOPE_LOCAL), s, "cannot flush the file");
 }
 
-analysis::run_reader run_file::reader() const { return analysis::run_reader(path_); }
+run_reader run_file::reader() const { return run_reader(path_); }
 
-run_attributes run_file::attributes() const {
-    analysis::run_attributes a = reader().attributes();
-    return {.lutra_version = std::move(a.lutra_version), .seed = a.seed, .genome_hash = std::move(a.genome_hash)};
-}
+run_attributes run_file::attributes() const { return reader().attributes(); }
 
-bool run_file::has(const std::string& name) const { return reader().has(name); }
+bool run_file::has(std::string_view name) const { return reader().has(name); }
 
-void run_file::write_text(const std::string& name, std::string_view text) {
-    const site s{path_.string(), "write /" + name};
+void run_file::write_text(std::string_view name, std::string_view text) {
+    const std::string path = "/" + std::string(name);
+    const site s{path_.string(), "write " + path};
     check_writable(s.operation);
     check_name(name, "text name", s);
     check_text(text, "the text", s);
-    if (exists(file_, "/" + name, s)) s.reject("/" + name + " already exists; run files are written once");
-    const handle type = utf8_type(s);
+    check_absent(file_, path, s);
+    const handle type = string_type(layout::dtype::string, s);
     const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
     const handle lcpl = utf8_link_properties(s);
     const handle dataset =
-        checked(H5Dcreate2(file_, name.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
-                H5Dclose, s, "cannot create /" + name);
+        checked(H5Dcreate2(file_, path.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                H5Dclose, s, "cannot create " + path);
     const std::string owned(text);
     const char* data = owned.c_str();
-    checked(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &data), s, "cannot write /" + name);
+    checked(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &data), s, "cannot write " + path);
     flush();
 }
 
-std::string run_file::read_text(const std::string& name) const { return reader().read_text(name); }
+std::string run_file::read_text(std::string_view name) const { return reader().read_text(name); }
 
-void run_file::write_network(const core::network& net, std::span<const topology::population_nodes> populations) {
-    const site s{path_.string(), "write /network"};
+void run_file::write_network(const core::network& net, std::span<const core::population> populations) {
+    const site s{path_.string(), "write " + std::string(layout::network.path)};
     check_writable(s.operation);
     check_populations(populations, net.num_nodes(), s);
-    if (exists(file_, "/network", s)) s.reject("/network already exists; run files are written once");
+    check_absent(file_, layout::network.path, s);
 
     const core::network_arrays& a = net.arrays();
     std::vector<std::uint32_t> level(net.num_nodes());
     for (std::uint32_t i = 0; i < net.num_nodes(); ++i) level[i] = net.level(i);
 
-    const handle group = create_group(file_, "network", s);
-    write_attribute<std::uint32_t>(group.get(), "num_inputs", net.num_inputs(), s);
-    write_array<std::uint8_t>(group.get(), "k", a.k, s);
-    write_array<std::uint32_t>(group.get(), "sources", a.sources, s);
-    write_array<std::uint32_t>(group.get(), "delays", a.delays, s);
-    write_array<std::uint64_t>(group.get(), "tables", a.tables, s);
-    write_array<std::uint32_t>(group.get(), "level", level, s);
+    create_group(file_, layout::network, s);
+    write_attribute(file_, layout::network_num_inputs, net.num_inputs(), s);
+    write_array(file_, layout::network_k, a.k, s);
+    write_array(file_, layout::network_sources, a.sources, s);
+    write_array(file_, layout::network_delays, a.delays, s);
+    write_array(file_, layout::network_tables, a.tables, s);
+    write_array(file_, layout::network_level, level, s);
 
-    const handle head = create_group(group.get(), "head", s);
-    write_attribute<std::uint32_t>(head.get(), "num_classes", a.head.num_classes, s);
-    write_array<std::uint32_t>(head.get(), "outputs", a.head.outputs, s);
+    create_group(file_, layout::network_head, s);
+    write_attribute(file_, layout::network_head_num_classes, a.head.num_classes, s);
+    write_array(file_, layout::network_head_outputs, a.head.outputs, s);
 
     // Population order is gene order.
-    const handle gcpl = ordered_group_properties(s);
-    const handle pops = create_group(group.get(), "populations", s, gcpl.get());
-    for (const topology::population_nodes& p : populations) write_array<std::uint32_t>(pops.get(), p.name, p.nodes, s);
+    create_group(file_, layout::network_populations, s, {.ordered = true});
+    for (const core::population& p : populations) write_array(file_, layout::network_population, p.nodes, s, p.name);
     flush();
 }
 
 core::network run_file::read_network() const { return reader().network(); }
 
-std::vector<topology::population_nodes> run_file::read_populations() const {
-    std::vector<topology::population_nodes> populations;
-    for (analysis::population& p : reader().populations())
-        populations.push_back({.name = std::move(p.name), .nodes = std::move(p.nodes)});
-    return populations;
-}
+std::vector<core::population> run_file::read_populations() const { return reader().populations(); }
 
 void run_file::write_encoder(const core::encoder& enc, std::string_view kind, std::uint32_t width,
                              std::uint32_t height) {
-    const site s{path_.string(), "write /encoder"};
+    const site s{path_.string(), "write " + std::string(layout::encoder.path)};
     check_writable(s.operation);
     check_text(kind, "the encoder kind", s);
     if (enc.num_features() == 0) s.reject("the encoder has no features; fit it first");
     const std::uint64_t plane = std::uint64_t{width} * height;
     const auto channels = static_cast<std::uint32_t>(plane == 0 ? 0 : enc.num_features() / plane);
-    if (const std::string problem = analysis::encoder_shape_problem(enc, width, height, channels); !problem.empty())
+    if (const std::string problem = encoder_shape_problem(enc, width, height, channels); !problem.empty())
         s.reject(problem);
-    if (exists(file_, "/encoder", s)) s.reject("/encoder already exists; run files are written once");
+    check_absent(file_, layout::encoder.path, s);
 
     const std::size_t rows = enc.num_bits();
     std::vector<std::uint32_t> feature(rows);
@@ -517,43 +500,39 @@ void run_file::write_encoder(const core::encoder& enc, std::string_view kind, st
         channel[r] = b.channel;
         bit[r] = b.bit;
     }
-    const handle group = create_group(file_, "encoder", s);
-    write_string_attribute(group.get(), "kind", std::string(kind), s);
-    write_attribute<std::uint32_t>(group.get(), "num_features", enc.num_features(), s);
-    write_attribute<std::uint32_t>(group.get(), "bits_per_feature", enc.bits_per_feature(), s);
-    write_attribute<std::uint32_t>(group.get(), "width", width, s);
-    write_attribute<std::uint32_t>(group.get(), "height", height, s);
-    write_attribute<std::uint32_t>(group.get(), "channels", channels, s);
-    write_array<std::uint32_t>(group.get(), "feature", feature, s);
-    write_array<std::uint16_t>(group.get(), "x", x, s);
-    write_array<std::uint16_t>(group.get(), "y", y, s);
-    write_array<std::uint16_t>(group.get(), "channel", channel, s);
-    write_array<std::uint16_t>(group.get(), "bit", bit, s);
-    write_array<std::uint8_t>(group.get(), "threshold", enc.thresholds(), s);
+    create_group(file_, layout::encoder, s);
+    write_attribute(file_, layout::encoder_kind, std::string(kind), s);
+    write_attribute(file_, layout::encoder_num_features, enc.num_features(), s);
+    write_attribute(file_, layout::encoder_bits_per_feature, enc.bits_per_feature(), s);
+    write_attribute(file_, layout::encoder_width, width, s);
+    write_attribute(file_, layout::encoder_height, height, s);
+    write_attribute(file_, layout::encoder_channels, channels, s);
+    write_array(file_, layout::encoder_feature, feature, s);
+    write_array(file_, layout::encoder_x, x, s);
+    write_array(file_, layout::encoder_y, y, s);
+    write_array(file_, layout::encoder_channel, channel, s);
+    write_array(file_, layout::encoder_bit, bit, s);
+    write_array(file_, layout::encoder_threshold, enc.thresholds(), s);
     flush();
 }
 
 stored_encoder run_file::read_encoder() const { return reader().encoder(); }
 
 void run_file::append_metrics(const metrics_row& row) {
-    const site s{path_.string(), "append to /metrics"};
+    const std::string path(layout::metrics.path);
+    const site s{path_.string(), "append to " + path};
     check_writable(s.operation);
     // The file declares the split ASCII.
     const bool ascii = std::all_of(row.split.begin(), row.split.end(), [](char c) { return c > 0 && c < 0x7f; });
-    if (row.split.empty() || row.split.size() > split_bytes || !ascii)
-        s.reject("split '" + row.split + "' must be 1.." + std::to_string(split_bytes) + " ASCII characters");
+    if (row.split.empty() || row.split.size() > layout::split_bytes || !ascii)
+        s.reject("split '" + row.split + "' must be 1.." + std::to_string(layout::split_bytes) + " ASCII characters");
     metrics_record record{
         .epoch = row.epoch, .split = {}, .loss = row.loss, .accuracy = row.accuracy, .seconds = row.seconds};
     std::copy(row.split.begin(), row.split.end(), record.split.begin());
 
-    const handle dataset = open_object(file_, "/metrics", H5I_DATASET, s);
+    const handle dataset = open_object(file_, layout::metrics, s);
     const std::string what = "cannot append a row";
-    hsize_t size = 0;
-    {
-        const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, what);
-        if (H5Sget_simple_extent_ndims(space.get()) != 1) s.fail("/metrics is not 1-D");
-        checked(H5Sget_simple_extent_dims(space.get(), &size, nullptr), s, what);
-    }
+    const hsize_t size = length_1d(dataset.get(), path, what, s);
     const hsize_t grown = size + 1;
     checked(H5Dset_extent(dataset.get(), &grown), s, what);
     const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, what);
@@ -566,16 +545,12 @@ void run_file::append_metrics(const metrics_row& row) {
 }
 
 void run_file::truncate_metrics(std::size_t rows) {
-    const site s{path_.string(), "truncate /metrics"};
+    const std::string path(layout::metrics.path);
+    const site s{path_.string(), "truncate " + path};
     check_writable(s.operation);
-    const handle dataset = open_object(file_, "/metrics", H5I_DATASET, s);
-    const std::string what = "cannot change the size of /metrics";
-    hsize_t size = 0;
-    {
-        const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, what);
-        if (H5Sget_simple_extent_ndims(space.get()) != 1) s.fail("/metrics is not 1-D");
-        checked(H5Sget_simple_extent_dims(space.get(), &size, nullptr), s, what);
-    }
+    const handle dataset = open_object(file_, layout::metrics, s);
+    const std::string what = "cannot change the size of " + path;
+    const hsize_t size = length_1d(dataset.get(), path, what, s);
     if (rows > size) s.reject("cannot keep " + std::to_string(rows) + " rows of " + std::to_string(size));
     const hsize_t kept = rows;
     checked(H5Dset_extent(dataset.get(), &kept), s, what);
@@ -586,92 +561,79 @@ std::vector<metrics_row> run_file::read_metrics() const { return reader().metric
 
 void run_file::append_stats(std::uint32_t epoch, std::span<const population_stats> rows, std::uint64_t samples,
                             std::string_view split) {
-    const site s{path_.string(), "append to /stats"};
+    const std::string epoch_path(layout::stats_epoch.path);
+    const site s{path_.string(), "append to " + std::string(layout::stats.path)};
     check_writable(s.operation);
     for (const population_stats& p : rows) {
         const std::size_t n = p.nodes.size();
         check_name(p.population, "population name", s);
-        if (p.population == "epoch") s.reject("a population may not be named 'epoch' (/stats/epoch is the row index)");
-        const auto check = [&](std::size_t size, std::size_t expected, const char* what) {
+        if (p.population == layout::stats_epoch.name())
+            s.reject("a population may not be named '" + p.population + "' (" + epoch_path + " is the row index)");
+        const auto check = [&](std::size_t size, std::size_t expected, const layout::object& d) {
             if (size != expected)
-                s.reject("population '" + p.population + "': " + what + " has " + std::to_string(size) +
-                         " values, expected " + std::to_string(expected));
+                s.reject("population '" + p.population + "': " + std::string(d.name()) + " has " +
+                         std::to_string(size) + " values, expected " + std::to_string(expected));
         };
-        check(p.activation_rate.size(), n, "activation_rate");
-        check(p.entropy.size(), n, "entropy");
-        check(p.flips.size(), n, "flips");
-        check(p.grad_abs_mean.size(), n, "grad_abs_mean");
-        if (!p.sensitivity.empty()) check(p.sensitivity.size(), n, "sensitivity");
-        if (!p.entry_usage.empty()) check(p.entry_usage.size(), n << p.usage_k, "entry_usage");
+        check(p.activation_rate.size(), n, layout::stats_activation_rate);
+        check(p.entropy.size(), n, layout::stats_entropy);
+        check(p.flips.size(), n, layout::stats_flips);
+        check(p.grad_abs_mean.size(), n, layout::stats_grad_abs_mean);
+        if (!p.sensitivity.empty()) check(p.sensitivity.size(), n, layout::stats_sensitivity);
+        if (!p.entry_usage.empty()) check(p.entry_usage.size(), n << p.usage_k, layout::stats_entry_usage);
     }
-    if (has("stats")) {
+    if (exists(file_, std::string(layout::stats.path), s)) {
         // Every check before the first write, so a rejected row leaves no partial row behind.
-        const hsize_t recorded = dataset_rows(file_, "/stats/epoch", s);
+        const hsize_t recorded = dataset_rows(file_, epoch_path, s);
         for (const population_stats& p : rows) {
-            const std::string nodes = "/stats/" + p.population + "/nodes";
+            const std::string nodes = layout::stats_nodes.path_for(p.population);
             if (!exists(file_, nodes, s)) continue;
             if (const hsize_t stored = dataset_rows(file_, nodes, s); stored != p.nodes.size())
                 s.reject("population '" + p.population + "' has " + std::to_string(p.nodes.size()) +
                          " nodes, but its earlier rows have " + std::to_string(stored));
             // Rows a killed writer appended without their /stats/epoch entry go first.
-            for (const char* name : stat_names) {
-                const std::string path = "/stats/" + p.population + "/" + name;
-                if (exists(file_, path, s)) keep_rows(file_, path, recorded, s);
-            }
+            keep_population_rows(file_, p.population, recorded, s);
         }
     } else {
         // Populations listed in the order the run gave them.
-        const handle group = create_group(file_, "stats", s, ordered_group_properties(s).get());
-        write_attribute(group.get(), "samples", samples, s);
-        write_string_attribute(group.get(), "split", std::string(split), s);
+        create_group(file_, layout::stats, s, {.ordered = true});
+        write_attribute(file_, layout::stats_samples, samples, s);
+        write_attribute(file_, layout::stats_split, std::string(split), s);
     }
-    const handle stats = open_object(file_, "/stats", H5I_GROUP, s);
+    (void)open_object(file_, layout::stats, s);
     for (const population_stats& p : rows) {
-        const std::string path = "/stats/" + p.population;
-        const htri_t present = H5Lexists(stats.get(), p.population.c_str(), H5P_DEFAULT);
-        if (present < 0) s.fail_hdf5("cannot look up " + path);
-        if (present == 0) {
-            const handle lcpl = utf8_link_properties(s);
-            const handle group = checked(H5Gcreate2(stats.get(), p.population.c_str(), lcpl.get(), H5P_DEFAULT,
-                                                    H5P_DEFAULT),
-                                         H5Gclose, s, "cannot create group " + path);
-            write_array<std::uint32_t>(group.get(), "nodes", p.nodes, s);
+        if (!exists(file_, layout::stats_population.path_for(p.population), s)) {
+            create_group(file_, layout::stats_population, s, {.utf8_name = true}, p.population);
+            write_array(file_, layout::stats_nodes, p.nodes, s, p.population);
         }
-        const handle group = open_object(file_, path, H5I_GROUP, s);
+        (void)open_object(file_, layout::stats_population, s, p.population);
         const hsize_t n = p.nodes.size();
-        append_row<float>(group.get(), path + "/activation_rate", "activation_rate", p.activation_rate, {n}, s);
-        append_row<float>(group.get(), path + "/entropy", "entropy", p.entropy, {n}, s);
-        append_row<std::uint32_t>(group.get(), path + "/flips", "flips", p.flips, {n}, s);
-        append_row<float>(group.get(), path + "/grad_abs_mean", "grad_abs_mean", p.grad_abs_mean, {n}, s);
-        if (!p.sensitivity.empty())
-            append_row<float>(group.get(), path + "/sensitivity", "sensitivity", p.sensitivity, {n}, s);
+        append_row(file_, layout::stats_activation_rate, p.population, p.activation_rate, {n}, s);
+        append_row(file_, layout::stats_entropy, p.population, p.entropy, {n}, s);
+        append_row(file_, layout::stats_flips, p.population, p.flips, {n}, s);
+        append_row(file_, layout::stats_grad_abs_mean, p.population, p.grad_abs_mean, {n}, s);
+        if (!p.sensitivity.empty()) append_row(file_, layout::stats_sensitivity, p.population, p.sensitivity, {n}, s);
         if (!p.entry_usage.empty())
-            append_row<std::uint32_t>(group.get(), path + "/entry_usage", "entry_usage", p.entry_usage,
-                                      {n, hsize_t{1} << p.usage_k}, s);
+            append_row(file_, layout::stats_entry_usage, p.population, p.entry_usage, {n, hsize_t{1} << p.usage_k}, s);
     }
     // The row index last: a reader trusts only rows /stats/epoch names.
     const std::uint32_t epochs[] = {epoch};
-    append_row<std::uint32_t>(stats.get(), "/stats/epoch", "epoch", epochs, {}, s);
+    append_row(file_, layout::stats_epoch, {}, epochs, {}, s);
     flush();
 }
 
 std::vector<std::uint32_t> run_file::stats_epochs() const {
-    return has("stats") ? reader().stats().epochs : std::vector<std::uint32_t>{};
+    return has(layout::stats.name()) ? reader().stats().epochs : std::vector<std::uint32_t>{};
 }
 
 void run_file::truncate_stats(std::size_t rows) {
-    const site s{path_.string(), "truncate /stats"};
+    const site s{path_.string(), "truncate " + std::string(layout::stats.path)};
     check_writable(s.operation);
-    if (!has("stats")) return;
-    const analysis::run_stats stored = reader().stats();
+    if (!has(layout::stats.name())) return;
+    const run_stats stored = reader().stats();
     if (rows > stored.rows()) s.reject("cannot keep " + std::to_string(rows) + " rows of " + std::to_string(stored.rows()));
-    keep_rows(file_, "/stats/epoch", rows, s);
-    for (const population_stats& p : stored.populations)
-        for (const char* name : stat_names) {
-            const std::string path = "/stats/" + p.population + "/" + name;
-            if (exists(file_, path, s)) keep_rows(file_, path, rows, s);
-        }
+    keep_rows(file_, std::string(layout::stats_epoch.path), rows, s);
+    for (const population_stats& p : stored.populations) keep_population_rows(file_, p.population, rows, s);
     flush();
 }
 
-}  // namespace lutra::experiments
+}  // namespace lutra::runfile

@@ -1,4 +1,4 @@
-#include "lutra/analysis/run_reader.hpp"
+#include "lutra/runfile/run_reader.hpp"
 
 #include <hdf5.h>
 
@@ -12,10 +12,11 @@
 #include <type_traits>
 #include <utility>
 
-#include "lutra/analysis/hdf5_support.hpp"
+#include "hdf5_support.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/runfile/layout.hpp"
 
-namespace lutra::analysis {
+namespace lutra::runfile {
 
 namespace {
 
@@ -53,26 +54,32 @@ std::string type_name(hid_t type) {
 }
 
 // A root object name: one path component.
-void check_name(const std::string& name, const site& s) {
-    if (name.empty() || name == "." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
-        throw error(s.file + ": " + s.operation + ": text name '" + name +
+void check_name(std::string_view name, const site& s) {
+    if (name.empty() || name == "." || name.find('/') != std::string_view::npos ||
+        name.find('\0') != std::string_view::npos)
+        throw error(s.file + ": " + s.operation + ": text name '" + std::string(name) +
                     "' is not a valid name: it must be non-empty, not '.', and without '/'");
 }
 
-handle open_attribute(hid_t object, const std::string& path, const char* name, const site& s) {
-    const htri_t e = H5Aexists(object, name);
+// The attribute `a` of `owner`, the object at a.owner().
+handle open_attribute(hid_t owner, const layout::object& a, const site& s) {
+    const std::string path(a.path);
+    const std::string name(a.name());
+    const htri_t e = H5Aexists(owner, name.c_str());
     if (e < 0) s.fail_hdf5("cannot look up " + path);
     if (e == 0) s.fail("missing " + path);
-    handle a = checked(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, s, "cannot open " + path);
-    const handle space = checked(H5Aget_space(a.get()), H5Sclose, s, "cannot read the shape of " + path);
+    handle id = checked(H5Aopen(owner, name.c_str(), H5P_DEFAULT), H5Aclose, s, "cannot open " + path);
+    const handle space = checked(H5Aget_space(id.get()), H5Sclose, s, "cannot read the shape of " + path);
     if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) s.fail(path + " is not a scalar");
-    return a;
+    return id;
 }
 
-// An integer attribute of any integer type, range-checked into T.
+// An integer attribute, stored as any integer type, range-checked into T.
 template <class T>
-T read_integer_attribute(hid_t object, const std::string& path, const char* name, const site& s) {
-    const handle a = open_attribute(object, path, name, s);
+T read_attribute(hid_t owner, const layout::attribute<T>& attribute, const site& s) {
+    static_assert(std::is_integral_v<T>, "string attributes have their own read_attribute");
+    const std::string path(attribute.path);
+    const handle a = open_attribute(owner, attribute, s);
     const handle type = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
     if (H5Tget_class(type.get()) != H5T_INTEGER)
         s.fail(path + " is stored as " + type_name(type.get()) + ", expected an integer");
@@ -114,8 +121,9 @@ std::string read_string(hid_t stored, const std::string& path, const site& s, Re
 }
 
 // A scalar string attribute.
-std::string read_string_attribute(hid_t object, const std::string& path, const char* name, const site& s) {
-    const handle a = open_attribute(object, path, name, s);
+std::string read_attribute(hid_t owner, const layout::attribute<std::string>& attribute, const site& s) {
+    const std::string path(attribute.path);
+    const handle a = open_attribute(owner, attribute, s);
     const handle stored = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
     return read_string(stored.get(), path, s,
                        [&](hid_t memory, void* buffer) { return H5Aread(a.get(), memory, buffer); });
@@ -129,12 +137,16 @@ struct array_dataset {
     std::vector<hsize_t> dims;  // the shape
 };
 
+// The dataset `d` (of `population`), checked to hold T in d.rank dimensions.
 template <class T>
-array_dataset open_array(hid_t file, const std::string& path, const site& s, int expected_rank = 1) {
+array_dataset open_array(hid_t file, const layout::dataset<T>& d, const site& s, std::string_view population = {}) {
+    const std::string path = d.path_for(population);
+    const int expected_rank = d.rank;
     array_dataset a{open_object(file, path, H5I_DATASET, s), path, 0, {}};
     const handle type = checked(H5Dget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + path);
-    if (const std::string found = type_name(type.get()); found != element<T>::name)
-        s.fail(path + " is stored as " + found + ", expected " + std::string(element<T>::name));
+    if (const std::string found = type_name(type.get()), expected = layout::to_string(layout::dtype_of<T>);
+        found != expected)
+        s.fail(path + " is stored as " + found + ", expected " + expected);
     const handle space = checked(H5Dget_space(a.id.get()), H5Sclose, s, "cannot read the shape of " + path);
     const int rank = H5Sget_simple_extent_ndims(space.get());
     if (H5Sget_simple_extent_type(space.get()) != H5S_SIMPLE || rank != expected_rank)
@@ -158,17 +170,17 @@ std::vector<T> read_all(const array_dataset& a, const site& s) {
     } catch (const std::length_error&) {
         s.fail(a.path + " claims " + std::to_string(a.size) + " entries, more than fit in memory");
     }
-    if (!values.empty() && H5Dread(a.id.get(), element<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+    if (!values.empty() && H5Dread(a.id.get(), memory_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
         s.fail_hdf5("cannot read " + a.path);
     return values;
 }
 
 template <class T>
-std::vector<T> read_array(hid_t file, const std::string& path, std::uint64_t expected, const std::string& because,
+std::vector<T> read_array(hid_t file, const layout::dataset<T>& d, std::uint64_t expected, const std::string& because,
                           const site& s) {
-    const array_dataset a = open_array<T>(file, path, s);
+    const array_dataset a = open_array(file, d, s);
     if (a.size != expected)
-        s.fail(path + " has " + std::to_string(a.size) + " entries, expected " + std::to_string(expected) + " (" +
+        s.fail(a.path + " has " + std::to_string(a.size) + " entries, expected " + std::to_string(expected) + " (" +
                because + ")");
     return read_all<T>(a, s);
 }
@@ -198,19 +210,23 @@ std::vector<std::string> link_names(hid_t file, const std::string& path, const s
 // trailing shape must be exactly dims'. More stored rows than /stats/epoch
 // names are a row a killed writer did not finish: /stats/epoch grows last.
 template <class T>
-std::vector<T> read_shaped(hid_t file, const std::string& path, const std::vector<hsize_t>& dims, const site& s) {
-    const array_dataset a = open_array<T>(file, path, s, static_cast<int>(dims.size()));
+std::vector<T> read_shaped(hid_t file, const layout::dataset<T>& d, std::string_view population,
+                           const std::vector<hsize_t>& dims, const site& s) {
+    if (dims.size() != static_cast<std::size_t>(d.rank))
+        throw internal_error("read_shaped: " + std::to_string(dims.size()) + " dimensions for " + std::string(d.path));
+    const array_dataset a = open_array(file, d, s, population);
+    const std::string& path = a.path;
     if (!std::equal(dims.begin() + 1, dims.end(), a.dims.begin() + 1) || a.dims[0] < dims[0]) {
-        const auto text = [](const std::vector<hsize_t>& d) {
+        const auto text = [](const std::vector<hsize_t>& shape) {
             std::string t;
-            for (const hsize_t x : d) t += (t.empty() ? "" : " × ") + std::to_string(x);
+            for (const hsize_t x : shape) t += (t.empty() ? "" : " × ") + std::to_string(x);
             return t;
         };
-        s.fail(path + " has shape " + text(a.dims) + ", expected " + text(dims) +
-               " (rows of /stats/epoch × the population's nodes)");
+        s.fail(path + " has shape " + text(a.dims) + ", expected " + text(dims) + " (rows of " +
+               std::string(layout::stats_epoch.path) + " × the population's nodes)");
     }
     std::uint64_t count = 1;
-    for (const hsize_t d : dims) count *= d;
+    for (const hsize_t x : dims) count *= x;
     std::vector<T> values(count);
     if (count == 0) return values;
     const handle file_space = checked(H5Dget_space(a.id.get()), H5Sclose, s, "cannot read the shape of " + path);
@@ -218,14 +234,14 @@ std::vector<T> read_shaped(hid_t file, const std::string& path, const std::vecto
     const handle memory_space =
         checked(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, s, "cannot read " + path);
     if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, dims.data(), nullptr) < 0 ||
-        H5Dread(a.id.get(), element<T>::memory(), memory_space.get(), file_space.get(), H5P_DEFAULT, values.data()) < 0)
+        H5Dread(a.id.get(), memory_type<T>(), memory_space.get(), file_space.get(), H5P_DEFAULT, values.data()) < 0)
         s.fail_hdf5("cannot read " + path);
     return values;
 }
 
 std::filesystem::path run_file_path(const std::filesystem::path& path) {
     std::error_code ec;
-    return std::filesystem::is_directory(path, ec) ? path / "run.h5" : path;
+    return std::filesystem::is_directory(path, ec) ? path / layout::file_name : path;
 }
 
 }  // namespace
@@ -242,13 +258,15 @@ run_reader::run_reader(const std::filesystem::path& path) : path_(run_file_path(
     handle file(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (file.get() < 0) s.fail_hdf5("HDF5 cannot open the file: it is truncated or damaged, or in use elsewhere");
 
-    const htri_t has_format = H5Aexists(file.get(), "format");
-    if (has_format < 0) s.fail_hdf5("cannot look up /@format");
+    const std::string format_path(layout::root_format.path);
+    const std::string expected = "\"" + std::string(layout::format_name) + "\"";
+    const htri_t has_format = H5Aexists(file.get(), std::string(layout::root_format.name()).c_str());
+    if (has_format < 0) s.fail_hdf5("cannot look up " + format_path);
     if (has_format == 0)
-        s.fail("not a Lutra run file: it has no /@format attribute (expected \"" + std::string(format_name) + "\")");
-    if (const std::string format = read_string_attribute(file.get(), "/@format", "format", s); format != format_name)
-        s.fail("not a Lutra run file: /@format is \"" + format + "\", expected \"" + std::string(format_name) + "\"");
-    const auto version = read_integer_attribute<std::uint32_t>(file.get(), "/@format_version", "format_version", s);
+        s.fail("not a Lutra run file: it has no " + format_path + " attribute (expected " + expected + ")");
+    if (const std::string format = read_attribute(file.get(), layout::root_format, s); format != layout::format_name)
+        s.fail("not a Lutra run file: " + format_path + " is \"" + format + "\", expected " + expected);
+    const std::uint32_t version = read_attribute(file.get(), layout::root_format_version, s);
     if (version > max_format_version)
         s.fail("written by a newer Lutra (format_version " + std::to_string(version) + "; this one reads up to " +
                std::to_string(max_format_version) + ")");
@@ -274,69 +292,71 @@ run_reader::~run_reader() {
     if (file_ >= 0) H5Fclose(file_);
 }
 
-run_attributes run_reader::attributes() const {
+stored_attributes run_reader::attributes() const {
     const site s{path_.string(), "read root attributes"};
-    return {.format_version = format_version_,
-            .lutra_version = read_string_attribute(file_, "/@lutra_version", "lutra_version", s),
-            .seed = read_integer_attribute<std::uint64_t>(file_, "/@seed", "seed", s),
-            .genome_hash = read_string_attribute(file_, "/@genome_hash", "genome_hash", s)};
+    stored_attributes a;
+    a.lutra_version = read_attribute(file_, layout::root_lutra_version, s);
+    a.seed = read_attribute(file_, layout::root_seed, s);
+    a.genome_hash = read_attribute(file_, layout::root_genome_hash, s);
+    a.format_version = format_version_;
+    return a;
 }
 
 core::network run_reader::network() const {
-    const site s{path_.string(), "read /network"};
-    const handle group = open_object(file_, "/network", H5I_GROUP, s);
+    const site s{path_.string(), "read " + std::string(layout::network.path)};
+    const std::string k_path(layout::network_k.path);
+    const handle group = open_object(file_, layout::network, s);
     core::network_arrays a;
-    a.num_inputs = read_integer_attribute<std::uint32_t>(group.get(), "/network/@num_inputs", "num_inputs", s);
-    const array_dataset k = open_array<std::uint8_t>(file_, "/network/k", s);
+    a.num_inputs = read_attribute(group.get(), layout::network_num_inputs, s);
+    const array_dataset k = open_array(file_, layout::network_k, s);
     if (k.size >= std::numeric_limits<std::uint32_t>::max())
-        s.fail("/network/k has " + std::to_string(k.size) + " nodes; node ids are 32-bit");
+        s.fail(k_path + " has " + std::to_string(k.size) + " nodes; node ids are 32-bit");
     a.k = read_all<std::uint8_t>(k, s);
     std::uint64_t slots = 0;
     std::uint64_t words = 0;
     for (std::size_t i = 0; i < a.k.size(); ++i) {
         if (a.k[i] < 1 || a.k[i] > core::max_k)
-            s.fail("/network/k: node " + std::to_string(i) + " has k = " + std::to_string(a.k[i]) + "; valid: 1.." +
+            s.fail(k_path + ": node " + std::to_string(i) + " has k = " + std::to_string(a.k[i]) + "; valid: 1.." +
                    std::to_string(core::max_k));
         slots += a.k[i];
         words += core::table_words(a.k[i]);
     }
-    const std::string per_slot = "one per input slot: the sum of /network/k";
-    a.sources = read_array<std::uint32_t>(file_, "/network/sources", slots, per_slot, s);
-    a.delays = read_array<std::uint32_t>(file_, "/network/delays", slots, per_slot, s);
-    a.tables = read_array<std::uint64_t>(file_, "/network/tables", words, "the table words of the nodes' k", s);
+    const std::string per_slot = "one per input slot: the sum of " + k_path;
+    a.sources = read_array(file_, layout::network_sources, slots, per_slot, s);
+    a.delays = read_array(file_, layout::network_delays, slots, per_slot, s);
+    a.tables = read_array(file_, layout::network_tables, words, "the table words of the nodes' k", s);
     const std::vector<std::uint32_t> level =
-        read_array<std::uint32_t>(file_, "/network/level", a.k.size(), "one per node of /network/k", s);
-    const handle head = open_object(file_, "/network/head", H5I_GROUP, s);
-    a.head.num_classes =
-        read_integer_attribute<std::uint32_t>(head.get(), "/network/head/@num_classes", "num_classes", s);
-    a.head.outputs = read_all<std::uint32_t>(open_array<std::uint32_t>(file_, "/network/head/outputs", s), s);
+        read_array(file_, layout::network_level, a.k.size(), "one per node of " + k_path, s);
+    const handle head = open_object(file_, layout::network_head, s);
+    a.head.num_classes = read_attribute(head.get(), layout::network_head_num_classes, s);
+    a.head.outputs = read_all<std::uint32_t>(open_array(file_, layout::network_head_outputs, s), s);
     try {
         core::network net(std::move(a));
         // level is derived, stored for readers without Lutra; a mismatch
         // means the file was edited inconsistently.
         for (std::uint32_t i = 0; i < net.num_nodes(); ++i)
             if (level[i] != net.level(i))
-                s.fail("/network/level: node " + std::to_string(i) + " is stored at level " + std::to_string(level[i]) +
-                       ", but its sources put it at level " + std::to_string(net.level(i)));
+                s.fail(std::string(layout::network_level.path) + ": node " + std::to_string(i) +
+                       " is stored at level " + std::to_string(level[i]) + ", but its sources put it at level " +
+                       std::to_string(net.level(i)));
         return net;
     } catch (const network_error& e) {
         s.fail(e.what());
     }
 }
 
-std::vector<population> run_reader::populations() const {
-    const site s{path_.string(), "read /network/populations"};
-    const std::uint64_t num_nodes = open_array<std::uint8_t>(file_, "/network/k", s).size;
-    const std::vector<std::string> names = link_names(file_, "/network/populations", s);
-    std::vector<population> result(names.size());
+std::vector<core::population> run_reader::populations() const {
+    const site s{path_.string(), "read " + std::string(layout::network_populations.path)};
+    const std::uint64_t num_nodes = open_array(file_, layout::network_k, s).size;
+    const std::vector<std::string> names = link_names(file_, std::string(layout::network_populations.path), s);
+    std::vector<core::population> result(names.size());
     std::vector<std::uint32_t> owner(num_nodes, UINT32_MAX);
     for (std::size_t i = 0; i < names.size(); ++i) {
         const std::string& name = names[i];
-        const std::string path = "/network/populations/" + name;
-        const array_dataset nodes = open_array<std::uint32_t>(file_, path, s);
+        const array_dataset nodes = open_array(file_, layout::network_population, s, name);
         if (nodes.size > num_nodes)
-            s.fail(path + " has " + std::to_string(nodes.size) + " nodes, more than the " + std::to_string(num_nodes) +
-                   " in /network/k");
+            s.fail(nodes.path + " has " + std::to_string(nodes.size) + " nodes, more than the " +
+                   std::to_string(num_nodes) + " in " + std::string(layout::network_k.path));
         result[i] = {.name = name, .nodes = read_all<std::uint32_t>(nodes, s)};
         for (std::size_t q = 0; q < i; ++q)
             if (result[q].name == name) s.fail("two populations are named '" + name + "'");
@@ -356,61 +376,43 @@ std::vector<population> run_reader::populations() const {
 }
 
 std::vector<metrics_row> run_reader::metrics() const {
-    const site s{path_.string(), "read /metrics"};
-    const handle dataset = open_object(file_, "/metrics", H5I_DATASET, s);
-    const handle stored = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of /metrics");
-    if (H5Tget_class(stored.get()) != H5T_COMPOUND)
-        s.fail("/metrics is stored as " + type_name(stored.get()) +
-               ", expected a compound of epoch, split, loss, accuracy, seconds");
-    // HDF5 converts members by name and leaves those the file lacks untouched.
-    const std::array<std::pair<const char*, std::string>, 5> members = {
-        {{"epoch", "uint32"},
-         {"split", "string(" + std::to_string(split_bytes) + ")"},
-         {"loss", "float64"},
-         {"accuracy", "float64"},
-         {"seconds", "float64"}}};
-    for (const auto& [name, expected] : members) {
-        const int index = H5Tget_member_index(stored.get(), name);
-        if (index < 0) s.fail(std::string("/metrics has no member '") + name + "'");
-        const handle member = checked(H5Tget_member_type(stored.get(), static_cast<unsigned>(index)), H5Tclose, s,
-                                      "cannot read the type of /metrics");
-        if (const std::string found = type_name(member.get()); found != expected)
-            s.fail(std::string("/metrics member '") + name + "' is stored as " + found + ", expected " + expected);
+    const std::string path(layout::metrics.path);
+    const site s{path_.string(), "read " + path};
+    const handle dataset = open_object(file_, layout::metrics, s);
+    const handle stored = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of " + path);
+    if (H5Tget_class(stored.get()) != H5T_COMPOUND) {
+        std::string names;
+        for (const layout::member& m : layout::metrics_members)
+            names += (names.empty() ? "" : ", ") + std::string(m.name);
+        s.fail(path + " is stored as " + type_name(stored.get()) + ", expected a compound of " + names);
     }
-    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of /metrics");
-    if (H5Sget_simple_extent_ndims(space.get()) != 1) s.fail("/metrics is not 1-D");
+    // HDF5 converts members by name and leaves those the file lacks untouched.
+    for (const layout::member& m : layout::metrics_members) {
+        const std::string name(m.name);
+        const int index = H5Tget_member_index(stored.get(), name.c_str());
+        if (index < 0) s.fail(path + " has no member '" + name + "'");
+        const handle member = checked(H5Tget_member_type(stored.get(), static_cast<unsigned>(index)), H5Tclose, s,
+                                      "cannot read the type of " + path);
+        if (const std::string found = type_name(member.get()), expected = layout::to_string(m.type); found != expected)
+            s.fail(path + " member '" + name + "' is stored as " + found + ", expected " + expected);
+    }
+    const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of " + path);
+    if (H5Sget_simple_extent_ndims(space.get()) != layout::metrics.rank) s.fail(path + " is not 1-D");
     hsize_t rows = 0;
-    if (H5Sget_simple_extent_dims(space.get(), &rows, nullptr) < 0) s.fail_hdf5("cannot read the shape of /metrics");
+    if (H5Sget_simple_extent_dims(space.get(), &rows, nullptr) < 0) s.fail_hdf5("cannot read the shape of " + path);
 
-    // HDF5 converts the stored compound to this one member by member, by name.
-    struct record {
-        std::uint32_t epoch;
-        std::array<char, split_bytes> split;
-        double loss;
-        double accuracy;
-        double seconds;
-    };
-    const std::string what = "make the metrics type";
-    const handle split = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, what);
-    if (H5Tset_size(split.get(), split_bytes) < 0 || H5Tset_strpad(split.get(), H5T_STR_NULLPAD) < 0) s.fail_hdf5(what);
-    const handle type = checked(H5Tcreate(H5T_COMPOUND, sizeof(record)), H5Tclose, s, what);
-    if (H5Tinsert(type.get(), "epoch", offsetof(record, epoch), H5T_NATIVE_UINT32) < 0 ||
-        H5Tinsert(type.get(), "split", offsetof(record, split), split.get()) < 0 ||
-        H5Tinsert(type.get(), "loss", offsetof(record, loss), H5T_NATIVE_DOUBLE) < 0 ||
-        H5Tinsert(type.get(), "accuracy", offsetof(record, accuracy), H5T_NATIVE_DOUBLE) < 0 ||
-        H5Tinsert(type.get(), "seconds", offsetof(record, seconds), H5T_NATIVE_DOUBLE) < 0)
-        s.fail_hdf5(what);
-    std::vector<record> records;
+    const handle type = metrics_type(false, s);
+    std::vector<metrics_record> records;
     try {
         records.resize(rows);
     } catch (const std::exception&) {
-        s.fail("/metrics claims " + std::to_string(rows) + " rows, more than fit in memory");
+        s.fail(path + " claims " + std::to_string(rows) + " rows, more than fit in memory");
     }
     if (rows > 0 && H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, records.data()) < 0)
-        s.fail_hdf5("cannot read /metrics");
+        s.fail_hdf5("cannot read " + path);
     std::vector<metrics_row> result;
     result.reserve(records.size());
-    for (const record& r : records) {
+    for (const metrics_record& r : records) {
         const std::size_t length = std::find(r.split.begin(), r.split.end(), '\0') - r.split.begin();
         result.push_back({r.epoch, std::string(r.split.data(), length), r.loss, r.accuracy, r.seconds});
     }
@@ -418,27 +420,24 @@ std::vector<metrics_row> run_reader::metrics() const {
 }
 
 stored_encoder run_reader::encoder() const {
-    const site s{path_.string(), "read /encoder"};
-    const handle group = open_object(file_, "/encoder", H5I_GROUP, s);
+    const site s{path_.string(), "read " + std::string(layout::encoder.path)};
+    const handle group = open_object(file_, layout::encoder, s);
     stored_encoder out;
-    out.kind = read_string_attribute(group.get(), "/encoder/@kind", "kind", s);
-    const auto attribute = [&](const char* name) {
-        return read_integer_attribute<std::uint32_t>(group.get(), std::string("/encoder/@") + name, name, s);
-    };
-    const std::uint32_t num_features = attribute("num_features");
-    const std::uint32_t per_feature = attribute("bits_per_feature");
-    out.width = attribute("width");
-    out.height = attribute("height");
-    out.channels = attribute("channels");
+    out.kind = read_attribute(group.get(), layout::encoder_kind, s);
+    const std::uint32_t num_features = read_attribute(group.get(), layout::encoder_num_features, s);
+    const std::uint32_t per_feature = read_attribute(group.get(), layout::encoder_bits_per_feature, s);
+    out.width = read_attribute(group.get(), layout::encoder_width, s);
+    out.height = read_attribute(group.get(), layout::encoder_height, s);
+    out.channels = read_attribute(group.get(), layout::encoder_channels, s);
 
     const std::uint64_t rows = std::uint64_t{num_features} * per_feature;
     const std::string because = "one per input bit: num_features × bits_per_feature";
-    const auto feature = read_array<std::uint32_t>(file_, "/encoder/feature", rows, because, s);
-    const auto x = read_array<std::uint16_t>(file_, "/encoder/x", rows, because, s);
-    const auto y = read_array<std::uint16_t>(file_, "/encoder/y", rows, because, s);
-    const auto channel = read_array<std::uint16_t>(file_, "/encoder/channel", rows, because, s);
-    const auto bit = read_array<std::uint16_t>(file_, "/encoder/bit", rows, because, s);
-    std::vector<std::uint8_t> thresholds = read_array<std::uint8_t>(file_, "/encoder/threshold", rows, because, s);
+    const auto feature = read_array(file_, layout::encoder_feature, rows, because, s);
+    const auto x = read_array(file_, layout::encoder_x, rows, because, s);
+    const auto y = read_array(file_, layout::encoder_y, rows, because, s);
+    const auto channel = read_array(file_, layout::encoder_channel, rows, because, s);
+    const auto bit = read_array(file_, layout::encoder_bit, rows, because, s);
+    std::vector<std::uint8_t> thresholds = read_array(file_, layout::encoder_threshold, rows, because, s);
     std::vector<core::input_bit> bits(rows);
     for (std::size_t r = 0; r < rows; ++r)
         bits[r] = {.feature = feature[r], .x = x[r], .y = y[r], .channel = channel[r], .bit = bit[r]};
@@ -453,8 +452,8 @@ stored_encoder run_reader::encoder() const {
     return out;
 }
 
-std::string run_reader::read_text(const std::string& name) const {
-    const std::string path = "/" + name;
+std::string run_reader::read_text(std::string_view name) const {
+    const std::string path = "/" + std::string(name);
     const site s{path_.string(), "read " + path};
     check_name(name, s);
     const handle dataset = open_object(file_, path, H5I_DATASET, s);
@@ -466,45 +465,48 @@ std::string run_reader::read_text(const std::string& name) const {
     });
 }
 
-bool run_reader::has(const std::string& name) const {
-    const site s{path_.string(), "look up /" + name};
+bool run_reader::has(std::string_view name) const {
+    const std::string path = "/" + std::string(name);
+    const site s{path_.string(), "look up " + path};
     check_name(name, s);
-    return exists(file_, "/" + name, s);
+    return exists(file_, path, s);
 }
 
 bool run_reader::has_stats() const {
-    const site s{path_.string(), "read /stats"};
-    return exists(file_, "/stats", s);
+    const std::string path(layout::stats.path);
+    const site s{path_.string(), "read " + path};
+    return exists(file_, path, s);
 }
 
 run_stats run_reader::stats() const {
-    const site s{path_.string(), "read /stats"};
+    const std::string path(layout::stats.path);
+    const site s{path_.string(), "read " + path};
     run_stats r;
-    const handle group = open_object(file_, "/stats", H5I_GROUP, s);
-    r.samples = read_integer_attribute<std::uint64_t>(group.get(), "/stats@samples", "samples", s);
-    r.split = read_string_attribute(group.get(), "/stats@split", "split", s);
-    r.epochs = read_all<std::uint32_t>(open_array<std::uint32_t>(file_, "/stats/epoch", s), s);
+    const handle group = open_object(file_, layout::stats, s);
+    r.samples = read_attribute(group.get(), layout::stats_samples, s);
+    r.split = read_attribute(group.get(), layout::stats_split, s);
+    r.epochs = read_all<std::uint32_t>(open_array(file_, layout::stats_epoch, s), s);
     const hsize_t rows = r.epochs.size();
-    for (const std::string& name : link_names(file_, "/stats", s)) {
-        if (name == "epoch") continue;
-        const std::string base = "/stats/" + name + "/";
+    for (const std::string& name : link_names(file_, path, s)) {
+        if (name == layout::stats_epoch.name()) continue;
         population_stats p;
         p.population = name;
-        p.nodes = read_all<std::uint32_t>(open_array<std::uint32_t>(file_, base + "nodes", s), s);
+        p.nodes = read_all<std::uint32_t>(open_array(file_, layout::stats_nodes, s, name), s);
         const std::vector<hsize_t> shape{rows, p.nodes.size()};
-        p.activation_rate = read_shaped<float>(file_, base + "activation_rate", shape, s);
-        p.entropy = read_shaped<float>(file_, base + "entropy", shape, s);
-        p.flips = read_shaped<std::uint32_t>(file_, base + "flips", shape, s);
-        p.grad_abs_mean = read_shaped<float>(file_, base + "grad_abs_mean", shape, s);
-        if (exists(file_, base + "sensitivity", s)) p.sensitivity = read_shaped<float>(file_, base + "sensitivity", shape, s);
-        if (exists(file_, base + "entry_usage", s)) {
-            const array_dataset usage = open_array<std::uint32_t>(file_, base + "entry_usage", s, 3);
+        p.activation_rate = read_shaped(file_, layout::stats_activation_rate, name, shape, s);
+        p.entropy = read_shaped(file_, layout::stats_entropy, name, shape, s);
+        p.flips = read_shaped(file_, layout::stats_flips, name, shape, s);
+        p.grad_abs_mean = read_shaped(file_, layout::stats_grad_abs_mean, name, shape, s);
+        if (exists(file_, layout::stats_sensitivity.path_for(name), s))
+            p.sensitivity = read_shaped(file_, layout::stats_sensitivity, name, shape, s);
+        if (exists(file_, layout::stats_entry_usage.path_for(name), s)) {
+            const array_dataset usage = open_array(file_, layout::stats_entry_usage, s, name);
             const hsize_t entries = usage.dims[2];
             if (entries == 0 || (entries & (entries - 1)) != 0 || entries > 256)
-                s.fail(base + "entry_usage has " + std::to_string(entries) +
+                s.fail(usage.path + " has " + std::to_string(entries) +
                        " addresses per node, expected a power of two up to 256");
             p.usage_k = static_cast<std::uint32_t>(std::countr_zero(entries));
-            p.entry_usage = read_shaped<std::uint32_t>(file_, base + "entry_usage", {rows, p.nodes.size(), entries}, s);
+            p.entry_usage = read_shaped(file_, layout::stats_entry_usage, name, {rows, p.nodes.size(), entries}, s);
         }
         r.populations.push_back(std::move(p));
     }
@@ -528,4 +530,4 @@ std::string encoder_shape_problem(const core::encoder& enc, std::uint32_t width,
     return {};
 }
 
-}  // namespace lutra::analysis
+}  // namespace lutra::runfile

@@ -1,6 +1,6 @@
 #pragma once
-// The run file, run.h5 (DESIGN §7; every field in docs/run-file.md): what a
-// run stores so its trained network can be loaded again and evaluated — the
+// The run file, run.h5 (DESIGN §7; the layout in layout.hpp, every field in
+// docs/run-file.md): what a run stores so its trained network can be loaded again and evaluated — the
 // resolved config, the genome, the network with its populations, the fitted
 // encoder — and one metrics row per epoch and split, flushed as it is
 // appended so a run killed at any moment keeps every finished row.
@@ -21,33 +21,13 @@
 #include <string_view>
 #include <vector>
 
-#include "lutra/analysis/run_reader.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
-#include "lutra/topology/develop.hpp"
+#include "lutra/core/population.hpp"
+#include "lutra/runfile/layout.hpp"
+#include "lutra/runfile/run_reader.hpp"
 
-namespace lutra::experiments {
-
-// The root attribute `format_version` this Lutra writes and the newest it
-// reads (reading is analysis::run_reader's).
-inline constexpr std::uint32_t run_format_version = analysis::max_format_version;
-
-// Root attributes besides format and format_version.
-struct run_attributes {
-    std::string lutra_version;  // the Lutra that wrote the file, e.g. "0.1.0"
-    std::uint64_t seed = 0;     // the run's seed
-    std::string genome_hash;    // topology::hash_hex of the developed graph; empty when there is no genome
-    friend bool operator==(const run_attributes&, const run_attributes&) = default;
-};
-
-// One row of /metrics: one epoch evaluated on one split (split: 1..16 ASCII bytes).
-using metrics_row = analysis::metrics_row;
-
-// One population's row of /stats (and, read back, all its rows).
-using population_stats = analysis::population_stats;
-
-// The encoder as stored, with what write_encoder was told about it.
-using stored_encoder = analysis::stored_encoder;
+namespace lutra::runfile {
 
 class run_file {
 public:
@@ -55,9 +35,10 @@ public:
     // file is an error (remove it first): a run never overwrites another.
     [[nodiscard]] static run_file create(const std::filesystem::path& path, const run_attributes& attributes);
     // Read-only. Checks that the file is HDF5, that /@format is "lutra-run" and
-    // that /@format_version is 1..run_format_version.
+    // that /@format_version is 1..layout::format_version.
     [[nodiscard]] static run_file open(const std::filesystem::path& path);
-    // As open(), but writable: to append metrics, or add what is missing.
+    // As open(), but writable: to append metrics, or add what is missing. The
+    // file's format_version must be layout::format_version.
     [[nodiscard]] static run_file open_for_append(const std::filesystem::path& path);
 
     run_file(run_file&& other) noexcept;
@@ -73,16 +54,16 @@ public:
     // /<name>: a UTF-8 text such as "config" (the resolved YAML) or "genome"
     // (its A/C/G/T form). The name is one path component; the text must be
     // valid UTF-8 without NUL characters.
-    void write_text(const std::string& name, std::string_view text);
-    [[nodiscard]] std::string read_text(const std::string& name) const;
-    [[nodiscard]] bool has(const std::string& name) const;  // a root object of that name exists
+    void write_text(std::string_view name, std::string_view text);
+    [[nodiscard]] std::string read_text(std::string_view name) const;
+    [[nodiscard]] bool has(std::string_view name) const;  // a root object of that name exists
 
     // /network: the arrays of core::network, its levels, its head, and each
     // population's network nodes (populations may be empty; their names must
     // be unique HDF5 names, and each node belongs to at most one).
-    void write_network(const core::network& net, std::span<const topology::population_nodes> populations);
+    void write_network(const core::network& net, std::span<const core::population> populations);
     [[nodiscard]] core::network read_network() const;
-    [[nodiscard]] std::vector<topology::population_nodes> read_populations() const;
+    [[nodiscard]] std::vector<core::population> read_populations() const;
 
     // /encoder: the fitted encoder, its kind (as configured) and the image
     // shape of the dataset it was fitted on (width · height must divide
@@ -112,14 +93,14 @@ public:
 private:
     run_file(std::filesystem::path path, std::int64_t file, bool writable);
     void check_writable(std::string_view operation) const;
-    // Every read goes through the analysis library's reader, opened read-only
-    // on the same file (HDF5 shares it with this writable handle).
-    [[nodiscard]] analysis::run_reader reader() const;
+    // Every read goes through run_reader, opened read-only on the same file
+    // (HDF5 shares it with this writable handle).
+    [[nodiscard]] run_reader reader() const;
 
     std::filesystem::path path_;
     std::int64_t file_ = -1;  // the HDF5 file id (hid_t), kept as a plain integer so no HDF5 header leaks
     bool writable_ = false;
-    std::uint32_t format_version_ = run_format_version;
+    std::uint32_t format_version_ = layout::format_version;
 };
 
-}  // namespace lutra::experiments
+}  // namespace lutra::runfile

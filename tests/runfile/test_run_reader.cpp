@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "lutra/analysis/run_reader.hpp"
 #include "lutra/core/error.hpp"
-#include "test_files.hpp"
+#include "lutra/runfile/run_reader.hpp"
+#include "support/hdf5_run_file.hpp"
 
 using namespace lutra;
-using namespace lutra::analysis;
+using namespace lutra::runfile;
 namespace fs = std::filesystem;
 
 namespace {
@@ -37,7 +37,7 @@ TEST_CASE("run_reader: reads a run file written with the HDF5 C API") {
     write_run_file(file, {});
     const run_reader reader(dir.path);  // a run directory names its run.h5
     CHECK(reader.path() == file);
-    const run_attributes a = reader.attributes();
+    const stored_attributes a = reader.attributes();
     CHECK(a.format_version == 1);
     CHECK(a.lutra_version == "0.1.0");
     CHECK(a.seed == 7);
@@ -50,7 +50,7 @@ TEST_CASE("run_reader: reads a run file written with the HDF5 C API") {
     CHECK(net.head().num_classes == 1);
     CHECK(net.head().outputs == std::vector<std::uint32_t>{2});
 
-    const std::vector<population> pops = reader.populations();
+    const std::vector<core::population> pops = reader.populations();
     REQUIRE(pops.size() == 2);
     CHECK(pops[0].name == "zeta");  // creation order, not name order
     CHECK(pops[0].nodes == std::vector<std::uint32_t>{0, 1});

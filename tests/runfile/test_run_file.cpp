@@ -18,12 +18,12 @@
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
-#include "lutra/experiments/run_file.hpp"
+#include "lutra/runfile/run_file.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace lutra;
-using namespace lutra::experiments;
+using namespace lutra::runfile;
 
 namespace {
 
@@ -85,7 +85,7 @@ struct sample_run {
         .lutra_version = "0.1.0", .seed = 0xfedcba9876543210ULL, .genome_hash = "0123456789abcdef"};
     core::network net = mixed_network(60, 5);
     // Created in an order that is not name order, one empty, one non-ASCII.
-    std::vector<topology::population_nodes> populations;
+    std::vector<core::population> populations;
     core::dataset data = core::load_dataset("parity-6");
     core::encoder enc = core::encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = "quantile"}, data);
     std::string config = "data:\n  name: parity-6  # Größe, π ≈ 3.14159, 日本語, 🦦\n";
@@ -683,15 +683,14 @@ TEST_CASE("run file: what cannot be stored is refused before anything is written
     refuses([&] { f.write_text("config", "y"); }, "/config already exists; run files are written once");
     CHECK(f.read_text("config") == "x");
 
-    using topology::population_nodes;
-    const std::vector<population_nodes> twice{{"a", {1, 2}}, {"b", {3, 2}}};
+    const std::vector<core::population> twice{{"a", {1, 2}}, {"b", {3, 2}}};
     refuses([&] { f.write_network(run.net, twice); },
             "write /network: population 'b' node 1 is network node 2, which population 'a' already has");
-    const std::vector<population_nodes> outside{{"a", {60}}};
+    const std::vector<core::population> outside{{"a", {60}}};
     refuses([&] { f.write_network(run.net, outside); }, "population 'a' node 0 is network node 60, but there are 60");
-    const std::vector<population_nodes> same_name{{"a", {1}}, {"a", {2}}};
+    const std::vector<core::population> same_name{{"a", {1}}, {"a", {2}}};
     refuses([&] { f.write_network(run.net, same_name); }, "two populations are named 'a'");
-    const std::vector<population_nodes> slash{{"a/b", {1}}};
+    const std::vector<core::population> slash{{"a/b", {1}}};
     refuses([&] { f.write_network(run.net, slash); }, "population 'a/b' is not a valid name");
     CHECK_FALSE(f.has("network"));
     f.write_network(run.net, run.populations);
@@ -754,7 +753,7 @@ TEST_CASE("run file: /stats rows are appended, read back, truncated, with the do
         CHECK(f.stats_epochs().empty());
         for (std::uint32_t row = 0; row < 3; ++row) f.append_stats(2 * row + 2, stats_rows(row), 500, "test");
     }
-    const analysis::run_stats st = analysis::run_reader(path).stats();
+    const run_stats st = run_reader(path).stats();
     CHECK(st.epochs == std::vector<std::uint32_t>{2, 4, 6});
     CHECK(st.samples == 500);
     CHECK(st.split == "test");
@@ -830,7 +829,7 @@ TEST_CASE("run file: /stats rows are appended, read back, truncated, with the do
                              doctest::Contains("has 3 nodes, but its earlier rows have 2"), lutra::error);
         f.append_stats(6, stats_rows(2), 500, "test");  // the rejected rows left nothing behind
     }
-    const analysis::run_stats kept = analysis::run_reader(path).stats();
+    const run_stats kept = run_reader(path).stats();
     CHECK(kept.epochs == std::vector<std::uint32_t>{2, 4, 6});
     CHECK(kept.populations[0].activation_rate.size() == 12);
     CHECK(kept.populations[0].activation_rate.back() == stats_rows(2)[0].activation_rate.back());

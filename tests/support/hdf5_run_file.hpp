@@ -1,7 +1,8 @@
 #pragma once
 // Run files written with the raw HDF5 C API, as docs/run-file.md lays them
-// out, so the analysis tests need no Lutra writer; options break them on
-// purpose.
+// out, so the reader and analysis tests need no Lutra writer (and check the
+// reader against a writer other than Lutra's); options break them on purpose.
+// Tests that include it link HDF5 themselves.
 
 #include <hdf5.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@
 struct test_dir {
     std::filesystem::path path;
     explicit test_dir(const std::string& name)
-        : path(std::filesystem::temp_directory_path() / ("lutra-analysis-" + name + "-" + std::to_string(::getpid()))) {
+        : path(std::filesystem::temp_directory_path() / ("lutra-h5-" + name + "-" + std::to_string(::getpid()))) {
         std::filesystem::remove_all(path);
         std::filesystem::create_directories(path);
     }

@@ -1,0 +1,212 @@
+#pragma once
+// The HDF5 plumbing shared by the run file's one reader (run_reader) and its
+// writer (run_file): errors that name the file, the operation and HDF5's own
+// reason; owned ids; layout::dtype as HDF5 types, the /metrics row among
+// them; path lookups that name the first missing component.
+//
+// Private to lutra::runfile: it includes <hdf5.h>, which no public header
+// does (no HDF5 type leaks into Lutra's interfaces).
+
+#include <hdf5.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "lutra/core/error.hpp"
+#include "lutra/runfile/layout.hpp"
+
+namespace lutra::runfile::hdf5 {
+
+// HDF5 prints its error stack to stderr by default; Lutra turns every failure
+// into an exception instead, adding HDF5's innermost message.
+inline void silence() {
+    static const bool silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+    (void)silenced;
+}
+
+// HDF5's most specific message about the last failure, as " (HDF5: ...)".
+inline std::string reason() {
+    std::string innermost;
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_UPWARD,
+        [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
+            if (n == 0 && e->desc != nullptr) *static_cast<std::string*>(out) = e->desc;
+            return 0;
+        },
+        &innermost);
+    H5Eclear2(H5E_DEFAULT);
+    return innermost.empty() ? std::string() : " (HDF5: " + innermost + ")";
+}
+
+// What is being done to which file: every error names both.
+struct site {
+    std::string file;
+    std::string operation;  // e.g. "read /network"
+
+    // The file or its content is at fault.
+    [[noreturn]] void fail(const std::string& detail) const { throw io_error(file, operation, detail); }
+    // HDF5 reported a failure of `what`.
+    [[noreturn]] void fail_hdf5(const std::string& what) const { fail(what + reason()); }
+    // The caller passed something that cannot be stored.
+    [[noreturn]] void reject(const std::string& detail) const { throw error(file + ": " + operation + ": " + detail); }
+};
+
+// Owns one HDF5 id and closes it with the function for its kind.
+class handle {
+public:
+    handle() = default;
+    handle(hid_t id, herr_t (*close)(hid_t)) noexcept : id_(id), close_(close) {}
+    handle(handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
+    handle& operator=(handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            id_ = std::exchange(other.id_, H5I_INVALID_HID);
+            close_ = other.close_;
+        }
+        return *this;
+    }
+    handle(const handle&) = delete;
+    handle& operator=(const handle&) = delete;
+    ~handle() { reset(); }
+
+    [[nodiscard]] hid_t get() const noexcept { return id_; }
+    // Gives up ownership: the caller closes the id.
+    [[nodiscard]] hid_t release() noexcept { return std::exchange(id_, H5I_INVALID_HID); }
+
+private:
+    void reset() noexcept {
+        if (id_ >= 0) close_(id_);
+        id_ = H5I_INVALID_HID;
+    }
+    hid_t id_ = H5I_INVALID_HID;
+    herr_t (*close_)(hid_t) = nullptr;
+};
+
+inline handle checked(hid_t id, herr_t (*close)(hid_t), const site& s, const std::string& what) {
+    if (id < 0) s.fail_hdf5(what);
+    return {id, close};
+}
+
+inline void checked(herr_t status, const site& s, const std::string& what) {
+    if (status < 0) s.fail_hdf5(what);
+}
+
+// A numeric dtype as HDF5's type in memory (native) or in the file
+// (little-endian); strings and compounds need string_type and metrics_type.
+inline hid_t numeric_type(layout::dtype t, bool in_file) {
+    using layout::dtype;
+    switch (t) {
+        case dtype::uint8:
+            return in_file ? H5T_STD_U8LE : H5T_NATIVE_UINT8;
+        case dtype::uint16:
+            return in_file ? H5T_STD_U16LE : H5T_NATIVE_UINT16;
+        case dtype::uint32:
+            return in_file ? H5T_STD_U32LE : H5T_NATIVE_UINT32;
+        case dtype::uint64:
+            return in_file ? H5T_STD_U64LE : H5T_NATIVE_UINT64;
+        case dtype::float32:
+            return in_file ? H5T_IEEE_F32LE : H5T_NATIVE_FLOAT;
+        case dtype::float64:
+            return in_file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE;
+        default:
+            throw internal_error("hdf5::numeric_type: " + layout::to_string(t) + " is not numeric");
+    }
+}
+
+// The numeric element type T of a dataset or attribute, in memory and in the file.
+template <class T>
+hid_t memory_type() {
+    return numeric_type(layout::dtype_of<T>, false);
+}
+template <class T>
+hid_t file_type() {
+    return numeric_type(layout::dtype_of<T>, true);
+}
+
+// A string dtype as an HDF5 type, the same in memory and in the file:
+// variable-length UTF-8 (string) or split_bytes NUL-padded ASCII (fixed_string).
+inline handle string_type(layout::dtype t, const site& s) {
+    const std::string what = "make a string type";
+    handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, what);
+    if (t == layout::dtype::string) {
+        checked(H5Tset_size(type.get(), H5T_VARIABLE), s, what);
+        checked(H5Tset_cset(type.get(), H5T_CSET_UTF8), s, what);
+    } else if (t == layout::dtype::fixed_string) {
+        checked(H5Tset_size(type.get(), layout::split_bytes), s, what);
+        checked(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), s, what);
+    } else {
+        throw internal_error("hdf5::string_type: " + layout::to_string(t) + " is not a string");
+    }
+    return type;
+}
+
+// One /metrics row in memory.
+struct metrics_record {
+    std::uint32_t epoch;
+    std::array<char, layout::split_bytes> split;
+    double loss;
+    double accuracy;
+    double seconds;
+};
+// Where each of layout::metrics_members sits in metrics_record.
+inline constexpr std::array<std::size_t, layout::metrics_members.size()> metrics_record_offsets{
+    offsetof(metrics_record, epoch), offsetof(metrics_record, split), offsetof(metrics_record, loss),
+    offsetof(metrics_record, accuracy), offsetof(metrics_record, seconds)};
+
+// The /metrics row as an HDF5 compound: in memory (metrics_record) or in the
+// file (packed, little-endian, layout::metrics_row_bytes). HDF5 converts
+// between the two member by member, by name.
+inline handle metrics_type(bool in_file, const site& s) {
+    const std::string what = "make the metrics type";
+    handle type = checked(H5Tcreate(H5T_COMPOUND, in_file ? layout::metrics_row_bytes : sizeof(metrics_record)),
+                          H5Tclose, s, what);
+    for (std::size_t i = 0; i < layout::metrics_members.size(); ++i) {
+        const layout::member& m = layout::metrics_members[i];
+        const std::size_t offset = in_file ? m.offset : metrics_record_offsets[i];
+        const std::string name(m.name);
+        if (m.type == layout::dtype::fixed_string)
+            checked(H5Tinsert(type.get(), name.c_str(), offset, string_type(m.type, s).get()), s, what);
+        else
+            checked(H5Tinsert(type.get(), name.c_str(), offset, numeric_type(m.type, in_file)), s, what);
+    }
+    return type;
+}
+
+// Whether a link exists at `path` (its parent groups must).
+inline bool exists(hid_t file, const std::string& path, const site& s) {
+    const htri_t e = H5Lexists(file, path.c_str(), H5P_DEFAULT);
+    if (e < 0) s.fail_hdf5("cannot look up " + path);
+    return e > 0;
+}
+
+// Opens the object at an absolute path, checking each component so that a
+// missing one is named, and its kind (group or dataset).
+inline handle open_object(hid_t file, const std::string& path, H5I_type_t kind, const site& s) {
+    for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+        const std::string prefix = path.substr(0, end);
+        const htri_t found = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
+        if (found < 0) s.fail_hdf5("cannot look up " + prefix);
+        if (found == 0) s.fail("missing " + prefix);
+        if (end == std::string::npos) break;
+    }
+    handle object = checked(H5Oopen(file, path.c_str(), H5P_DEFAULT), H5Oclose, s, "cannot open " + path);
+    const H5I_type_t found = H5Iget_type(object.get());
+    if (found != kind) {
+        const auto noun = [](H5I_type_t t) {
+            return t == H5I_GROUP ? "a group" : t == H5I_DATASET ? "a dataset" : "a named datatype";
+        };
+        s.fail(path + " is " + noun(found) + ", expected " + noun(kind));
+    }
+    return object;
+}
+
+// Opens a group or dataset of the layout, its "<population>" filled in.
+inline handle open_object(hid_t file, const layout::object& o, const site& s, std::string_view population = {}) {
+    return open_object(file, o.path_for(population), o.kind == layout::kind::group ? H5I_GROUP : H5I_DATASET, s);
+}
+
+}  // namespace lutra::runfile::hdf5
