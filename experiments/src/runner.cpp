@@ -333,7 +333,7 @@ run_summary resume_experiment(const fs::path& dir) {
     runfile::run_file file = runfile::run_file::open_for_append(dir / runfile::layout::file_name);
     const checkpoint c = read_checkpoint(checkpoint_file);
     const prepared_run p = prepare(load_config<experiment_settings>(dir / "config.yaml"));
-    const run_attributes stored = file.attributes();
+    const runfile::run_attributes stored = file.attributes();
     if (stored.genome_hash != p.genome_hash || stored.seed != p.s.seed)
         throw io_error(file.path().string(), "resume",
                        "the file is of genome " + stored.genome_hash + " with seed " + std::to_string(stored.seed) +
