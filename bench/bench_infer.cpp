@@ -14,9 +14,8 @@
 
 #include <string>
 
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/random.hpp"
-#include "lutra/core/throughput.hpp"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <queue>
 #include <thread>
 
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 
 namespace lutra::core {

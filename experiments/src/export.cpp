@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "lutra/core/dataset.hpp"
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/experiments/config.hpp"
 #include "lutra/experiments/settings.hpp"

@@ -12,10 +12,10 @@
 #include <optional>
 #include <thread>
 
-#include "lutra/core/augment.hpp"
+#include "lutra/data/augment.hpp"
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/node_stats.hpp"
 #include "lutra/core/random.hpp"
@@ -234,7 +234,7 @@ run_summary train_run(const prepared_run& p, plasticity::session& session, runfi
     core::bit_matrix augmented;
     const auto epoch_inputs = [&](std::uint32_t epoch) -> const core::bit_matrix& {
         if (s.data.augment_shift == 0) return p.train_bits;
-        augmented = p.enc.encode(core::translate(p.data, p.data.train, s.data.augment_shift,
+        augmented = p.enc.encode(data::translate(p.data, p.data.train, s.data.augment_shift,
                                                  counter_rng(s.seed, "train.augment").fork(epoch)));
         return augmented;
     };

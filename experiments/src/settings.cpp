@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "lutra/core/error.hpp"
+#include "lutra/data/datasets.hpp"
 
 namespace lutra::experiments {
 
@@ -46,7 +47,7 @@ void describe(config_visitor& v, experiment_settings& s) {
 }
 
 core::dataset load_data(const data_settings& data) {
-    return core::load_dataset(data.name,
+    return lutra::data::load_dataset(data.name,
                               {.seed = data.seed, .train_samples = data.train_samples, .test_samples = data.test_samples});
 }
 

@@ -5,7 +5,7 @@
 #include <numeric>
 #include <thread>
 
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/loss.hpp"
 #include "lutra/core/random.hpp"

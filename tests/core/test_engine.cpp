@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/core/reference.hpp"

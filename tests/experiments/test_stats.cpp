@@ -13,6 +13,7 @@
 
 #include "lutra/analysis/report.hpp"
 #include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 #include "lutra/core/reference.hpp"
 #include "lutra/runfile/run_reader.hpp"
 #include "support/run_lutra.hpp"
@@ -65,7 +66,7 @@ TEST_CASE("stats: what lutra run records and lutra analyze reports equals a dire
 
     // The last row is of the final tables, the ones in /network.
     const core::network net = reader.network();
-    const core::dataset data = core::load_dataset("majority-15", {.seed = 1, .train_samples = 2000, .test_samples = 400});
+    const core::dataset data = data::load_dataset("majority-15", {.seed = 1, .train_samples = 2000, .test_samples = 400});
     const core::bit_matrix in = core::first_samples(reader.encoder().encoder.encode(data.test), stats_samples);
     const core::bit_matrix out = core::reference_evaluate(net, in);
     const core::head_output decided = core::reference_classify(net, in);

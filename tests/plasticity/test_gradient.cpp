@@ -4,8 +4,9 @@
 #include <numeric>
 
 #include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 #include "lutra/core/encoder.hpp"
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/plasticity/session.hpp"
@@ -53,7 +54,7 @@ TEST_CASE("gradient: small networks learn xor, parity-4 and majority-7 exactly")
 TEST_CASE("gradient: MNIST on a small subset beats a set accuracy within seconds") {
     dataset d;
     try {
-        d = load_dataset("mnist", {.train_samples = 3000, .test_samples = 1000});
+        d = data::load_dataset("mnist", {.train_samples = 3000, .test_samples = 1000});
     } catch (const lutra::error& e) {
         MESSAGE("skipping: MNIST is not installed (", e.what(), ")");
         return;

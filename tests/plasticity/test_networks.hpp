@@ -8,8 +8,9 @@
 
 #include "lutra/core/bit_matrix.hpp"
 #include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 #include "lutra/core/encoder.hpp"
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/random.hpp"
 
@@ -49,7 +50,7 @@ struct task {
 };
 
 inline task synthetic(std::string_view name) {
-    const dataset d = load_dataset(name);
+    const dataset d = data::load_dataset(name);
     const encoder enc = encoder::fit({.kind = "binarize"}, d);
     return {enc.encode(d.train), d.train.labels};
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/runfile/run_file.hpp"
@@ -86,7 +87,7 @@ struct sample_run {
     core::network net = mixed_network(60, 5);
     // Created in an order that is not name order, one empty, one non-ASCII.
     std::vector<core::population> populations;
-    core::dataset data = core::load_dataset("parity-6");
+    core::dataset data = data::load_dataset("parity-6");
     core::encoder enc = core::encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = "quantile"}, data);
     std::string config = "data:\n  name: parity-6  # Größe, π ≈ 3.14159, 日本語, 🦦\n";
     std::string genome = "ACGTTGCAACGT";

@@ -5,7 +5,7 @@
 #include <set>
 #include <sstream>
 
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/reference.hpp"
 #include "lutra/topology/develop.hpp"
 #include "lutra/topology/error.hpp"

@@ -8,7 +8,7 @@
 #include <span>
 #include <string_view>
 
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/fpga/classifier.hpp"
 

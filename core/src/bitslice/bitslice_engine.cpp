@@ -1,4 +1,4 @@
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "infer_bench.hpp"
 #include "lutra/core/cpu.hpp"
 #include "lutra/core/error.hpp"
-#include "lutra/core/throughput.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/experiments/config.hpp"
 #include "lutra/experiments/progress.hpp"
 #include "lutra/experiments/settings.hpp"
@@ -28,7 +29,7 @@ int cmd_bench_infer(const config_options& cfg) {
         std::cout << to_yaml(s);
         return 0;
     }
-    core::infer_bench_params p;
+    infer_bench_params p;
     p.net = s.network;
     p.samples = s.samples;
     p.seed = s.seed;
@@ -53,7 +54,7 @@ int cmd_bench_infer(const config_options& cfg) {
     std::vector<std::string> lines;
     for (unsigned threads : s.threads) {
         p.engine.threads = threads;
-        const core::infer_bench_result r = core::run_infer_bench(p);
+        const infer_bench_result r = run_infer_bench(p);
         const unsigned used = threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : threads;
         char line[256];
         std::snprintf(line, sizeof line,

@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/experiments/config.hpp"
 #include "lutra/experiments/settings.hpp"
@@ -22,7 +23,7 @@ namespace lutra::experiments::commands {
 namespace {
 
 int cmd_data_list() {
-    const auto datasets = core::list_datasets();
+    const auto datasets = data::list_datasets();
     std::size_t width = 4;
     for (const auto& d : datasets) width = std::max(width, d.name.size());
     std::printf("%-*s  %-9s  %s\n", static_cast<int>(width), "name", "status", "description");

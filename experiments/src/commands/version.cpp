@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "lutra/core/cpu.hpp"
 #include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 #include "support.hpp"
 
 namespace lutra::experiments::commands {
@@ -23,7 +24,7 @@ int cmd_version() {
     std::printf("processor:    %s, %u hardware threads\n", cpu_model().c_str(), std::thread::hardware_concurrency());
     std::printf("kernels:      %s (using %s)\n", supported_isas().c_str(),
                 std::string(core::to_string(core::best_isa())).c_str());
-    std::printf("data dir:     %s\n", core::data_dir().c_str());
+    std::printf("data dir:     %s\n", data::data_dir().c_str());
     return 0;
 }
 

@@ -4,7 +4,7 @@
 // against it.
 
 #include "lutra/core/bit_matrix.hpp"
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/network.hpp"
 
 namespace lutra::core {

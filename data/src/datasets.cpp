@@ -1,4 +1,4 @@
-#include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,13 +7,16 @@
 #include <span>
 
 #include "lutra/core/error.hpp"
-#include "lutra/core/idx.hpp"
+#include "lutra/data/idx.hpp"
 #include "lutra/core/names.hpp"
 #include "synthetic.hpp"
 
 namespace fs = std::filesystem;
 
-namespace lutra::core {
+namespace lutra::data {
+
+using core::did_you_mean;
+using core::join_names;
 
 namespace {
 
@@ -228,4 +231,4 @@ dataset load_dataset(std::string_view name, const dataset_options& options) {
     return d;
 }
 
-}  // namespace lutra::core
+}  // namespace lutra::data

@@ -1,11 +1,12 @@
-#include "lutra/core/augment.hpp"
+#include "lutra/data/augment.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include "lutra/core/error.hpp"
 
-namespace lutra::core {
+namespace lutra::data {
+
 
 data_split translate(const dataset& shape, const data_split& split, std::uint32_t max_shift, const counter_rng& rng) {
     const std::size_t w = shape.width, h = shape.height, c = shape.channels;
@@ -38,4 +39,4 @@ data_split translate(const dataset& shape, const data_split& split, std::uint32_
     return out;
 }
 
-}  // namespace lutra::core
+}  // namespace lutra::data

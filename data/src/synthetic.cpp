@@ -7,12 +7,13 @@
 #include <string>
 #include <string_view>
 
-#include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
 #include "synthetic.hpp"
 
-namespace lutra::core::synthetic {
+namespace lutra::data::synthetic {
+
 namespace {
 
 // Up to 2^12 = 4096 addresses the whole truth table is the dataset, so small
@@ -99,4 +100,4 @@ dataset generate_majority(std::string_view name, const dataset_options& options)
     return boolean_task("majority-" + std::to_string(n), n, majority, options);
 }
 
-}  // namespace lutra::core::synthetic
+}  // namespace lutra::data::synthetic

@@ -7,15 +7,15 @@
 #include <vector>
 
 #include "lutra/core/error.hpp"
-#include "lutra/core/idx.hpp"
+#include "lutra/data/idx.hpp"
 #include "lutra/core/random.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using lutra::test::temp_dir;
-using lutra::core::idx_array;
-using lutra::core::read_idx;
-using lutra::core::write_idx;
+using lutra::data::idx_array;
+using lutra::data::read_idx;
+using lutra::data::write_idx;
 
 namespace {
 

@@ -5,12 +5,12 @@
 
 #include <string_view>
 
-#include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 
-namespace lutra::core::synthetic {
+namespace lutra::data::synthetic {
 
 dataset generate_xor(std::string_view name, const dataset_options& options);
 dataset generate_parity(std::string_view name, const dataset_options& options);
 dataset generate_majority(std::string_view name, const dataset_options& options);
 
-}  // namespace lutra::core::synthetic
+}  // namespace lutra::data::synthetic

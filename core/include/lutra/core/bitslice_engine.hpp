@@ -59,4 +59,18 @@ private:
 // output planes: rows = the head's outputs in order. Shared by the engines.
 [[nodiscard]] head_output group_sum(const group_sum_head& head, const bit_matrix& output_planes);
 
+// How fast one core issues the kernel's mux (one vpternlog on AVX-512, three
+// logic operations on AVX2 and portable) on whole registers, measured with
+// independent chains in registers.
+struct mux_peak {
+    isa instruction_set = isa::portable;
+    double muxes_per_second = 0;     // register-wide muxes per second on one thread
+    std::size_t samples_per_mux = 0; // samples one register holds
+    // LUT6 evaluations per second if every LUT6 cost the naive 63 muxes.
+    [[nodiscard]] double naive_lut6_per_second() const noexcept {
+        return muxes_per_second * static_cast<double>(samples_per_mux) / 63.0;
+    }
+};
+[[nodiscard]] mux_peak measure_mux_peak(isa set, double min_seconds = 0.2);
+
 }  // namespace lutra::core

@@ -1,10 +1,11 @@
 #include <doctest/doctest.h>
 
-#include "lutra/core/augment.hpp"
+#include "lutra/data/augment.hpp"
 #include "lutra/core/error.hpp"
 
 using namespace lutra;
 using namespace lutra::core;
+using namespace lutra::data;
 
 TEST_CASE("augment: translate moves every image by its own shift, zero-filled, deterministically") {
     dataset shape;

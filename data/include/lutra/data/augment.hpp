@@ -5,10 +5,10 @@
 
 #include <cstdint>
 
-#include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 #include "lutra/core/random.hpp"
 
-namespace lutra::core {
+namespace lutra::data {
 
 // Sample s of the result is sample s of `split` shifted by (dx, dy), each
 // uniform in −max_shift … max_shift drawn from rng at index s; pixels
@@ -18,4 +18,4 @@ namespace lutra::core {
 [[nodiscard]] data_split translate(const dataset& shape, const data_split& split, std::uint32_t max_shift,
                                    const counter_rng& rng);
 
-}  // namespace lutra::core
+}  // namespace lutra::data

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace lutra::core {
+namespace lutra::data {
 
 struct idx_array {
     std::vector<std::uint32_t> dims;  // 1 … 4 dimensions, none zero, outermost first
@@ -31,4 +31,4 @@ void write_idx(const std::filesystem::path& path, const idx_array& array, bool g
 // "60000×28×28", for messages about dims.
 [[nodiscard]] std::string format_dims(std::span<const std::uint32_t> dims);
 
-}  // namespace lutra::core
+}  // namespace lutra::data

@@ -1,4 +1,4 @@
-#include "lutra/core/idx.hpp"
+#include "lutra/data/idx.hpp"
 
 #include <zlib.h>
 
@@ -15,7 +15,8 @@
 
 #include "lutra/core/error.hpp"
 
-namespace lutra::core {
+namespace lutra::data {
+
 namespace {
 
 constexpr std::uint8_t type_ubyte = 0x08;
@@ -210,4 +211,4 @@ void write_idx(const std::filesystem::path& path, const idx_array& array, bool g
             rc == Z_ERRNO ? std::strerror(errno) : "cannot finish the file (zlib error " + std::to_string(rc) + ")");
 }
 
-}  // namespace lutra::core
+}  // namespace lutra::data

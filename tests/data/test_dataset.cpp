@@ -10,8 +10,9 @@
 #include <vector>
 
 #include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 #include "lutra/core/error.hpp"
-#include "lutra/core/idx.hpp"
+#include "lutra/data/idx.hpp"
 #include "lutra/core/names.hpp"
 #include "lutra/core/random.hpp"
 #include "support/temp_dir.hpp"
@@ -19,6 +20,7 @@
 namespace fs = std::filesystem;
 using lutra::test::temp_dir;
 using namespace lutra::core;
+using namespace lutra::data;
 
 namespace {
 
