@@ -1,4 +1,6 @@
 #include "lutra/core/encoder.hpp"
+
+#include "encoders/encoders.hpp"
 #include "lutra/core/schema.hpp"
 
 #include <algorithm>
@@ -15,17 +17,7 @@
 namespace lutra::core {
 namespace {
 
-// What a kind's fit produces: T thresholds per feature, feature-major.
-struct fitted_thresholds {
-    std::uint32_t per_feature = 0;
-    std::vector<std::uint8_t> values;
-};
-
-void check_range(std::string_view field, unsigned value, unsigned lo, unsigned hi) {
-    if (value < lo || value > hi)
-        throw error("encoder." + std::string(field) + ": " + std::to_string(value) + " is out of range " +
-                    std::to_string(lo) + ".." + std::to_string(hi));
-}
+using encoders::fitted_thresholds;
 
 void check_split(const dataset& data, const data_split& split, std::string_view which, std::size_t num_features) {
     if (split.features.size() != split.size() * num_features)
@@ -34,76 +26,6 @@ void check_split(const dataset& data, const data_split& split, std::string_view 
                     " samples × " + std::to_string(num_features) + " features need " +
                     std::to_string(split.size() * num_features));
 }
-
-fitted_thresholds fit_binarize(const encoder_params& params, const dataset& data) {
-    check_range("threshold", params.threshold, 1, 255);
-    return {1, std::vector<std::uint8_t>(data.num_features(), static_cast<std::uint8_t>(params.threshold - 1))};
-}
-
-// Makes sorted thresholds in 0..255 strictly increasing within 0..254 (T ≤ 255
-// values fit): push coinciding ones up, then pull the top ones down below 255.
-void spread(std::span<unsigned> theta) {
-    for (std::size_t t = 1; t < theta.size(); ++t) theta[t] = std::max(theta[t], theta[t - 1] + 1);
-    theta.back() = std::min(theta.back(), 254U);
-    for (std::size_t t = theta.size() - 1; t-- > 0;) theta[t] = std::min(theta[t], theta[t + 1] - 1);
-}
-
-std::vector<std::uint8_t> quantile_thresholds(const dataset& data, std::uint32_t bits) {
-    const data_split& train = data.train;
-    const std::size_t num_features = data.num_features();
-    const std::size_t n = train.size();
-    if (n == 0)
-        throw error("encoder.thresholds: 'quantile' is fitted on the training split, and dataset '" + data.name +
-                    "' has no training samples");
-    // Value-major, so the common values (0 in MNIST) of one sample hit
-    // adjacent counters: 8× faster than feature-major on MNIST.
-    std::vector<std::uint64_t> histogram(256 * num_features, 0);
-    for (std::size_t s = 0; s < n; ++s) {
-        const std::uint8_t* row = train.features.data() + s * num_features;
-        for (std::size_t f = 0; f < num_features; ++f) ++histogram[row[f] * num_features + f];
-    }
-    std::vector<std::uint8_t> thresholds(num_features * bits);
-    std::vector<unsigned> theta(bits);
-    for (std::size_t f = 0; f < num_features; ++f) {
-        // θ_t = the smallest v with #(values ≤ v) · (T+1) ≥ (t+1) · n; every t
-        // is reached by v = 255, where #(values ≤ v) = n.
-        std::uint64_t at_most = 0;
-        std::uint32_t t = 0;
-        for (unsigned v = 0; v < 256 && t < bits; ++v) {
-            at_most += histogram[v * num_features + f];
-            for (; t < bits && at_most * (bits + 1) >= (std::uint64_t{t} + 1) * n; ++t) theta[t] = v;
-        }
-        spread(theta);
-        std::copy(theta.begin(), theta.end(), thresholds.begin() + static_cast<std::ptrdiff_t>(f * bits));
-    }
-    return thresholds;
-}
-
-fitted_thresholds fit_thermometer(const encoder_params& params, const dataset& data) {
-    check_range("bits", params.bits, 1, 255);
-    if (params.thresholds == "quantile") return {params.bits, quantile_thresholds(data, params.bits)};
-    if (params.thresholds != "uniform")
-        throw unknown_name_error("threshold method", params.thresholds,
-                                 "encoder.thresholds: '" + params.thresholds +
-                                     "' is not a threshold method; valid: " + join_names(threshold_methods) +
-                                     did_you_mean(params.thresholds, threshold_methods));
-    fitted_thresholds fitted{params.bits, {}};
-    fitted.values.reserve(std::size_t{data.num_features()} * params.bits);
-    for (std::uint32_t f = 0; f < data.num_features(); ++f)
-        for (unsigned t = 0; t < params.bits; ++t)
-            fitted.values.push_back(static_cast<std::uint8_t>((t + 1) * 256 / (params.bits + 1) - 1));
-    return fitted;
-}
-
-// The encoder kinds by name: adding one is an entry here and its fit.
-struct encoder_kind {
-    std::string_view name;
-    fitted_thresholds (*fit)(const encoder_params& params, const dataset& data);
-};
-constexpr std::array<encoder_kind, 2> kinds = {{{"binarize", fit_binarize}, {"thermometer", fit_thermometer}}};
-static_assert(kinds.size() == std::size(encoder_kinds) && kinds[0].name == encoder_kinds[0] &&
-                  kinds[1].name == encoder_kinds[1],
-              "encoder_kinds (the schema's choices) lists the kinds of this table");
 
 // Bit i of the result is v[i] > theta, for 64 consecutive samples. The byte
 // comparisons vectorise; each 8 bytes of 0/1 are then gathered into 8 bits by
@@ -125,14 +47,19 @@ std::uint64_t greater_mask(const std::uint8_t* v, std::uint8_t theta) noexcept {
 }  // namespace
 
 encoder encoder::fit(const encoder_params& params, const dataset& data) {
-    const auto kind =
-        std::find_if(kinds.begin(), kinds.end(), [&](const encoder_kind& k) { return k.name == params.kind; });
-    if (kind == kinds.end()) {
-        std::array<std::string_view, kinds.size()> names{};
-        std::transform(kinds.begin(), kinds.end(), names.begin(), [](const encoder_kind& k) { return k.name; });
+    const std::span<const encoders::encoder_kind> kinds = encoders::kinds();
+    const auto kind = std::find_if(kinds.begin(), kinds.end(),
+                                   [&](const encoders::encoder_kind& k) { return k.name == params.kind; });
+    if (kind == kinds.end())
         throw unknown_name_error("encoder", params.kind,
-                                 "encoder.kind: '" + params.kind + "' is not an encoder; valid: " + join_names(names) +
-                                     did_you_mean(params.kind, names));
+                                 "encoder.kind: '" + params.kind + "' is not an encoder; valid: " +
+                                     join_names(encoder_kinds()) + did_you_mean(params.kind, encoder_kinds()));
+    {
+        // The ranges and choices the YAML reader checks too, of the chosen
+        // kind's fields only: the other kind's are not read.
+        encoder_params used = params;
+        kind->forget_unused(used);
+        check_schema(used, "encoder");
     }
 
     // Coordinates are 16-bit; the feature count must fit the 32-bit product.
@@ -241,7 +168,7 @@ bit_matrix encoder::encode(const data_split& split) const {
 }
 
 void describe(schema_visitor& v, encoder_params& p) {
-    v.choice("kind", p.kind, encoder_kinds, "how a feature becomes bits: binarize (1 bit) or thermometer (T bits)");
+    v.choice("kind", p.kind, encoder_kinds(), "how a feature becomes bits: binarize (1 bit) or thermometer (T bits)");
     v.field("bits", p.bits, "thermometer: bits per feature", 1U, 255U);
     v.choice("thresholds", p.thresholds, threshold_methods,
              "thermometer: uniform over 0..255, or quantiles of the training split");

@@ -224,13 +224,13 @@ TEST_CASE("encoder: bad parameters are rejected naming the field and the valid c
     CHECK(message({.kind = "thermo"}) ==
           "encoder.kind: 'thermo' is not an encoder; valid: binarize, thermometer (did you mean 'thermometer'?)");
     CHECK(message({.kind = "onehot"}) == "encoder.kind: 'onehot' is not an encoder; valid: binarize, thermometer");
-    CHECK(message({.bits = 0}) == "encoder.bits: 0 is out of range 1..255");
-    CHECK(message({.bits = 256}) == "encoder.bits: 256 is out of range 1..255");
+    CHECK(message({.bits = 0}) == "encoder.bits: expected an integer in 1..255, got 0");
+    CHECK(message({.bits = 256}) == "encoder.bits: expected an integer in 1..255, got 256");
     CHECK(
         message({.thresholds = "quantil"}) ==
-        "encoder.thresholds: 'quantil' is not a threshold method; valid: uniform, quantile (did you mean 'quantile'?)");
-    CHECK(message({.kind = "binarize", .threshold = 0}) == "encoder.threshold: 0 is out of range 1..255");
-    CHECK(message({.kind = "binarize", .threshold = 256}) == "encoder.threshold: 256 is out of range 1..255");
+        "encoder.thresholds: expected one of uniform, quantile, got 'quantil' (did you mean 'quantile'?)");
+    CHECK(message({.kind = "binarize", .threshold = 0}) == "encoder.threshold: expected an integer in 1..255, got 0");
+    CHECK(message({.kind = "binarize", .threshold = 256}) == "encoder.threshold: expected an integer in 1..255, got 256");
     CHECK_THROWS_AS((void)encoder::fit({.kind = "thermo"}, d), lutra::unknown_name_error);
     // Fields of the other kind are not read.
     CHECK(encoder::fit({.kind = "binarize", .bits = 0, .thresholds = "x"}, d).num_bits() == 3);

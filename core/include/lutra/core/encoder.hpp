@@ -42,7 +42,8 @@ struct input_bit {
     friend bool operator==(const input_bit&, const input_bit&) = default;
 };
 
-inline constexpr std::string_view encoder_kinds[] = {"binarize", "thermometer"};
+// The encoder kinds by name, in the order of their table (core/src/encoders/).
+[[nodiscard]] std::span<const std::string_view> encoder_kinds() noexcept;
 inline constexpr std::string_view threshold_methods[] = {"uniform", "quantile"};
 
 // Only the fields of the chosen kind are read and checked.
