@@ -19,8 +19,9 @@
 #include "churn_rule.hpp"
 #include "lutra/core/bit_matrix.hpp"
 #include "lutra/core/dataset.hpp"
+#include "lutra/data/datasets.hpp"
 #include "lutra/core/encoder.hpp"
-#include "lutra/core/engine.hpp"
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/plasticity/catalogue.hpp"
@@ -58,7 +59,7 @@ int main() try {
     my::add_churn(rules);
 
     // 2. The task: xor's truth table, one input bit per feature.
-    const core::dataset xor_data = core::load_dataset("xor");
+    const core::dataset xor_data = data::load_dataset("xor");
     const core::encoder enc = core::encoder::fit({.kind = "binarize"}, xor_data);
     const core::bit_matrix inputs = enc.encode(xor_data.train);
     const std::vector<std::uint16_t>& labels = xor_data.train.labels;
