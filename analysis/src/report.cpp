@@ -360,6 +360,12 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
                        "gnuplot is not installed (or not on PATH); install it with `apt-get install gnuplot-nox` "
                        "or `bash .ci/setup`");
     std::error_code ec;
+    // A report never replaces another, nor mixes with other files.
+    if (std::filesystem::exists(dir) &&
+        (!std::filesystem::is_directory(dir) || !std::filesystem::is_empty(dir, ec)))
+        throw io_error(dir.string(), "write report",
+                       "the directory exists and is not empty; a report goes into a new or empty directory "
+                       "(choose another --report DIR or move it away)");
     std::filesystem::create_directories(dir, ec);
     if (ec) throw io_error(dir.string(), "create report directory", ec.message());
 

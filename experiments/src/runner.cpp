@@ -64,6 +64,14 @@ void check_inputs_match(const topology::genome& g, const core::dataset& d, const
 
 }  // namespace
 
+bool is_plain_name(std::string_view name) {
+    if (name.empty() || name == "." || name == "..") return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+               c == '-';
+    });
+}
+
 topology::genome resolve_genome(const experiment_settings& s, const fs::path& config_dir) {
     if (s.genome_file.empty()) return s.genome;
     if (!s.genome.populations.empty())
@@ -296,10 +304,20 @@ run_summary run_experiment(const run_request& request) {
                                                            : request.config_file.parent_path() / s.genome_file)};
     s.genome = resolve_genome(s, request.config_file.parent_path());
     s.genome_file.clear();  // the resolved config carries the genome itself
+    // The name becomes runs/NAME: one plain path component, so no run lands
+    // outside runs/ (an absolute path, "..", "." or "" would).
+    if (request.out_dir.empty() && !is_plain_name(s.name))
+        throw where.error_at("name", "'" + s.name + "' cannot name a run directory runs/NAME; use letters, digits, "
+                                     "'.', '_' and '-' (not '.' or '..' alone), or give --out DIR");
     const fs::path dir = request.out_dir.empty() ? fs::path("runs") / s.name : request.out_dir;
     if (fs::exists(dir / runfile::layout::file_name))
         throw error(dir.string() + " already holds a run (run.h5); choose another --out, continue it with "
                     "--resume, or move it away");
+    // A run never mixes its files with others: the directory is new or empty.
+    if (std::error_code ec; fs::exists(dir) && (!fs::is_directory(dir) || !fs::is_empty(dir, ec)))
+        throw error(dir.string() + (fs::is_directory(dir) ? " is not empty (it holds files of something else); "
+                                                            : " exists and is not a directory; ") +
+                    "a run goes into a new or empty directory: choose another --out or move it away");
     // Everything that can reject the config runs before the directory exists.
     const prepared_run p = prepare(std::move(s));
     const std::unique_ptr<plasticity::session> session = make_session(p, where);

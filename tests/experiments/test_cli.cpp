@@ -328,3 +328,48 @@ TEST_CASE("cli: every rejection of a training setting happens before the run dir
     CHECK(scheduled.exit_code == 0);
     CHECK(std::filesystem::exists(dir.path / "run1" / "summary.txt"));
 }
+
+TEST_CASE("cli: a run never writes outside the directory it names, nor into one holding other files") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const std::string parity = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
+    // The name becomes runs/NAME: anything but one plain component is refused,
+    // before anything is written (the command runs inside dir/work).
+    const auto work = dir.path / "work";
+    std::filesystem::create_directories(work);
+    for (const std::string name : {"..", ".", "\"\"", "../x", "/abs/path", "a/b"}) {
+        CAPTURE(name);
+        const auto r = lutra::test::run_command("cd " + work.string() + " && " + std::string(LUTRA_BINARY) +
+                                                " --quiet run " + parity + " --set 'name=" + name + "'");
+        CHECK(r.exit_code == 1);
+        CHECK(r.output.find("name: '") != std::string::npos);
+        CHECK(r.output.find("cannot name a run directory") != std::string::npos);
+    }
+    CHECK(std::filesystem::is_empty(work));
+    CHECK_FALSE(std::filesystem::exists(dir.path / "x"));
+
+    // --out into a directory of unrelated files is refused and leaves them alone.
+    const auto busy = dir.path / "busy";
+    std::filesystem::create_directories(busy);
+    std::ofstream(busy / "notes.txt") << "mine\n";
+    const auto r = run_lutra("--quiet run " + parity + " --set train.epochs=1 --out " + busy.string());
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("is not empty") != std::string::npos);
+    CHECK(std::filesystem::exists(busy / "notes.txt"));
+    CHECK_FALSE(std::filesystem::exists(busy / "config.yaml"));
+    // An empty one is fine.
+    const auto empty = dir.path / "empty";
+    std::filesystem::create_directories(empty);
+    CHECK(run_lutra("--quiet run " + parity + " --set train.epochs=1 --out " + empty.string()).exit_code == 0);
+
+    // analyze --report never overwrites a report or mixes with other files.
+    const auto report = dir.path / "report";
+    std::filesystem::create_directories(report);
+    std::ofstream(report / "report.md") << "an earlier report\n";
+    const auto a = run_lutra("--quiet analyze " + empty.string() + " --report " + report.string());
+    CHECK(a.exit_code == 1);
+    CHECK(a.output.find("not empty") != std::string::npos);
+    std::ifstream kept(report / "report.md");
+    std::string line;
+    std::getline(kept, line);
+    CHECK(line == "an earlier report");
+}

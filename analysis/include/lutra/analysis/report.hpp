@@ -81,7 +81,8 @@ struct run_analysis {
 [[nodiscard]] std::string format_comparison(const run_analysis& a, const run_analysis& b);
 
 // Writes dir/report.md, the data and gnuplot script beside it, and the PNG
-// plots (learning_curves.png, fan_in.png) by running `gnuplot`. Creates dir;
+// plots (learning_curves.png, fan_in.png) by running `gnuplot`. Creates dir,
+// which must be new or empty (a report never replaces another);
 // throws lutra::io_error when gnuplot is missing or fails.
 void write_report(const run_analysis& run, const std::filesystem::path& dir);
 

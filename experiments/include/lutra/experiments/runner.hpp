@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lutra/experiments/settings.hpp"
@@ -49,6 +50,10 @@ run_summary run_experiment(const run_request& request);
 // does. A finished run (summary.txt exists) is left alone. Without a
 // checkpoint it is an error: the run did not finish its first epoch.
 run_summary resume_experiment(const std::filesystem::path& dir);
+
+// A run name usable as one directory below runs/: letters, digits, '.', '_'
+// and '-', not empty, "." or "..".
+[[nodiscard]] bool is_plain_name(std::string_view name);
 
 // The genome an experiment uses: its genome_file (relative to config_dir) or
 // its genome section.
