@@ -16,6 +16,7 @@
 #include <map>
 
 #include "lutra/core/error.hpp"
+#include "lutra/core/publish.hpp"
 
 extern char** environ;
 
@@ -96,13 +97,6 @@ const split_summary* find_split(const run_analysis& run, const std::string& name
     return nullptr;
 }
 
-void write_file(const std::filesystem::path& path, const std::string& text, const char* what) {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw io_error(path.string(), std::string("write ") + what, "cannot create the file");
-    out << text;
-    if (!out.flush()) throw io_error(path.string(), std::string("write ") + what, "write failed");
-}
-
 // A gnuplot single-quoted string: only ' needs escaping, by doubling it.
 std::string gnuplot_quote(const std::string& s) {
     std::string q = "'";
@@ -130,11 +124,24 @@ bool on_path(const std::string& program) {
     return false;
 }
 
-void run_gnuplot(const std::filesystem::path& script) {
+// Whether a file ends with a PNG's IEND chunk (length 0, "IEND", its CRC).
+bool ends_with_png_end(const std::filesystem::path& file) {
+    static constexpr unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+    std::ifstream in(file, std::ios::binary | std::ios::ate);
+    if (!in || in.tellg() < static_cast<std::streamoff>(sizeof iend)) return false;
+    in.seekg(-static_cast<std::streamoff>(sizeof iend), std::ios::end);
+    char tail[sizeof iend];
+    return static_cast<bool>(in.read(tail, sizeof tail)) && std::memcmp(tail, iend, sizeof iend) == 0;
+}
+
+// Runs gnuplot on `script` in `dir`, where its plots go.
+void run_gnuplot(const std::filesystem::path& script, const std::filesystem::path& dir) {
     const std::string operation = "draw plots with gnuplot";
     std::string program = "gnuplot";
+    std::string change_dir = "cd " + gnuplot_quote(dir.string());
+    std::string option = "-e";
     std::string argument = script.string();
-    char* argv[] = {program.data(), argument.data(), nullptr};
+    char* argv[] = {program.data(), option.data(), change_dir.data(), argument.data(), nullptr};
     pid_t pid = 0;
     if (const int e = posix_spawnp(&pid, "gnuplot", nullptr, nullptr, argv, environ); e != 0)
         throw io_error(script.string(), operation, std::string("cannot start gnuplot: ") + std::strerror(e));
@@ -359,15 +366,18 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
         throw io_error(dir.string(), "write report",
                        "gnuplot is not installed (or not on PATH); install it with `apt-get install gnuplot-nox` "
                        "or `bash .ci/setup`");
-    std::error_code ec;
     // A report never replaces another, nor mixes with other files.
-    if (std::filesystem::exists(dir) &&
-        (!std::filesystem::is_directory(dir) || !std::filesystem::is_empty(dir, ec)))
+    if (const core::output_state state = core::inspect_output(dir);
+        state == core::output_state::non_empty_directory || state == core::output_state::not_a_directory)
         throw io_error(dir.string(), "write report",
                        "the directory exists and is not empty; a report goes into a new or empty directory "
                        "(choose another --report DIR or move it away)");
-    std::filesystem::create_directories(dir, ec);
-    if (ec) throw io_error(dir.string(), "create report directory", ec.message());
+    // The report appears whole, COMPLETE written last (core/publish.hpp):
+    // a kill or a full disk leaves nothing that looks like a report.
+    core::directory_publication out(dir);
+    const auto write_file = [&out](const std::string& name, const std::string& text, const char*) {
+        out.write(name, text);
+    };
 
     // Data files for gnuplot: one per split (epoch loss accuracy), and the
     // fan-in histogram with one column per population.
@@ -379,7 +389,7 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
         std::string file = "metrics_";
         for (char c : sp.split) file += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
         file += ".dat";
-        write_file(dir / file, data, "plot data");
+        write_file(file, data, "plot data");
         split_files.push_back(file);
     }
     unsigned max_fan_in = 0;
@@ -394,10 +404,9 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
         for (const node_census& c : run.populations) fan_in += " " + std::to_string(c.fan_in[i]);
         fan_in += "\n";
     }
-    write_file(dir / "fan_in.dat", fan_in, "plot data");
+    write_file("fan_in.dat", fan_in, "plot data");
 
     std::string gp = "# Draws the report's plots; run `gnuplot plots.gp` in this directory to redraw them.\n";
-    gp += "cd " + gnuplot_quote(std::filesystem::absolute(dir).string()) + "\n";
     gp += "set terminal pngcairo size 1000,450 noenhanced\nset key bottom right\nset grid\n";
     gp += "set output 'learning_curves.png'\nset multiplot layout 1,2\nset xlabel 'epoch'\n";
     for (const char* what : {"loss", "accuracy"}) {
@@ -430,7 +439,7 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
                 hist += format(" %u %u", p.activation[b], p.entropy[b]);
             hist += "\n";
         }
-        write_file(dir / "node_stats.dat", hist, "plot data");
+        write_file("node_stats.dat", hist, "plot data");
         std::string flips = "epoch";
         for (const population_stats_summary& p : run.stats) flips += " " + column_header(p.population);
         flips += "\n";
@@ -439,7 +448,7 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
             for (const population_stats_summary& p : run.stats) flips += " " + std::to_string(p.flips[row].second);
             flips += "\n";
         }
-        write_file(dir / "flips.dat", flips, "plot data");
+        write_file("flips.dat", flips, "plot data");
         const std::size_t pops = run.stats.size();
         gp += "set output 'node_stats.png'\nset terminal pngcairo size 1000,450 noenhanced\nset multiplot layout 1,2\n";
         gp += "set key top left\nset style data histograms\nset style histogram clustered gap 1\n";
@@ -457,9 +466,19 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
         gp += format("plot for [i=2:%zu] 'flips.dat' using 1:i title columnheader(i)\n", pops + 1);
         gp += "unset output\n";
     }
-    const std::filesystem::path script = dir / "plots.gp";
-    write_file(script, gp, "gnuplot script");
-    run_gnuplot(script);
+    write_file("plots.gp", gp, "gnuplot script");
+    run_gnuplot(out.staging() / "plots.gp", out.staging());
+    // gnuplot may exit 0 with a plot cut short (a full disk): a PNG is whole
+    // only if it ends with its IEND chunk.
+    std::vector<std::string> plots{"learning_curves.png", "fan_in.png"};
+    if (!run.stats.empty()) plots.insert(plots.end(), {"node_stats.png", "flips.png"});
+    for (const std::string& png : plots) {
+        if (!std::filesystem::exists(out.staging() / png))
+            throw io_error((dir / png).string(), "draw plots with gnuplot", "gnuplot did not write the plot");
+        if (!ends_with_png_end(out.staging() / png))
+            throw io_error((dir / png).string(), "draw plots with gnuplot",
+                           "the plot is cut short (gnuplot could not write it whole: is the disk full?)");
+    }
 
     std::string md = "# Run analysis\n\n";
     md += format("Run file `%s`, written by Lutra %s (format %u), seed %llu%s%s.\n\n", run.file.c_str(),
@@ -526,7 +545,8 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
     for (const runfile::metrics_row& r : run.metrics)
         md += format("| %u | %s | %.4f | %s | %.1f |\n", r.epoch, r.split.c_str(), r.loss, percent(r.accuracy).c_str(),
                      r.seconds);
-    write_file(dir / "report.md", md, "report");
+    write_file("report.md", md, "report");
+    out.commit();
 }
 
 }  // namespace lutra::analysis

@@ -1,7 +1,5 @@
 #include "lutra/experiments/checkpoint.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -10,10 +8,10 @@
 #include <cstring>
 #include <fstream>
 #include <string>
-#include <system_error>
 #include <utility>
 
 #include "lutra/core/error.hpp"
+#include "lutra/core/publish.hpp"
 
 namespace lutra::experiments {
 
@@ -56,53 +54,11 @@ std::uint32_t crc32_of(const char* data, std::size_t size) {
     return static_cast<std::uint32_t>(crc);
 }
 
-// Closes a POSIX file descriptor on every path out.
-struct fd_guard {
-    int fd;
-    ~fd_guard() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
 [[noreturn]] void fail_read(const std::filesystem::path& path, const std::string& detail) {
     throw io_error(path.string(), "read checkpoint", detail);
 }
 
-[[noreturn]] void fail_errno(const std::filesystem::path& path, const std::string& what) {
-    throw io_error(path.string(), "write", what + ": " + std::generic_category().message(errno));
-}
-
-void sync_path(const std::filesystem::path& path, int flags) {
-    const fd_guard f{::open(path.c_str(), flags)};
-    if (f.fd < 0 || ::fsync(f.fd) != 0) fail_errno(path, "sync");
-}
-
 }  // namespace
-
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
-    std::filesystem::path temporary = path;
-    temporary += ".tmp";
-    {
-        // A temporary left by a killed writer is simply overwritten.
-        fd_guard f{::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
-        if (f.fd < 0) fail_errno(temporary, "create the temporary file");
-        for (std::size_t done = 0; done < bytes.size();) {
-            const ssize_t n = ::write(f.fd, bytes.data() + done, bytes.size() - done);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) fail_errno(temporary, "write (disk full?)");
-            done += static_cast<std::size_t>(n);
-        }
-        if (::fsync(f.fd) != 0) fail_errno(temporary, "sync");
-        const int fd = std::exchange(f.fd, -1);
-        if (::close(fd) != 0) fail_errno(temporary, "close");
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, path, ec);
-    if (ec) throw io_error(path.string(), "write", "rename " + temporary.string() + " over it: " + ec.message());
-    // The rename itself is durable only once the directory is synced.
-    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-    sync_path(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
 
 namespace {
 
@@ -201,7 +157,7 @@ void write_checkpoint(const std::filesystem::path& path, const checkpoint& c) {
     put_section(out, network_section, s.network);
     for (const auto& [name, state] : s.rules) put_section(out, name, state);
     put(out, crc32_of(out.data(), out.size()));
-    write_file_atomically(path, out);
+    core::publish_file(path, out);
 }
 
 checkpoint read_checkpoint(const std::filesystem::path& path) {

@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/core/publish.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/experiments/runner.hpp"
 #include "lutra/experiments/settings.hpp"
 #include "lutra/fpga/cells.hpp"
 #include "lutra/fpga/classifier.hpp"
@@ -34,25 +35,24 @@ core::data_split first_samples(const core::data_split& split, std::size_t n, std
     return part;
 }
 
+// Writes the export's files into its publication (core/publish.hpp) and
+// lists them under their final names.
 class file_writer {
 public:
-    explicit file_writer(fs::path dir) : dir_(std::move(dir)) {}
+    explicit file_writer(core::directory_publication& out) : out_(out) {}
 
     // Writes `name` (relative to the directory) with what `fill` streams.
     template <class Fill>
     void write(const std::string& name, Fill&& fill) {
-        const fs::path path = dir_ / name;
-        fs::create_directories(path.parent_path());
-        std::ofstream out(path, std::ios::binary);
-        if (!out) throw io_error(path.string(), "export", "cannot create the file");
-        fill(out);
-        if (!out.flush()) throw io_error(path.string(), "export", "write failed (disk full?)");
-        written_.push_back(path);
+        std::ostringstream text;
+        fill(text);
+        out_.write(name, std::move(text).str());
+        written_.push_back(out_.target() / name);
     }
     [[nodiscard]] const std::vector<fs::path>& written() const noexcept { return written_; }
 
 private:
-    fs::path dir_;
+    core::directory_publication& out_;
     std::vector<fs::path> written_;
 };
 
@@ -64,9 +64,10 @@ export_summary export_run(const export_request& request) {
     if (request.target == "generic" && request.pipeline_every != 0)
         throw error("export: --pipeline applies to --target xilinx; the generic style is combinational");
     if (request.out_dir.empty()) throw error("export: no output directory given (--out DIR)");
-    if (fs::exists(request.out_dir) && !fs::is_directory(request.out_dir))
+    const core::output_state out_state = core::inspect_output(request.out_dir);
+    if (out_state == core::output_state::not_a_directory)
         throw error("export: " + request.out_dir.string() + " exists and is not a directory");
-    if (fs::is_directory(request.out_dir) && !fs::is_empty(request.out_dir) && !request.force)
+    if (out_state == core::output_state::non_empty_directory && !request.force)
         throw error("export: " + request.out_dir.string() +
                     " is not empty; choose another --out, or give --force to write into it");
     (void)fpga::find_part(request.part);  // an unknown part fails before any work
@@ -77,7 +78,7 @@ export_summary export_run(const export_request& request) {
                                                                  : fpga::comparator_form::two_tables};
 
     // The run: network, encoder and the dataset its config names.
-    const runfile::run_reader reader(request.run);  // a run directory stands for its run.h5
+    const runfile::run_reader reader(finished_run_file(request.run));  // a run directory stands for its run.h5
     const core::network net = reader.network();
     const core::encoder enc = reader.encoder().encoder;
     const std::string where = reader.path().string();
@@ -150,8 +151,11 @@ export_summary export_run(const export_request& request) {
         for (std::size_t s = 0; s < samples.size(); ++s) summary.correct += expected.predictions[s] == samples.labels[s];
     }
 
-    fs::create_directories(request.out_dir);
-    file_writer files(request.out_dir);
+    // The whole design appears at once, COMPLETE written last: a kill or a
+    // full disk leaves no export that looks whole (tests/fpga/verify_export.sh
+    // checks the mark).
+    core::directory_publication out(request.out_dir, {.replace = request.force});
+    file_writer files(out);
     files.write(name + ".v", [&](std::ostream& out) { out << chosen.str(); });
     if (summary.vectors > 0) {
         files.write(name + "_tb.v", [&](std::ostream& out) { fpga::write_testbench(dut, summary.vectors, {}, out); });
@@ -175,7 +179,9 @@ export_summary export_run(const export_request& request) {
         });
     }
     files.write("yosys_synth.ys", [&](std::ostream& out) { fpga::write_synthesis_script(name + ".v", name, out); });
+    out.commit();
     summary.files = files.written();
+    summary.files.push_back(out.target() / core::complete_mark);
     return summary;
 }
 

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <numeric>
 #include <memory>
 #include <optional>
@@ -18,11 +17,13 @@
 #include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/node_stats.hpp"
+#include "lutra/core/publish.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/experiments/checkpoint.hpp"
 #include "lutra/experiments/progress.hpp"
 #include "lutra/runfile/layout.hpp"
 #include "lutra/runfile/run_file.hpp"
+#include "lutra/runfile/run_reader.hpp"
 #include "lutra/plasticity/session.hpp"
 #include "lutra/topology/develop.hpp"
 #include "lutra/topology/error.hpp"
@@ -37,13 +38,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 double seconds_since(clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); }
-
-void write_text_file(const fs::path& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw io_error(path.string(), "write", "cannot create the file");
-    out << text;
-    if (!out.flush()) throw io_error(path.string(), "write", "write failed (disk full?)");
-}
 
 std::size_t correct_predictions(const core::head_output& out, std::span<const std::uint16_t> labels) {
     std::size_t correct = 0;
@@ -287,8 +281,10 @@ run_summary train_run(const prepared_run& p, plasticity::session& session, runfi
                   s.name.c_str(), p.data.name.c_str(), p.data.train.size(), p.data.test.size(),
                   summary.genome_hash.c_str(), summary.nodes, summary.test_accuracy, summary.test_accuracy_relaxed,
                   s.train.epochs, summary.train_seconds, summary.total_seconds, summary.resumed_from_epoch);
+    // Everything in run.h5 reaches the disk before the run is marked finished.
+    file.close();
     // summary.txt marks the run finished, so it appears whole or not at all.
-    write_file_atomically(dir / "summary.txt", text);
+    core::publish_file(dir / run_finished_mark, text);
     return summary;
 }
 
@@ -310,38 +306,57 @@ run_summary run_experiment(const run_request& request) {
         throw where.error_at("name", "'" + s.name + "' cannot name a run directory runs/NAME; use letters, digits, "
                                      "'.', '_' and '-' (not '.' or '..' alone), or give --out DIR");
     const fs::path dir = request.out_dir.empty() ? fs::path("runs") / s.name : request.out_dir;
-    if (fs::exists(dir / runfile::layout::file_name))
+    const core::output_state state = core::inspect_output(dir);
+    if (state == core::output_state::non_empty_directory && fs::exists(dir / runfile::layout::file_name))
         throw error(dir.string() + " already holds a run (run.h5); choose another --out, continue it with "
                     "--resume, or move it away");
     // A run never mixes its files with others: the directory is new or empty.
-    if (std::error_code ec; fs::exists(dir) && (!fs::is_directory(dir) || !fs::is_empty(dir, ec)))
-        throw error(dir.string() + (fs::is_directory(dir) ? " is not empty (it holds files of something else); "
-                                                            : " exists and is not a directory; ") +
+    if (state == core::output_state::non_empty_directory || state == core::output_state::not_a_directory)
+        throw error(dir.string() + (state == core::output_state::non_empty_directory
+                                        ? " is not empty (it holds files of something else); "
+                                        : " exists and is not a directory; ") +
                     "a run goes into a new or empty directory: choose another --out or move it away");
     // Everything that can reject the config runs before the directory exists.
     const prepared_run p = prepare(std::move(s));
     const std::unique_ptr<plasticity::session> session = make_session(p, where);
-    fs::create_directories(dir);
-    write_text_file(dir / "config.yaml", to_yaml(p.s));
-    write_text_file(dir / "genome.yaml", to_yaml(p.s.genome));
-    write_text_file(dir / "genome.dna", topology::wrap_text(topology::to_text(p.s.genome)) + "\n");
-
-    runfile::run_file file = runfile::run_file::create(dir / runfile::layout::file_name, {LUTRA_VERSION, p.s.seed, p.genome_hash});
-    file.write_text("config", to_yaml(p.s));
-    file.write_text("genome", topology::to_text(p.s.genome));
-    file.write_encoder(p.enc, p.s.data.encoder.kind, p.data.width, p.data.height * p.data.channels);
+    {
+        // The directory appears only with its starting files whole (a kill
+        // or a full disk before leaves a temporary the next attempt replaces);
+        // its end is marked by summary.txt.
+        core::directory_publication started(dir, {.replace = false, .mark = false});
+        started.write("config.yaml", to_yaml(p.s));
+        started.write("genome.yaml", to_yaml(p.s.genome));
+        started.write("genome.dna", topology::wrap_text(topology::to_text(p.s.genome)) + "\n");
+        {
+            // Closed before the directory moves.
+            runfile::run_file file = runfile::run_file::create(started.staging() / runfile::layout::file_name,
+                                                               {LUTRA_VERSION, p.s.seed, p.genome_hash});
+            file.write_text("config", to_yaml(p.s));
+            file.write_text("genome", topology::to_text(p.s.genome));
+            file.write_encoder(p.enc, p.s.data.encoder.kind, p.data.width, p.data.height * p.data.channels);
+            file.close();
+        }
+        started.commit();
+    }
+    runfile::run_file file = runfile::run_file::open_for_append(dir / runfile::layout::file_name);
     return train_run(p, *session, file, dir, start, 0);
 }
 
 run_summary resume_experiment(const fs::path& dir) {
     const auto start = clock::now();
     if (!fs::is_directory(dir)) throw error("resume: " + dir.string() + " is not a directory");
-    if (fs::exists(dir / "summary.txt")) {
+    if (fs::exists(dir / run_finished_mark)) {
         run_summary done;
         done.dir = dir;
         done.already_finished = true;
         return done;
     }
+    // Whole or absent, each (core/publish.hpp): a missing one is named.
+    for (const std::string_view name : {std::string_view("config.yaml"), runfile::layout::file_name})
+        if (!fs::exists(dir / name))
+            throw error("resume: " + dir.string() + " has no " + std::string(name) +
+                        "; it is not a run directory (a run directory appears with config.yaml, genome.yaml, "
+                        "genome.dna and run.h5)");
     const fs::path checkpoint_file = dir / checkpoint_name;
     if (!fs::exists(checkpoint_file))
         throw error("nothing to resume: " + dir.string() +
@@ -388,11 +403,22 @@ run_summary resume_experiment(const fs::path& dir) {
     return train_run(p, *session, file, dir, start, prior_seconds);
 }
 
+fs::path finished_run_file(const fs::path& run) {
+    const fs::path h5 = runfile::run_reader(run).path();  // what is wrong with the file itself comes first
+    const fs::path dir = h5.has_parent_path() ? h5.parent_path() : fs::path(".");
+    if (!fs::exists(dir / run_finished_mark))
+        throw io_error(h5.string(), "read a finished run",
+                       "the run has not finished: " + (dir / run_finished_mark).string() +
+                           " is missing (the run was killed, ran out of disk space, or is still training); "
+                           "finish it with `lutra run --resume " + dir.string() + "`");
+    return h5;
+}
+
 eval_result evaluate_run(const fs::path& run, const std::string& dataset, const std::string& split,
                          unsigned threads) {
     if (split != "test" && split != "train")
         throw error("eval: split '" + split + "' is not one of test, train");
-    const fs::path h5 = fs::is_directory(run) ? run / "run.h5" : run;
+    const fs::path h5 = finished_run_file(run);
     const runfile::run_file file = runfile::run_file::open(h5);
     const core::network net = file.read_network();
     const core::encoder enc = file.read_encoder().encoder;

@@ -22,9 +22,16 @@
 namespace lutra::runfile::hdf5 {
 
 // HDF5 prints its error stack to stderr by default; Lutra turns every failure
-// into an exception instead, adding HDF5's innermost message.
+// into an exception instead, adding HDF5's innermost message. Called before
+// any other HDF5 call of Lutra's.
+//
+// It also keeps HDF5 from tearing itself down at exit. When a disk fills,
+// H5Fclose fails to flush and HDF5 (1.10 to 1.14.0) leaves the half-closed
+// file in its table; its exit handler then closes it again and dies with
+// SIGSEGV (HDFGroup/hdf5#2291). Every id Lutra opens is closed by its owner,
+// so the teardown has nothing to do but free memory at exit.
 inline void silence() {
-    static const bool silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+    static const bool silenced = H5dont_atexit() >= 0 && H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
     (void)silenced;
 }
 
@@ -39,6 +46,15 @@ inline std::string reason() {
         },
         &innermost);
     H5Eclear2(H5E_DEFAULT);
+    // A failed write's description is a long record; its system message
+    // ("No space left on device") is what the user needs.
+    const std::string marker = "error message = '";
+    if (const std::size_t at = innermost.find(marker); at != std::string::npos) {
+        const std::size_t from = at + marker.size();
+        const std::size_t to = innermost.find('\'', from);
+        const std::size_t colon = innermost.find(':');
+        innermost = innermost.substr(0, colon) + ": " + innermost.substr(from, to - from);
+    }
     return innermost.empty() ? std::string() : " (HDF5: " + innermost + ")";
 }
 

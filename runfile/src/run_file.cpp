@@ -415,6 +415,13 @@ void run_file::flush() {
     checked(H5Fflush(file_, H5F_SCOPE_LOCAL), s, "cannot flush the file");
 }
 
+void run_file::close() {
+    if (file_ < 0) return;
+    const site s{path_.string(), "close"};
+    // The id is gone even when the close fails: HDF5 does not take it back.
+    checked(H5Fclose(std::exchange(file_, -1)), s, "cannot write the file's last changes");
+}
+
 run_reader run_file::reader() const { return run_reader(path_); }
 
 run_attributes run_file::attributes() const { return reader().attributes(); }

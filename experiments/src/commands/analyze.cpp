@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "lutra/analysis/report.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/experiments/runner.hpp"
 
 namespace lutra::experiments::commands {
 
@@ -23,13 +24,15 @@ struct analyze_options {
 // One run: its populations, tables and learning curves (and a report
 // directory with plots); two runs: side by side.
 int cmd_analyze(const std::vector<std::string>& runs, const std::string& report_dir) {
+    // Only finished runs: summary.txt is a run's completion mark.
     if (runs.size() == 2) {
         if (!report_dir.empty()) throw error("analyze: --report takes one run, not a comparison of two");
-        std::printf("%s", analysis::format_comparison(analysis::analyze_run(runs[0]), analysis::analyze_run(runs[1]))
+        std::printf("%s", analysis::format_comparison(analysis::analyze_run(finished_run_file(runs[0])),
+                                                      analysis::analyze_run(finished_run_file(runs[1])))
                               .c_str());
         return 0;
     }
-    const analysis::run_analysis run = analysis::analyze_run(runs.at(0));
+    const analysis::run_analysis run = analysis::analyze_run(finished_run_file(runs.at(0)));
     std::printf("%s", analysis::format_analysis(run).c_str());
     if (!report_dir.empty()) {
         analysis::write_report(run, report_dir);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -15,6 +16,7 @@
 
 #include "commands.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/core/publish.hpp"
 #include "lutra/experiments/config.hpp"
 #include "lutra/experiments/progress.hpp"
 #include "lutra/experiments/settings.hpp"
@@ -116,12 +118,12 @@ int cmd_genome_develop(const genome_options& opt, const develop_cli& dev) {
     std::printf("network:     %u nodes, %s, developed and compiled in %s\n", c.net.num_nodes(),
                 c.net.combinational() ? "combinational" : "sequential (delayed slots)",
                 format_duration(seconds).c_str());
+    // Each file appears whole or not at all (core/publish.hpp).
     auto write = [&](const std::string& path, auto writer, const char* what) {
         if (path.empty()) return;
-        std::ofstream out(path);
-        if (!out) throw io_error(path, std::string("write ") + what, "cannot create the file");
+        std::ostringstream out;
         writer(out, g, d);
-        if (!out.flush()) throw io_error(path, std::string("write ") + what, "write failed");
+        core::publish_file(path, std::move(out).str());
         spdlog::info("wrote {} to {}", what, path);
     };
     write(dev.graphml, topology::write_graphml, "GraphML");

@@ -82,8 +82,11 @@ struct run_analysis {
 
 // Writes dir/report.md, the data and gnuplot script beside it, and the PNG
 // plots (learning_curves.png, fan_in.png) by running `gnuplot`. Creates dir,
-// which must be new or empty (a report never replaces another);
-// throws lutra::io_error when gnuplot is missing or fails.
+// which must be new or empty (a report never replaces another), whole: the
+// files go into a temporary sibling, COMPLETE is written last and the
+// directory renamed into place (core/publish.hpp), so a kill or a full disk
+// leaves no report that looks whole. Throws lutra::io_error when gnuplot is
+// missing or fails, or a plot is cut short.
 void write_report(const run_analysis& run, const std::filesystem::path& dir);
 
 }  // namespace lutra::analysis

@@ -6,13 +6,12 @@
 //
 // It is a file of its own rather than part of run.h5 because an HDF5 file
 // killed in the middle of a metadata write can be left unreadable: the
-// checkpoint is written to a temporary file, synced, and renamed over the
-// previous one, so a kill at any moment leaves the previous checkpoint or the
-// new one, whole. A CRC-32 catches any other damage.
+// checkpoint is published as every Lutra file is (core/publish.hpp: a
+// temporary file, synced, renamed over the previous one), so a kill or a full
+// disk at any moment leaves the previous checkpoint or the new one, whole. A CRC-32 catches any other damage.
 
 #include <cstdint>
 #include <filesystem>
-#include <string_view>
 
 #include "lutra/plasticity/session.hpp"
 
@@ -33,10 +32,5 @@ struct checkpoint {
 void write_checkpoint(const std::filesystem::path& path, const checkpoint& c);
 // Checks magic, version, sizes and CRC before anything is used.
 [[nodiscard]] checkpoint read_checkpoint(const std::filesystem::path& path);
-
-// Replaces the file's content so that a kill at any moment leaves the old
-// content or the new, never a mix: temporary file, fsync, rename, fsync of
-// the directory.
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
 }  // namespace lutra::experiments

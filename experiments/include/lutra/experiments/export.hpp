@@ -16,8 +16,12 @@
 //                       both styles combinational, for the equivalence proof
 //   yosys_equiv.ys      proves the two equiv/ files equal (run in the directory)
 //   yosys_synth.ys      synth_xilinx -noiopad of <name>.v with cell counts
+//   COMPLETE            written last: every file above with its size
 //
-// Before writing, the mapped cells are evaluated in C++ on the vectors and
+// The directory is published whole (core/publish.hpp): written into a
+// temporary sibling and renamed into place, so a kill or a full disk leaves
+// nothing that looks like an export. The run must have finished
+// (finished_run_file). Before writing, the mapped cells are evaluated in C++ on the vectors and
 // must give the C++ model's outputs bit for bit.
 
 #include <cstddef>

@@ -9,6 +9,14 @@
 // finished, summary.txt. A directory that already holds a run is never
 // overwritten; a run killed at any moment is continued by resume_experiment
 // and ends with the same network as if it had never stopped.
+//
+// What a kill or a full disk can leave (docs/failure-behaviour.md): the
+// directory appears only once its starting files (config.yaml, the genome,
+// run.h5 with config, genome and encoder) are whole — they are written into a
+// temporary sibling and renamed into place (core/publish.hpp); the checkpoint
+// and summary.txt are each published whole or not at all; run.h5 grows in
+// place by design (DESIGN §7). summary.txt is the run's completion mark:
+// eval, export and analyze refuse a run without it (finished_run_file).
 
 #include <cstdint>
 #include <filesystem>
@@ -50,6 +58,14 @@ run_summary run_experiment(const run_request& request);
 // does. A finished run (summary.txt exists) is left alone. Without a
 // checkpoint it is an error: the run did not finish its first epoch.
 run_summary resume_experiment(const std::filesystem::path& dir);
+
+// The completion mark of a run directory, written last.
+inline constexpr std::string_view run_finished_mark = "summary.txt";
+
+// The run.h5 of a finished run (`run`: a run directory or its run.h5): a
+// readable run file (else run_reader's error) with run_finished_mark beside
+// it, else a lutra::io_error naming the missing mark and how to finish the run.
+[[nodiscard]] std::filesystem::path finished_run_file(const std::filesystem::path& run);
 
 // A run name usable as one directory below runs/: letters, digits, '.', '_'
 // and '-', not empty, "." or "..".

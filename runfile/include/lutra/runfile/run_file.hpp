@@ -89,6 +89,9 @@ public:
 
     // Writes everything buffered to disk.
     void flush();
+    // Closes the file, reporting what the destructor cannot: a failure to
+    // write what was still buffered (a full disk). The object is empty after.
+    void close();
 
 private:
     run_file(std::filesystem::path path, std::int64_t file, bool writable);
