@@ -1,6 +1,7 @@
 #include "lutra/analysis/report.hpp"
 
 #include <spawn.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -475,9 +476,15 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
     for (const std::string& png : plots) {
         if (!std::filesystem::exists(out.staging() / png))
             throw io_error((dir / png).string(), "draw plots with gnuplot", "gnuplot did not write the plot");
-        if (!ends_with_png_end(out.staging() / png))
+        if (!ends_with_png_end(out.staging() / png)) {
+            // gnuplot does not say why; a disk with less room than a plot needs is the usual reason.
+            struct statvfs fs {};
+            const bool full = ::statvfs(out.staging().c_str(), &fs) == 0 &&
+                              static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < 1024 * 1024;
             throw io_error((dir / png).string(), "draw plots with gnuplot",
-                           "the plot is cut short (gnuplot could not write it whole: is the disk full?)");
+                           full ? "No space left on device (gnuplot wrote the plot cut short)"
+                                : "gnuplot wrote the plot cut short");
+        }
     }
 
     std::string md = "# Run analysis\n\n";

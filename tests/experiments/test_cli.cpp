@@ -373,3 +373,66 @@ TEST_CASE("cli: a run never writes outside the directory it names, nor into one 
     std::getline(kept, line);
     CHECK(line == "an earlier report");
 }
+
+TEST_CASE("cli: a run killed or failed before summary.txt is refused by eval, export and analyze, naming the mark") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto run = dir.path / "run";
+    REQUIRE(run_lutra("--quiet run " + std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml --set train.epochs=2 --out " +
+                      run.string())
+                .exit_code == 0);
+    std::filesystem::remove(run / "summary.txt");
+    for (const std::string& cmd : {"eval " + run.string(), "analyze " + (run / "run.h5").string(),
+                                   "export " + run.string() + " --out " + (dir.path / "out").string()}) {
+        CAPTURE(cmd);
+        const auto r = run_lutra(cmd);
+        CHECK(r.exit_code == 1);
+        CHECK(r.output.find("the run has not finished: " + (run / "summary.txt").string() + " is missing") !=
+              std::string::npos);
+        CHECK(r.output.find("lutra run --resume " + run.string()) != std::string::npos);
+    }
+    CHECK_FALSE(std::filesystem::exists(dir.path / "out"));
+
+    // resume names a missing config.yaml rather than failing to read it.
+    std::filesystem::remove(run / "config.yaml");
+    const auto resumed = run_lutra("--quiet run --resume " + run.string());
+    CHECK(resumed.exit_code == 1);
+    CHECK(resumed.output.find("has no config.yaml") != std::string::npos);
+}
+
+TEST_CASE("cli: a write that fails in run.h5 ends in exit 1 with the file named, not in a signal") {
+    // A file size limit (no root needed) makes HDF5's writes fail as a full
+    // disk would (EFBIG instead of ENOSPC); HDF5 then fails to close the file,
+    // after which its exit handler died with SIGSEGV.
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto out = dir.path / "run";
+    const auto r = lutra::test::run_command("sh -c \"trap '' XFSZ; ulimit -f 60; exec " + std::string(LUTRA_BINARY) +
+                                            " --quiet run " + std::string(LUTRA_CONFIGS_DIR) +
+                                            "/parity.yaml --set train.epochs=40 --out " + out.string() + "\"");
+    CAPTURE(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("run.h5") != std::string::npos);
+    CHECK(r.output.find("File too large") != std::string::npos);
+    // Nothing that looks finished, and nothing that blocks a new attempt.
+    CHECK_FALSE(std::filesystem::exists(out / "summary.txt"));
+    if (!std::filesystem::exists(out)) CHECK(run_lutra("--quiet run " + std::string(LUTRA_CONFIGS_DIR) +
+                                                       "/parity.yaml --set train.epochs=2 --out " + out.string())
+                                                 .exit_code == 0);
+}
+
+TEST_CASE("cli: genome develop publishes --graphml and --dot whole, with no temporary left") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto graphml = dir.path / "g.graphml";
+    const auto dot = dir.path / "g.dot";
+    const auto r = run_lutra("--quiet genome develop " + std::string(LUTRA_CONFIGS_DIR) +
+                             "/genomes/recurrent.yaml --graphml " + graphml.string() + " --dot " + dot.string());
+    CHECK(r.exit_code == 0);
+    CHECK(std::filesystem::file_size(graphml) > 0);
+    CHECK(std::filesystem::file_size(dot) > 0);
+    CHECK_FALSE(std::filesystem::exists(dir.path / ".g.graphml.partial"));
+    // An unwritable target names the file and the reason.
+    std::filesystem::create_directory(dir.path / ".h.dot.partial");
+    const auto bad = run_lutra("--quiet genome develop " + std::string(LUTRA_CONFIGS_DIR) + "/genomes/recurrent.yaml --dot " +
+                               (dir.path / "h.dot").string());
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.output.find((dir.path / "h.dot").string() + ": create: Is a directory") != std::string::npos);
+}

@@ -10,7 +10,9 @@
 #      reported LUTs, MUXF7, MUXF8 and flip-flops; the generic style's counts
 #      (yosys's own mapping of the behavioural RTL, slow for large networks:
 #      --no-generic skips it) are printed beside them.
-# Exit status 0 only if every step passed; 77 (skipped) when a tool is missing.
+# An export without its COMPLETE mark, or whose files differ from it, is
+# refused first. Exit status 0 only if every step passed; 77 (skipped) when a
+# tool is missing.
 #
 #   tests/fpga/verify_export.sh [--verilator] [--no-sim] [--no-equiv] [--no-synth] [--no-generic] DIR
 set -eu
@@ -37,6 +39,20 @@ if [ $# -ne 1 ] || [ ! -f "$1/report.txt" ]; then
     exit 2
 fi
 cd "$1"
+# Only a whole export: its COMPLETE mark, written last, lists every file with
+# its size (core/publish.hpp); an export killed or out of disk space has none.
+if [ ! -f COMPLETE ]; then
+    echo "verify_export.sh: $1 has no COMPLETE mark: the export did not finish (killed, out of disk space," \
+        "or written by a Lutra before 0.2); export it again" >&2
+    exit 1
+fi
+differ=$(grep -v '^#' COMPLETE | while read -r size file; do
+    [ "$(stat -c %s "$file" 2>/dev/null)" = "$size" ] || printf ' %s' "$file"
+done)
+if [ -n "$differ" ]; then
+    echo "verify_export.sh: $1: missing or of another size than COMPLETE lists:$differ; export it again" >&2
+    exit 1
+fi
 
 need() {
     command -v "$1" >/dev/null 2>&1 || { echo "verify_export.sh: $1 is not installed (bash .ci/setup installs it); skipped" >&2; exit 77; }
