@@ -351,17 +351,17 @@ run_summary resume_experiment(const fs::path& dir) {
         done.already_finished = true;
         return done;
     }
-    // Whole or absent, each (core/publish.hpp): a missing one is named.
-    for (const std::string_view name : {std::string_view("config.yaml"), runfile::layout::file_name})
-        if (!fs::exists(dir / name))
-            throw error("resume: " + dir.string() + " has no " + std::string(name) +
-                        "; it is not a run directory (a run directory appears with config.yaml, genome.yaml, "
-                        "genome.dna and run.h5)");
     const fs::path checkpoint_file = dir / checkpoint_name;
     if (!fs::exists(checkpoint_file))
         throw error("nothing to resume: " + dir.string() +
                     " has no checkpoint; the run did not finish its first epoch — start it again (remove the "
                     "directory first: a run never overwrites another)");
+    // Whole or absent, each (core/publish.hpp): a missing one is named.
+    for (const std::string_view name : {std::string_view("config.yaml"), runfile::layout::file_name})
+        if (!fs::exists(dir / name))
+            throw error("resume: " + dir.string() + " has no " + std::string(name) +
+                        ", which a run directory has from its start (it appears with config.yaml, genome.yaml, "
+                        "genome.dna and run.h5); the directory was changed — start the run again");
     // The files first, so a damaged one is reported before the data is loaded.
     runfile::run_file file = runfile::run_file::open_for_append(dir / runfile::layout::file_name);
     const checkpoint c = read_checkpoint(checkpoint_file);

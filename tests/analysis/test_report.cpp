@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 
 #include "lutra/analysis/report.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/core/publish.hpp"
 #include "support/hdf5_run_file.hpp"
 
 using namespace lutra;
@@ -82,6 +84,13 @@ TEST_CASE("report: report.md and the gnuplot plots") {
     CHECK(fs::file_size(out / "learning_curves.png") > 1000);
     CHECK(fs::file_size(out / "fan_in.png") > 1000);
     CHECK(contains(slurp(out / "metrics_test.dat"), "1 0.5 0.75"));
+    // Published whole: COMPLETE lists every file, no temporary is left, and
+    // the script redraws the plots in the directory it ended up in.
+    CHECK_NOTHROW(lutra::core::check_complete(out, "a report"));
+    const auto listed = lutra::core::complete_files(out);
+    CHECK(std::find(listed.begin(), listed.end(), fs::path("learning_curves.png")) != listed.end());
+    CHECK_FALSE(fs::exists(dir.path / ".report.partial"));
+    CHECK(std::system(("cd '" + out.string() + "' && gnuplot plots.gp").c_str()) == 0);
 }
 
 TEST_CASE("report: a missing gnuplot is a clear error") {
