@@ -1,6 +1,7 @@
 #include "lutra/core/publish.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -147,6 +148,13 @@ directory_publication::directory_publication(fs::path target, options opt)
     if (!absolute.has_parent_path() || absolute == absolute.root_path())
         throw io_error(target_.string(), "publish", "cannot publish the root directory");
     staging_ = partial_path(absolute);
+    // The temporary must share the target's file system for the rename.
+    if (struct stat target_stat {}, parent_stat {};
+        state != output_state::absent && ::stat(absolute.c_str(), &target_stat) == 0 &&
+        ::stat(absolute.parent_path().c_str(), &parent_stat) == 0 && target_stat.st_dev != parent_stat.st_dev)
+        throw io_error(target_.string(), "publish",
+                       "it is a mount point, and an output is published by renaming a sibling into place; "
+                       "give a directory inside it");
     std::error_code ec;
     fs::create_directories(absolute.parent_path(), ec);
     if (ec) fail_ec(target_, "create the directory " + absolute.parent_path().string(), ec);

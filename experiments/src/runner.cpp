@@ -327,7 +327,7 @@ run_summary run_experiment(const run_request& request) {
         started.write("config.yaml", to_yaml(p.s));
         started.write("genome.yaml", to_yaml(p.s.genome));
         started.write("genome.dna", topology::wrap_text(topology::to_text(p.s.genome)) + "\n");
-        {
+        try {
             // Closed before the directory moves.
             runfile::run_file file = runfile::run_file::create(started.staging() / runfile::layout::file_name,
                                                                {LUTRA_VERSION, p.s.seed, p.genome_hash});
@@ -335,6 +335,11 @@ run_summary run_experiment(const run_request& request) {
             file.write_text("genome", topology::to_text(p.s.genome));
             file.write_encoder(p.enc, p.s.data.encoder.kind, p.data.width, p.data.height * p.data.channels);
             file.close();
+        } catch (const io_error& e) {
+            // Named as the user will look for it, not by its temporary.
+            const std::size_t prefix = e.file.size() + e.operation.size() + 4;  // "<file>: <operation>: "
+            throw io_error((dir / runfile::layout::file_name).string(), e.operation,
+                           std::string(e.what()).substr(std::min(prefix, std::string(e.what()).size())));
         }
         started.commit();
     }

@@ -124,6 +124,11 @@ TEST_CASE("directory_publication: into an empty or (replace) a non-empty directo
     CHECK(complete_files(out) == std::vector<fs::path>{"kept.txt"});
     CHECK_NOTHROW(check_complete(out, "an export"));
 
+    if (fs::exists("/proc/self") && inspect_output("/proc") == output_state::non_empty_directory) {
+        // A mount point cannot take a sibling's rename: refused up front.
+        CHECK(error_of([] { directory_publication p("/proc", {.replace = true}); }).find("mount point") !=
+              std::string::npos);
+    }
     std::ofstream(dir.path / "file") << "x";
     CHECK(inspect_output(dir.path / "file") == output_state::not_a_directory);
     CHECK(inspect_output(dir.path / "absent") == output_state::absent);
