@@ -96,6 +96,16 @@ for free in $FREE_KIB; do
     "$lutra" -q run "$config" "$@" --out "$mnt/run" > "$work/log" 2>&1
     expect_clean_failure "run with $free KiB free" $? "$work/log"
     rm -f "$mnt/filler"
+    if [ -d "$mnt/run" ] && [ ! -f "$mnt/run/summary.txt" ]; then
+        # Not finished: eval, export and analyze refuse it, naming the mark
+        # (or run.h5, when the full disk left it unreadable).
+        for cmd in "eval $mnt/run" "export $mnt/run --out $work/x" "analyze $mnt/run"; do
+            "$lutra" -q $cmd > "$work/log" 2>&1
+            status=$?
+            [ $status -eq 1 ] && grep -q "summary.txt is missing\|run/run.h5: " "$work/log" ||
+                { fail "$cmd after a run with $free KiB free: exit $status"; sed 's/^/    /' "$work/log"; }
+        done
+    fi
     if [ -d "$mnt/run" ]; then
         "$lutra" -q run --resume "$mnt/run" > "$work/log" 2>&1
         status=$?
