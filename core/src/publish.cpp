@@ -72,6 +72,14 @@ fs::path without_trailing_separator(fs::path p) {
     return p;
 }
 
+// A directory on another file system than its parent's.
+bool is_mount_point(const fs::path& dir) {
+    struct stat own {};
+    struct stat parent {};
+    return ::stat(dir.c_str(), &own) == 0 && ::stat(dir.parent_path().c_str(), &parent) == 0 &&
+           own.st_dev != parent.st_dev;
+}
+
 struct manifest_entry {
     fs::path file;  // relative
     std::uintmax_t size = 0;
@@ -149,9 +157,7 @@ directory_publication::directory_publication(fs::path target, options opt)
         throw io_error(target_.string(), "publish", "cannot publish the root directory");
     staging_ = partial_path(absolute);
     // The temporary must share the target's file system for the rename.
-    if (struct stat target_stat {}, parent_stat {};
-        state != output_state::absent && ::stat(absolute.c_str(), &target_stat) == 0 &&
-        ::stat(absolute.parent_path().c_str(), &parent_stat) == 0 && target_stat.st_dev != parent_stat.st_dev)
+    if (state != output_state::absent && is_mount_point(absolute))
         throw io_error(target_.string(), "publish",
                        "it is a mount point, and an output is published by renaming a sibling into place; "
                        "give a directory inside it");

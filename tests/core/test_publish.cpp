@@ -89,9 +89,12 @@ TEST_CASE("directory_publication: the directory appears at commit with COMPLETE;
 
     // Refused: a listed file cut short or missing, or no mark at all.
     fs::resize_file(out / "a.txt", 1);
-    CHECK(error_of([&] { check_complete(out, "an export"); }).find((out / "a.txt").string() + ": read an export: 1 bytes, but COMPLETE lists 3") == 0);
+    CHECK(error_of([&] {
+              check_complete(out, "an export");
+          }).find((out / "a.txt").string() + ": read an export: 1 bytes, but COMPLETE lists 3") == 0);
     fs::remove(out / "a.txt");
-    CHECK(error_of([&] { check_complete(out, "an export"); }).find("listed in COMPLETE but missing") != std::string::npos);
+    CHECK(error_of([&] { check_complete(out, "an export"); }).find("listed in COMPLETE but missing") !=
+          std::string::npos);
     fs::remove(out / "COMPLETE");
     CHECK(error_of([&] { check_complete(out, "an export"); }).find("no COMPLETE mark") != std::string::npos);
 }

@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lutra::core {
@@ -65,7 +66,8 @@ public:
     // Starts with a fresh temporary; the target must be absent, an empty
     // directory, or (options.replace) a directory.
     explicit directory_publication(std::filesystem::path target, options opt);
-    explicit directory_publication(std::filesystem::path target) : directory_publication(std::move(target), options{}) {}
+    explicit directory_publication(std::filesystem::path target)
+        : directory_publication(std::move(target), options{}) {}
     directory_publication(const directory_publication&) = delete;
     directory_publication& operator=(const directory_publication&) = delete;
     ~directory_publication();
