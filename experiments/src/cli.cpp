@@ -35,8 +35,8 @@ void refuse_negative_unsigned(CLI::App& app) {
     static const CLI::Validator non_negative(
         [](const std::string& value) -> std::string {
             const std::size_t first = value.find_first_not_of(" \t");
-            if (first != std::string::npos && (value[first] == '-' || value[first] == '+'))
-                return "expected a non-negative integer without a sign, got " + value;
+            if (first != std::string::npos && value[first] == '-')
+                return "expected a non-negative integer, got " + value;
             return {};
         },
         "", "non-negative");

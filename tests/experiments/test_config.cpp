@@ -171,7 +171,7 @@ TEST_CASE("config: load_config reads a file; a missing file is a config_error") 
         CHECK(e.problem == "no such file");
     }
     CHECK_THROWS_WITH_AS((void)load_config<test_config>(dir),
-                         (dir.string() + ": is a directory, not a YAML file").c_str(), config_error);
+                         (dir.string() + ": is a directory, not a file").c_str(), config_error);
 }
 
 TEST_CASE("config: an unknown key is reported at its position with a suggestion and the valid keys") {
@@ -583,8 +583,9 @@ TEST_CASE("config: first_difference names the first path where two YAML texts di
 }
 
 TEST_CASE("config: an override whose quote never closes is refused") {
-    const auto e = error_of("seed: 1\n", {"note=\"hello"});
+    // yaml-cpp refuses an open quote at the end of one line itself, but not one followed by a line break.
+    const auto e = error_of("seed: 1\n", {"note=\"hello\n"});
     REQUIRE(e);
-    CHECK(e->file == "--set note=\"hello");
+    CHECK(e->file == "--set note=\"hello\n");
     CHECK(e->problem.find("is never closed") != std::string::npos);
 }

@@ -255,7 +255,7 @@ TEST_CASE("checkpoint: round trip, atomic replacement and refused files") {
     CHECK_FALSE(fs::exists(dir.path / "checkpoint.tmp"));
 
     CHECK_THROWS_WITH_AS(read_checkpoint(dir.path / "absent"),
-                         doctest::Contains("absent: read checkpoint: cannot open"), lutra::io_error);
+                         doctest::Contains("absent: read checkpoint: no such file"), lutra::io_error);
     std::ofstream(dir.path / "text") << "not a checkpoint at all, but long enough to have a header";
     CHECK_THROWS_WITH_AS(read_checkpoint(dir.path / "text"), doctest::Contains("no LUTRACKP signature"),
                          lutra::io_error);
