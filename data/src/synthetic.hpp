@@ -13,4 +13,9 @@ dataset generate_xor(std::string_view name, const dataset_options& options);
 dataset generate_parity(std::string_view name, const dataset_options& options);
 dataset generate_majority(std::string_view name, const dataset_options& options);
 
+// What each generator would return, without generating it.
+dataset_shape shape_xor(std::string_view name, const dataset_options& options);
+dataset_shape shape_parity(std::string_view name, const dataset_options& options);
+dataset_shape shape_majority(std::string_view name, const dataset_options& options);
+
 }  // namespace lutra::data::synthetic

@@ -6,12 +6,14 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <fstream>
 #include <string>
 #include <utility>
 
 #include "lutra/core/error.hpp"
 #include "lutra/core/publish.hpp"
+#include "lutra/core/read_file.hpp"
 
 namespace lutra::experiments {
 
@@ -161,10 +163,8 @@ void write_checkpoint(const std::filesystem::path& path, const checkpoint& c) {
 }
 
 checkpoint read_checkpoint(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail_read(path, "cannot open the file");
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) fail_read(path, "read failed");
+    // Its size follows from the network's, which the memory estimate bounds.
+    const std::string bytes = core::read_file(path, "read checkpoint", std::numeric_limits<std::uintmax_t>::max());
     if (bytes.size() < sizeof magic + 4 || std::memcmp(bytes.data(), magic, sizeof magic) != 0)
         fail_read(path, "not a Lutra checkpoint (no LUTRACKP signature)");
     std::size_t at = sizeof magic;

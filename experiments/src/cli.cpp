@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <string>
 
 #include "commands/commands.hpp"
 #include "lutra/core/error.hpp"
@@ -23,6 +24,25 @@ void setup_logging(int verbosity, bool quiet) {
                             : verbosity >= 2 ? spdlog::level::trace
                             : verbosity == 1 ? spdlog::level::debug
                                              : spdlog::level::info);
+}
+
+// CLI11 converts an unsigned option's text with strtoull, which takes "-1"
+// and wraps it to the largest value: `--seed -1` would run with seed
+// 18446744073709551615. Every option CLI11 itself types as unsigned (type
+// name UINT, set from the variable's type) refuses a sign instead, in every
+// subcommand, present and future.
+void refuse_negative_unsigned(CLI::App& app) {
+    static const CLI::Validator non_negative(
+        [](const std::string& value) -> std::string {
+            const std::size_t first = value.find_first_not_of(" \t");
+            if (first != std::string::npos && value[first] == '-')
+                return "expected a non-negative integer, got " + value;
+            return {};
+        },
+        "", "non-negative");
+    for (CLI::Option* option : app.get_options())
+        if (option->get_type_name() == "UINT") option->check(non_negative);
+    for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) refuse_negative_unsigned(*sub);
 }
 
 }  // namespace
@@ -47,6 +67,7 @@ int run_cli(int argc, char** argv) {
     commands::add_export_commands(app, table);
     commands::add_genome_commands(app, table);
     commands::add_config_commands(app, table);
+    refuse_negative_unsigned(app);
 
     try {
         app.parse(argc, argv);

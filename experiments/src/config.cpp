@@ -5,11 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <system_error>
 
 #include "lutra/core/names.hpp"
+#include "lutra/core/read_file.hpp"
 
 namespace lutra::experiments {
 
@@ -66,9 +65,18 @@ std::string join_path(const std::string& path, std::string_view key) {
 
 std::string item_path(const std::string& list_path, std::size_t i) { return list_path + "[" + std::to_string(i) + "]"; }
 
+// A scalar as messages quote it: a long one (a whole file read as one
+// scalar, say) cut to its start, one that spans lines to its first.
+std::string quoted_scalar(const std::string& text) {
+    constexpr std::size_t shown = 60;
+    const std::size_t cut = std::min(text.find('\n'), shown);
+    if (cut >= text.size()) return "'" + text + "'";
+    return "'" + text.substr(0, cut) + "…' (" + std::to_string(text.size()) + " characters)";
+}
+
 // What a node is, for "got ..." in messages.
 std::string node_text(const YAML::Node& node) {
-    if (node.IsScalar()) return "'" + node.Scalar() + "'";
+    if (node.IsScalar()) return quoted_scalar(node.Scalar());
     if (node.IsSequence()) return "a sequence";
     if (node.IsMap()) return "a mapping";
     return "null";
@@ -472,6 +480,45 @@ private:
     std::vector<std::string> keys_;
 };
 
+// yaml-cpp ends a quoted scalar that has no closing quote at the end of the
+// text, so a forgotten quote would swallow every setting after it. A quoted
+// scalar starts at its mark with the quote; find its end the way YAML does
+// ('' inside single quotes, backslash escapes inside double quotes).
+bool quote_closes(const std::string& text, std::size_t open) {
+    const char quote = text[open];
+    for (std::size_t i = open + 1; i < text.size(); ++i) {
+        if (quote == '"' && text[i] == '\\') {
+            ++i;
+        } else if (text[i] == quote) {
+            if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+                ++i;
+                continue;
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+void check_quotes_closed(const source& src, const std::string& text, const YAML::Node& node) {
+    if (node.IsMap()) {
+        for (const auto& pair : node) {
+            check_quotes_closed(src, text, pair.first);
+            check_quotes_closed(src, text, pair.second);
+        }
+    } else if (node.IsSequence()) {
+        for (const auto& item : node) check_quotes_closed(src, text, item);
+    } else if (node.IsScalar()) {
+        const YAML::Mark mark = node.Mark();
+        if (mark.is_null() || mark.pos < 0 || static_cast<std::size_t>(mark.pos) >= text.size()) return;
+        const auto at = static_cast<std::size_t>(mark.pos);
+        if ((text[at] == '"' || text[at] == '\'') && !quote_closes(text, at))
+            fail(src, mark, "",
+                 std::string("invalid YAML: the quote ") + text[at] +
+                     " opened here is never closed, so it would take in the rest of the text");
+    }
+}
+
 [[noreturn]] void malformed(const source& src, const std::string& why) {
     throw config_error(src.name, 0, 0, "",
                        "malformed override (" + why + "); expected path=value, e.g. data.encoder.bits=4");
@@ -515,11 +562,13 @@ void apply_override(const std::string& text, const describe_fn& describe_root) {
     }
 
     YAML::Node value;
+    const std::string value_text = text.substr(equals + 1);
     try {
-        value = YAML::Load(text.substr(equals + 1));
+        value = YAML::Load(value_text);
     } catch (const YAML::Exception& e) {
         throw config_error(src.name, 0, 0, "", "the value is not valid YAML: " + e.msg);
     }
+    check_quotes_closed(src, value_text, value);
     navigator root(src, steps, value, "", false);
     describe_root(root);
     root.finish();
@@ -534,6 +583,7 @@ void parse_into(const source& src, const std::string& text, std::span<const std:
         if (e.mark.is_null()) throw config_error(src.name, 0, 0, "", "invalid YAML: " + e.msg);
         throw config_error(src.name, e.mark.line + 1, e.mark.column + 1, "", "invalid YAML: " + e.msg);
     }
+    for (const YAML::Node& document : documents) check_quotes_closed(src, text, document);
     if (documents.size() > 1)
         fail(src, documents[1].Mark(), "", "expected one YAML document, found " + std::to_string(documents.size()));
     if (!documents.empty()) decode_section(src, documents.front(), documents.front().Mark(), "", describe_root);
@@ -651,20 +701,59 @@ private:
 void load_config_into(const std::filesystem::path& file, std::span<const std::string> overrides,
                       const describe_fn& describe_root) {
     const source src{file.string(), true};
-    std::error_code ec;
-    const auto status = std::filesystem::status(file, ec);
-    if (status.type() == std::filesystem::file_type::not_found) throw config_error(src.name, 0, 0, "", "no such file");
-    if (status.type() == std::filesystem::file_type::directory)
-        throw config_error(src.name, 0, 0, "", "is a directory, not a YAML file");
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw config_error(src.name, 0, 0, "", "cannot be opened for reading");
-    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (const std::string problem = core::unreadable_file_problem(file, core::max_text_file_bytes); !problem.empty())
+        throw config_error(src.name, 0, 0, "", problem);
+    std::string text;
+    try {
+        text = core::read_file(file, "read YAML");
+    } catch (const io_error& e) {
+        throw config_error(src.name, 0, 0, "", e.what());
+    }
     parse_into(src, text, overrides, describe_root);
 }
 
 void parse_config_into(std::string_view yaml_text, std::string_view source_name, std::span<const std::string> overrides,
                        const describe_fn& describe_root) {
     parse_into(source{std::string(source_name), true}, std::string(yaml_text), overrides, describe_root);
+}
+
+namespace {
+
+YAML::Node load_one(std::string_view text, std::string_view name) {
+    try {
+        return YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+        throw config_error(std::string(name), e.mark.is_null() ? 0 : e.mark.line + 1,
+                           e.mark.is_null() ? 0 : e.mark.column + 1, "", "invalid YAML: " + e.msg);
+    }
+}
+
+std::optional<std::string> difference(const YAML::Node& a, const YAML::Node& b, const std::string& path) {
+    if (a.Type() != b.Type()) return path;
+    if (a.IsScalar()) return a.Scalar() == b.Scalar() ? std::nullopt : std::optional(path);
+    if (a.IsSequence()) {
+        for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+            if (auto d = difference(a[i], b[i], item_path(path, i))) return d;
+        return a.size() == b.size() ? std::nullopt : std::optional(path);
+    }
+    if (a.IsMap()) {
+        for (const auto& pair : a) {
+            const std::string key = pair.first.Scalar();
+            const YAML::Node other = b[key];
+            if (!other) return join_path(path, key);
+            if (auto d = difference(pair.second, other, join_path(path, key))) return d;
+        }
+        for (const auto& pair : b)
+            if (!a[pair.first.Scalar()]) return join_path(path, pair.first.Scalar());
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> first_difference(std::string_view yaml_a, std::string_view name_a, std::string_view yaml_b,
+                                            std::string_view name_b) {
+    return difference(load_one(yaml_a, name_a), load_one(yaml_b, name_b), "");
 }
 
 std::string config_to_yaml(const describe_fn& describe_root) {
@@ -746,7 +835,7 @@ config_error config_source::error_at(const std::string& yaml_path, const std::st
 }
 
 config_error config_source::genome_error_at(const std::string& genome_path, const std::string& problem) const {
-    if (genome_file.empty()) return error_at("genome." + genome_path, problem);
+    if (genome_file.empty()) return error_at(genome_path.empty() ? "genome" : "genome." + genome_path, problem);
     const auto [line, column] = locate(genome_file, genome_path);
     return {genome_file.string(), line, column, genome_path, problem};
 }

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "lutra/data/augment.hpp"
+#include "lutra/data/datasets.hpp"
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/bitslice_engine.hpp"
@@ -20,6 +21,7 @@
 #include "lutra/core/publish.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/experiments/checkpoint.hpp"
+#include "lutra/experiments/memory.hpp"
 #include "lutra/experiments/progress.hpp"
 #include "lutra/runfile/layout.hpp"
 #include "lutra/runfile/run_file.hpp"
@@ -72,10 +74,32 @@ topology::genome resolve_genome(const experiment_settings& s, const fs::path& co
         throw error("both genome_file (" + s.genome_file + ") and a genome section with populations are given; "
                     "keep one");
     const fs::path file = fs::path(s.genome_file).is_absolute() ? fs::path(s.genome_file) : config_dir / s.genome_file;
-    return load_config<topology::genome>(file);
+    return load_genome(file);
 }
 
 namespace {
+
+// What can be checked from the settings and the dataset's shape alone, before
+// anything is loaded or allocated: the head has one group per class of the
+// dataset, and the run fits in memory.
+void check_before_loading(const experiment_settings& s, const config_source& where) {
+    try {
+        topology::validate(s.genome);
+    } catch (const topology::genome_error& e) {
+        // Named at the config (an empty one has no genome) or its genome file.
+        std::string problem = e.what();
+        if (problem.starts_with("genome: ")) problem.erase(0, 8);
+        throw where.genome_error_at("", problem);
+    }
+    const data::dataset_shape shape = data::dataset_shape_of(
+        s.data.name, {.seed = s.data.seed, .train_samples = s.data.train_samples, .test_samples = s.data.test_samples});
+    if (s.genome.head.classes != shape.classes)
+        throw where.genome_error_at("head.classes", "the head has " + std::to_string(s.genome.head.classes) +
+                                                        " classes, but dataset '" + s.data.name + "' has " +
+                                                        std::to_string(shape.classes) +
+                                                        "; give the head one group of outputs per class");
+    check_memory(estimate_memory(s, shape), where, "the run");
+}
 
 // The trainer's state after the last finished epoch, beside run.h5.
 constexpr const char* checkpoint_name = "checkpoint";
@@ -317,6 +341,7 @@ run_summary run_experiment(const run_request& request) {
                                         : " exists and is not a directory; ") +
                     "a run goes into a new or empty directory: choose another --out or move it away");
     // Everything that can reject the config runs before the directory exists.
+    check_before_loading(s, where);
     const prepared_run p = prepare(std::move(s));
     const std::unique_ptr<plasticity::session> session = make_session(p, where);
     {
@@ -368,9 +393,25 @@ run_summary resume_experiment(const fs::path& dir) {
                         ", which a run directory has from its start (it appears with config.yaml, genome.yaml, "
                         "genome.dna and run.h5); the directory was changed — start the run again");
     // The files first, so a damaged one is reported before the data is loaded.
-    runfile::run_file file = runfile::run_file::open_for_append(dir / runfile::layout::file_name);
+    const fs::path config_file = dir / "config.yaml";
+    const fs::path h5 = dir / runfile::layout::file_name;
+    experiment_settings settings = load_config<experiment_settings>(config_file);
+    {
+        // A resumed run equals an uninterrupted one only with the settings it
+        // started with, which run.h5 keeps: config.yaml edited since is refused.
+        const std::string started = runfile::run_file::open(h5).read_text("config");
+        const std::string stored_name = h5.string() + ":/config";
+        if (const auto changed = first_difference(to_yaml(parse_config<experiment_settings>(started, stored_name)),
+                                                  stored_name, to_yaml(settings), config_file.string()))
+            throw config_source{config_file, {}, {}}.error_at(
+                *changed, "differs from the settings the run started with (" + stored_name +
+                              "); a resumed run continues with those, so that it ends as an uninterrupted run "
+                              "would: undo the edit, or start a new run with the new settings");
+    }
+    check_before_loading(settings, {config_file, {}, {}});
+    runfile::run_file file = runfile::run_file::open_for_append(h5);
     const checkpoint c = read_checkpoint(checkpoint_file);
-    const prepared_run p = prepare(load_config<experiment_settings>(dir / "config.yaml"));
+    const prepared_run p = prepare(std::move(settings));
     const runfile::run_attributes stored = file.attributes();
     if (stored.genome_hash != p.genome_hash || stored.seed != p.s.seed)
         throw io_error(file.path().string(), "resume",
@@ -398,7 +439,7 @@ run_summary resume_experiment(const fs::path& dir) {
         stats_epochs.begin()));
     const double prior_seconds = kept ? rows[kept - 1].seconds : 0.0;
 
-    const std::unique_ptr<plasticity::session> session = make_session(p, {dir / "config.yaml", {}, {}});
+    const std::unique_ptr<plasticity::session> session = make_session(p, {config_file, {}, {}});
     try {
         session->restore(c.state);
     } catch (const error& e) {
@@ -433,6 +474,11 @@ eval_result evaluate_run(const fs::path& run, const std::string& dataset, const 
     r.split = split;
     data_settings wanted = s.data;
     if (!dataset.empty()) wanted = {.name = dataset, .train_samples = 0, .test_samples = 0, .seed = s.data.seed};
+    // Another dataset's labels must be the head's classes, or accuracy means nothing.
+    if (const std::uint32_t classes = data::dataset_shape_of(wanted.name, {.seed = wanted.seed}).classes;
+        classes != net.head().num_classes)
+        throw error("eval: " + h5.string() + ": the network's head has " + std::to_string(net.head().num_classes) +
+                    " classes, but dataset '" + wanted.name + "' has " + std::to_string(classes));
     const core::dataset data = load_data_for(wanted, enc, "eval: " + h5.string());
     const core::data_split& part = split == "test" ? data.test : data.train;
     const core::head_output out = core::bitslice_engine(net, {.threads = threads}).classify(enc.encode(part));

@@ -3,7 +3,10 @@
 #include <string_view>
 
 #include "lutra/core/error.hpp"
+#include "lutra/core/read_file.hpp"
 #include "lutra/data/datasets.hpp"
+#include "lutra/topology/error.hpp"
+#include "lutra/topology/genome_text.hpp"
 
 namespace lutra::experiments {
 
@@ -40,10 +43,32 @@ void describe(config_visitor& v, experiment_settings& s) {
     v.field("seed", s.seed, "seed of development, initial tables and shuffling");
     v.field("threads", s.threads, "worker threads, 0 = one per hardware thread", 0U, 1024U);
     v.section("data", s.data, "dataset and encoder");
-    v.field("genome_file", s.genome_file, "genome file relative to this config; empty = the genome section");
+    v.field("genome_file", s.genome_file, "genome file relative to this config, YAML or the A/C/G/T text form; empty = the genome section");
     v.section("genome", s.genome, "the genome (when genome_file is empty)");
     v.section("train", s.train, "training: the gradient rule's settings, or a schedule of plasticity rules");
     v.section("stats", s.stats, "per-node statistics recorded in run.h5");
+}
+
+topology::genome load_genome(const std::filesystem::path& file, std::span<const std::string> overrides) {
+    const std::string content = core::read_file(file, "read genome");
+    const std::string name = file.string();
+    try {
+        if (content.find(':') != std::string::npos) {
+            topology::genome g = parse_config<topology::genome>(content, name, overrides);
+            topology::validate(g);
+            return g;
+        }
+        if (!overrides.empty())
+            throw error(name + ": --set applies to YAML genomes; this is the A/C/G/T text form (decode it first: "
+                               "lutra genome decode)");
+        if (content.find_first_not_of(" \t\r\n") == std::string::npos)
+            throw error(name + ": the file is empty; expected a YAML genome or its A/C/G/T text form");
+        return topology::from_text(content);
+    } catch (const topology::genome_text_error& e) {
+        throw error(name + ": " + e.what() + " (a genome file without ':' is read as the A/C/G/T text form)");
+    } catch (const topology::genome_error& e) {
+        throw error(name + ": " + e.what());
+    }
 }
 
 core::dataset load_data(const data_settings& data) {

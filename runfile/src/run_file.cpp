@@ -14,6 +14,7 @@
 
 #include "hdf5_support.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/core/read_file.hpp"
 #include "lutra/runfile/layout.hpp"
 
 namespace lutra::runfile {
@@ -369,8 +370,9 @@ namespace {
 std::pair<hid_t, std::uint32_t> open_checked(const std::filesystem::path& path, bool writable) {
     silence();
     const site s{path.string(), writable ? "open run file for appending" : "open run file"};
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) s.fail("no such file");
+    if (const std::string problem = core::unreadable_file_problem(path, std::numeric_limits<std::uintmax_t>::max());
+        !problem.empty())
+        s.fail(problem);
     std::uint32_t version = 0;
     {
         const run_reader reader(path);

@@ -14,6 +14,7 @@
 
 #include "hdf5_support.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/core/read_file.hpp"
 #include "lutra/runfile/layout.hpp"
 
 namespace lutra::runfile {
@@ -249,9 +250,9 @@ std::filesystem::path run_file_path(const std::filesystem::path& path) {
 run_reader::run_reader(const std::filesystem::path& path) : path_(run_file_path(path)) {
     silence();
     const site s{path_.string(), "open run file"};
-    std::error_code ec;
-    if (!std::filesystem::exists(path_, ec)) s.fail("no such file");
-    if (!std::filesystem::is_regular_file(path_, ec)) s.fail("not a regular file");
+    if (const std::string problem = core::unreadable_file_problem(path_, std::numeric_limits<std::uintmax_t>::max());
+        !problem.empty())
+        s.fail(problem);
     const htri_t is_hdf5 = H5Fis_hdf5(path_.c_str());
     if (is_hdf5 < 0) s.fail_hdf5("cannot read the file");
     if (is_hdf5 == 0) s.fail("not an HDF5 file (no HDF5 signature)");

@@ -377,3 +377,32 @@ TEST_CASE("dataset: mnist and fashion-mnist load when installed") {
         check_real(d, 60000, 10000);
     }
 }
+
+TEST_CASE("dataset: dataset_shape_of tells what load_dataset returns, without loading") {
+    struct request {
+        const char* name;
+        dataset_options options;
+    };
+    for (const request& r : {request{"xor", {}}, request{"parity-6", {}}, request{"parity-13", {}},
+                             request{"parity-4", {.seed = 3, .train_samples = 100, .test_samples = 0}},
+                             request{"majority-7", {.seed = 2, .train_samples = 0, .test_samples = 33}}}) {
+        CAPTURE(r.name);
+        const dataset_shape shape = dataset_shape_of(r.name, r.options);
+        const dataset d = load_dataset(r.name, r.options);
+        CHECK(shape.features == d.num_features());
+        CHECK(shape.classes == d.num_classes);
+        CHECK(shape.train_samples == d.train.size());
+        CHECK(shape.test_samples == d.test.size());
+    }
+    // Real datasets: their own sizes, or fewer when asked; no files needed.
+    const dataset_shape mnist = dataset_shape_of("mnist", {.seed = 1, .train_samples = 500, .test_samples = 0});
+    CHECK(mnist.features == 784);
+    CHECK(mnist.classes == 10);
+    CHECK(mnist.train_samples == 500);
+    CHECK(mnist.test_samples == 10000);
+    CHECK(dataset_shape_of("fashion-mnist", {.seed = 1, .train_samples = 1000000, .test_samples = 0}).train_samples ==
+          60000);
+    CHECK_THROWS_AS((void)dataset_shape_of("parity-99"), lutra::unknown_name_error);
+    CHECK_THROWS_AS((void)dataset_shape_of("majority-4"), lutra::unknown_name_error);
+    CHECK_THROWS_AS((void)dataset_shape_of("cifar"), lutra::unknown_name_error);
+}

@@ -438,3 +438,151 @@ TEST_CASE("cli: genome develop publishes --graphml and --dot whole, with no temp
     CHECK(bad.exit_code == 1);
     CHECK(bad.output.find((dir.path / "h.dot").string() + ": create: Is a directory") != std::string::npos);
 }
+
+namespace {
+
+// A command refused as bad input: exit 1, the message, no internal error.
+void check_refused(const std::string& args, const std::vector<std::string>& messages, int exit_code = 1) {
+    CAPTURE(args);
+    const auto r = run_lutra(args);
+    CAPTURE(r.output);
+    CHECK(r.exit_code == exit_code);
+    for (const std::string& m : messages) CHECK(r.output.find(m) != std::string::npos);
+    CHECK(r.output.find("internal error") == std::string::npos);
+}
+
+std::string parity_config() { return std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml"; }
+
+}  // namespace
+
+TEST_CASE("cli: a negative value for an unsigned option is refused, not wrapped around") {
+    const std::string genome = std::string(LUTRA_CONFIGS_DIR) + "/genomes/recurrent.yaml";
+    for (const std::string& args : std::vector<std::string>{
+             "genome develop " + genome + " --seed -1", "genome develop " + genome + " --threads -2",
+             "genome mutate " + genome + " --seed -1", "eval nowhere --threads -1",
+             "export nowhere --out x --vectors -1", "export nowhere --out x --pipeline -1"})
+        check_refused(args, {"expected a non-negative integer"}, 2);
+    // Zero and positive values still pass.
+    CHECK(run_lutra("--quiet genome develop " + genome + " --seed 0").exit_code == 0);
+}
+
+TEST_CASE("cli: a directory where a file is expected is a clear error, exit 1") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto folder = dir.path / "folder";
+    std::filesystem::create_directories(folder);
+    check_refused("run " + folder.string(), {"folder: is a directory, not a file"});
+    check_refused("bench infer " + folder.string(), {"folder: is a directory, not a file"});
+    check_refused("genome show " + folder.string(), {"folder: read genome: is a directory, not a file"});
+    // genome_file naming a directory, or a device that never ends.
+    const auto config = dir.path / "exp.yaml";
+    std::ofstream(config) << "name: x\ndata: {name: parity-6, encoder: {kind: binarize}}\ngenome_file: folder\n";
+    check_refused("run " + config.string() + " --out " + (dir.path / "out").string(), {"is a directory, not a file"});
+    std::ofstream(config) << "name: x\ndata: {name: parity-6, encoder: {kind: binarize}}\ngenome_file: /dev/zero\n";
+    check_refused("run " + config.string() + " --out " + (dir.path / "out").string(),
+                  {"/dev/zero: read genome: is not a regular file"});
+    CHECK_FALSE(std::filesystem::exists(dir.path / "out"));
+    // A run directory whose run.h5 is a directory.
+    std::filesystem::create_directories(dir.path / "run" / "run.h5");
+    for (const std::string cmd : {"eval ", "analyze ", "export "}) {
+        const std::string extra = cmd == "export " ? " --out " + (dir.path / "exported").string() : "";
+        check_refused(cmd + (dir.path / "run").string() + extra, {"run.h5: open run file: is a directory, not a file"});
+    }
+    // --resume with a config.yaml or checkpoint that is a directory.
+    const auto resume = dir.path / "resume";
+    std::filesystem::create_directories(resume / "config.yaml");
+    std::filesystem::create_directories(resume / "checkpoint");
+    check_refused("run --resume " + resume.string(), {"is a directory, not a file"});
+}
+
+TEST_CASE("cli: a genome file is YAML or the text form by content; a bad base is named with its position") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto encoded = run_lutra("genome encode " + std::string(LUTRA_CONFIGS_DIR) + "/genomes/mnist-rf.yaml");
+    REQUIRE(encoded.exit_code == 0);
+    for (const char bad : {'N', 'X', '7', '\0'}) {
+        std::string text = encoded.output;
+        text[20] = bad;
+        const auto file = dir.path / "bad.dna";
+        std::ofstream(file, std::ios::binary) << text;
+        const std::string found = bad == '\0' ? "the byte 0x00" : "'" + std::string(1, bad) + "'";
+        CAPTURE(bad);
+        const auto r = run_lutra("genome decode " + file.string());
+        CHECK(r.exit_code == 1);
+        CHECK(r.output.find("bad.dna: genome text: at base 20: expected A, C, G or T, found " + found) !=
+              std::string::npos);
+        CHECK(r.output.size() < 400);  // not the whole text
+    }
+    // An experiment's genome_file may be the text form.
+    const auto dna = dir.path / "parity.dna";
+    const auto genome_yaml = dir.path / "parity-genome.yaml";
+    std::ofstream(genome_yaml) << "inputs: {width: 6, height: 1, bits: 1}\n"
+                                  "populations:\n  - {name: hidden, size: 12, k: 3}\n  - {name: out, size: 8, k: 4}\n"
+                                  "projections:\n  - {target: hidden, sources: [input], rule: random}\n"
+                                  "  - {target: out, sources: [hidden], rule: random}\n"
+                                  "head: {population: out, classes: 2}\n";
+    const auto text = run_lutra("genome encode " + genome_yaml.string());
+    REQUIRE(text.exit_code == 0);
+    std::ofstream(dna) << text.output;
+    const auto config = dir.path / "exp.yaml";
+    std::ofstream(config) << "name: x\ndata: {name: parity-6, encoder: {kind: binarize}}\ngenome_file: parity.dna\n"
+                             "train: {epochs: 2}\n";
+    const auto from_text = run_lutra("run " + config.string() + " --print-config");
+    CHECK(from_text.exit_code == 0);
+    CHECK(from_text.output.find("name: hidden") != std::string::npos);
+    CHECK(run_lutra("--quiet run " + config.string() + " --out " + (dir.path / "run").string()).exit_code == 0);
+    // An empty genome file says what it expected.
+    std::ofstream(dir.path / "empty.dna") << "\n";
+    check_refused("genome show " + (dir.path / "empty.dna").string(), {"empty.dna: the file is empty"});
+}
+
+TEST_CASE("cli: an empty config names its file") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto empty = dir.path / "empty.yaml";
+    std::ofstream(empty) << "# nothing yet\n";
+    check_refused("--quiet run " + empty.string() + " --out " + (dir.path / "out").string(), {"empty.yaml"});
+    CHECK_FALSE(std::filesystem::exists(dir.path / "out"));
+}
+
+TEST_CASE("cli: a head whose classes differ from the dataset's is refused before anything is written") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    for (const char* classes : {"4", "1"}) {
+        const auto out = dir.path / ("out" + std::string(classes));
+        check_refused("--quiet run " + parity_config() + " --set genome.head.classes=" + classes + " --out " +
+                          out.string(),
+                      {"genome.head.classes", "dataset 'parity-6' has 2"});
+        CHECK_FALSE(std::filesystem::exists(out));
+    }
+    // eval on another dataset: its classes must be the head's.
+    const auto run = dir.path / "run";
+    REQUIRE(run_lutra("--quiet run " + parity_config() + " --set train.epochs=1 --out " + run.string()).exit_code == 0);
+    check_refused("eval " + run.string() + " --data mnist", {"the network's head has 2 classes, but dataset 'mnist' has 10"});
+}
+
+TEST_CASE("cli: sizes beyond the machine's memory are refused before allocating, naming the field") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto out = dir.path / "out";
+    check_refused("--quiet run " + parity_config() + " --set data.train_samples=1000000000000 --out " + out.string(),
+                  {"data.train_samples: the run would need about", "GiB of memory", "but this machine has"});
+    check_refused("--quiet run " + parity_config() +
+                      " --set 'genome.populations[0].size=16777216' --set 'genome.populations[0].k=16' --out " +
+                      out.string(),
+                  {"genome.populations[0].size: the run would need about"});
+    CHECK_FALSE(std::filesystem::exists(out));
+    const auto genome = dir.path / "big.yaml";
+    std::ofstream(genome) << "inputs: {width: 6, height: 1, bits: 1}\n"
+                             "populations:\n  - {name: out, size: 16777216, k: 16}\n"
+                             "projections:\n  - {target: out, sources: [input], rule: random}\n"
+                             "head: {population: out, classes: 2}\n";
+    check_refused("genome develop " + genome.string(), {"big.yaml:3:", "populations[0].size", "GiB"});
+    check_refused("bench infer --set network.nodes=67108864 --set network.k=16",
+                  {"--set network.nodes=67108864: network.nodes", "GiB"});
+    check_refused("data show --name parity-20 --set train_samples=1000000000000", {"train_samples", "GiB"});
+    // A documented cap lowers the limit; a malformed one is refused.
+    const std::string lutra = std::string(LUTRA_BINARY) + " --quiet run " + parity_config() + " --out " + out.string();
+    const auto capped = lutra::test::run_command("LUTRA_MEMORY_LIMIT=1M " + lutra);
+    CHECK(capped.exit_code == 1);
+    CHECK(capped.output.find("this machine has 1 MiB (LUTRA_MEMORY_LIMIT)") != std::string::npos);
+    const auto malformed = lutra::test::run_command("LUTRA_MEMORY_LIMIT=lots " + lutra);
+    CHECK(malformed.exit_code == 1);
+    CHECK(malformed.output.find("LUTRA_MEMORY_LIMIT = 'lots' is not a size") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(out));
+}

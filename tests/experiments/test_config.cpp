@@ -171,7 +171,7 @@ TEST_CASE("config: load_config reads a file; a missing file is a config_error") 
         CHECK(e.problem == "no such file");
     }
     CHECK_THROWS_WITH_AS((void)load_config<test_config>(dir),
-                         (dir.string() + ": is a directory, not a YAML file").c_str(), config_error);
+                         (dir.string() + ": is a directory, not a file").c_str(), config_error);
 }
 
 TEST_CASE("config: an unknown key is reported at its position with a suggestion and the valid keys") {
@@ -535,4 +535,57 @@ TEST_CASE("config: every error message starts with its location, then the YAML p
         CHECK(std::string(e->what()) == location + path + e->problem);
         CHECK(!e->problem.empty());
     }
+}
+
+TEST_CASE("config: a quote never closed is an error where it opened, not the rest of the file swallowed") {
+    // yaml-cpp ends such a scalar at the end of the text: seed and note would vanish into it.
+    for (const char* text : {"note: \"hello\nseed: 7\n", "seed: 7\nnote: 'it\nverbose: true\n"}) {
+        CAPTURE(text);
+        const auto e = error_of(text);
+        REQUIRE(e);
+        CHECK(e->problem.find("is never closed") != std::string::npos);
+        CHECK(e->line == (text[0] == 'n' ? 1 : 2));
+        CHECK(e->column == 7);
+    }
+    // Closed quotes, escaped and doubled quote characters inside them, and quotes inside plain text are fine.
+    CHECK(parse("note: \"say \\\"hi\\\"\"\nseed: 7\n").note == "say \"hi\"");
+    CHECK(parse("note: 'it''s'\nseed: 7\n").seed == 7);
+    CHECK(parse("note: it's\nseed: 7\n").note == "it's");
+    CHECK(parse("note: \"two\n  lines\"\nseed: 7\n").seed == 7);
+}
+
+TEST_CASE("config: a long scalar in a message is cut to its start") {
+    const std::string long_text(5000, 'A');
+    const std::string message = message_of("data: " + long_text + "\n");
+    CHECK(message.find("data: expected a mapping of keys, got 'AAAA") != std::string::npos);
+    CHECK(message.find("(5000 characters)") != std::string::npos);
+    CHECK(message.size() < 300);
+}
+
+TEST_CASE("config: first_difference names the first path where two YAML texts differ") {
+    const char* base = "seed: 1\ntrain:\n  optimizer: {learning_rate: 0.03, kind: adam}\n  batch_size: 64\nlist: [1, 2]\n";
+    CHECK_FALSE(first_difference(base, "a", base, "b"));
+    // Formatting and comments do not count; values, keys and lengths do.
+    CHECK_FALSE(first_difference(base, "a",
+                                 "seed: 1   # x\ntrain: {optimizer: {learning_rate: 0.03, kind: adam}, batch_size: 64}\n"
+                                 "list:\n  - 1\n  - 2\n",
+                                 "b"));
+    CHECK(first_difference(base, "a",
+                           "seed: 1\ntrain:\n  optimizer: {learning_rate: 0.1, kind: adam}\n  batch_size: 32\n"
+                           "list: [1, 2]\n",
+                           "b") == "train.optimizer.learning_rate");
+    CHECK(first_difference(base, "a", "seed: 1\ntrain:\n  optimizer: {learning_rate: 0.03, kind: adam}\n  batch_size: 64\nlist: [1, 3]\n", "b") ==
+          "list[1]");
+    CHECK(first_difference(base, "a", "seed: 1\ntrain:\n  optimizer: {learning_rate: 0.03, kind: adam}\n  batch_size: 64\nlist: [1]\n", "b") ==
+          "list");
+    CHECK(first_difference("seed: 1\n", "a", "seed: 1\nextra: 2\n", "b") == "extra");
+    CHECK_THROWS_AS((void)first_difference("seed: [", "a", base, "b"), config_error);
+}
+
+TEST_CASE("config: an override whose quote never closes is refused") {
+    // yaml-cpp refuses an open quote at the end of one line itself, but not one followed by a line break.
+    const auto e = error_of("seed: 1\n", {"note=\"hello\n"});
+    REQUIRE(e);
+    CHECK(e->file == "--set note=\"hello\n");
+    CHECK(e->problem.find("is never closed") != std::string::npos);
 }

@@ -199,6 +199,43 @@ TEST_CASE("resume: a run killed before summary.txt is finished; a damaged run.h5
     CHECK(h5.output.find((out / "run.h5").string() + ": ") != std::string::npos);
 }
 
+TEST_CASE("resume: a config.yaml edited after the run started is refused, naming the first changed key") {
+    const lutra::test::temp_dir dir("lutra-test-resume");
+    const std::string config = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
+    const fs::path out = dir.path / "parity";
+    REQUIRE(run_lutra("--quiet run " + config + " --out " + out.string() + " --set train.epochs=3").exit_code == 0);
+    fs::remove(out / "summary.txt");  // as if killed before it
+    std::string original;
+    {
+        std::ifstream in(out / "config.yaml");
+        original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    const auto edit = [&](const std::string& from, const std::string& to) {
+        std::string text = original;
+        REQUIRE(text.find(from) != std::string::npos);
+        text.replace(text.find(from), from.size(), to);
+        std::ofstream(out / "config.yaml") << text;
+    };
+    const auto h5_size = fs::file_size(out / "run.h5");
+    const auto h5_time = fs::last_write_time(out / "run.h5");
+    edit("learning_rate: 0.1", "learning_rate: 0.5");
+    const auto lr = run_lutra("run --resume " + out.string());
+    CHECK(lr.exit_code == 1);
+    CHECK(lr.output.find((out / "config.yaml").string() + ":") != std::string::npos);
+    CHECK(lr.output.find("train.optimizer.learning_rate: differs from the settings the run started with") !=
+          std::string::npos);
+    edit("batch_size: 16", "batch_size: 32");
+    const auto batch = run_lutra("run --resume " + out.string());
+    CHECK(batch.exit_code == 1);
+    CHECK(batch.output.find("train.batch_size: differs") != std::string::npos);
+    // Nothing was written by the refusals; the unedited config resumes.
+    CHECK(fs::file_size(out / "run.h5") == h5_size);
+    CHECK(fs::last_write_time(out / "run.h5") == h5_time);
+    CHECK_FALSE(fs::exists(out / "summary.txt"));
+    std::ofstream(out / "config.yaml") << original;
+    CHECK(run_lutra("--quiet run --resume " + out.string()).exit_code == 0);
+}
+
 TEST_CASE("checkpoint: round trip, atomic replacement and refused files") {
     const lutra::test::temp_dir dir("lutra-test-resume");
     const fs::path file = dir.path / "checkpoint";
@@ -218,7 +255,7 @@ TEST_CASE("checkpoint: round trip, atomic replacement and refused files") {
     CHECK_FALSE(fs::exists(dir.path / "checkpoint.tmp"));
 
     CHECK_THROWS_WITH_AS(read_checkpoint(dir.path / "absent"),
-                         doctest::Contains("absent: read checkpoint: cannot open"), lutra::io_error);
+                         doctest::Contains("absent: read checkpoint: no such file"), lutra::io_error);
     std::ofstream(dir.path / "text") << "not a checkpoint at all, but long enough to have a header";
     CHECK_THROWS_WITH_AS(read_checkpoint(dir.path / "text"), doctest::Contains("no LUTRACKP signature"),
                          lutra::io_error);

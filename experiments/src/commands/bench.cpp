@@ -15,6 +15,7 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/bitslice_engine.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/experiments/memory.hpp"
 #include "lutra/experiments/progress.hpp"
 #include "lutra/experiments/settings.hpp"
 #include "support.hpp"
@@ -41,6 +42,7 @@ int cmd_bench_infer(const config_options& cfg) {
         throw error("bench infer: isa = " + s.isa + " is not supported by this processor (supported: " +
                     supported_isas() + ")");
     if (s.threads.empty()) throw error("bench infer: threads is empty; give at least one thread count");
+    check_memory(estimate_memory(s), cfg.source(), "bench infer");
 
     std::printf("machine:   %s, %u hardware threads\n", cpu_model().c_str(), std::thread::hardware_concurrency());
     std::printf("network:   %u LUT%u nodes in %u layers, %u input bits, %u classes; %zu samples per batch\n",

@@ -15,6 +15,7 @@
 #include "lutra/data/datasets.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/experiments/memory.hpp"
 #include "lutra/experiments/settings.hpp"
 #include "support.hpp"
 
@@ -54,6 +55,10 @@ int cmd_data_show(data_show_options opt) {
         std::cout << to_yaml(s);
         return 0;
     }
+    check_memory(estimate_memory(s, data::dataset_shape_of(s.name, {.seed = s.seed,
+                                                                    .train_samples = s.train_samples,
+                                                                    .test_samples = s.test_samples})),
+                 cfg.source(), "loading the dataset");
     spdlog::info("loading {}", s.name);
     const core::dataset data = load_data(s);
     const core::encoder enc = core::encoder::fit(s.encoder, data);

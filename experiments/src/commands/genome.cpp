@@ -9,7 +9,6 @@
 #include <fstream>
 #include <sstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/publish.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/experiments/memory.hpp"
 #include "lutra/experiments/progress.hpp"
 #include "lutra/experiments/settings.hpp"
 #include "lutra/topology/develop.hpp"
@@ -28,25 +28,6 @@
 namespace lutra::experiments::commands {
 
 namespace {
-
-// A genome file: YAML (with --set overrides), or the A/C/G/T text form.
-topology::genome load_genome(const std::string& file, const std::vector<std::string>& overrides) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw io_error(file, "read genome", "cannot open the file");
-    const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const bool text_form = !content.empty() && content.find_first_not_of("ACGTacgt \t\r\n") == std::string::npos;
-    if (!text_form) {
-        auto g = load_config<topology::genome>(file, overrides);
-        topology::validate(g);
-        return g;
-    }
-    if (!overrides.empty()) throw error(file + ": --set applies to YAML genomes; decode the text form first");
-    try {
-        return topology::from_text(content);
-    } catch (const topology::genome_text_error& e) {
-        throw error(file + ": " + e.what());
-    }
-}
 
 std::string histogram_text(const std::vector<topology::histogram_bin>& bins) {
     std::string s;
@@ -99,6 +80,7 @@ struct develop_cli {
 
 int cmd_genome_develop(const genome_options& opt, const develop_cli& dev) {
     const topology::genome g = load_genome(opt.file, opt.overrides);
+    check_memory(estimate_memory(g, dev.threads), {opt.file, opt.overrides, {}}, "developing the genome");
     const auto start = std::chrono::steady_clock::now();
     const topology::developed_graph d = topology::develop(g, dev.seed, {.threads = dev.threads});
     const topology::compiled_network c = topology::compile(g, d);

@@ -23,6 +23,9 @@ struct config_options {
     [[nodiscard]] T load() const {
         return file.empty() ? parse_config<T>("", "<defaults>", overrides) : load_config<T>(file, overrides);
     }
+
+    // Where the settings came from, for errors found after loading them.
+    [[nodiscard]] config_source source() const { return {file.empty() ? "<defaults>" : file, overrides, {}}; }
 };
 
 // The processor's model name from /proc/cpuinfo, or "unknown processor".

@@ -41,6 +41,19 @@ struct dataset_info {
 // Every real dataset, installed or not, and every synthetic family.
 [[nodiscard]] std::vector<dataset_info> list_datasets();
 
+// What load_dataset would return, known without loading or generating it,
+// so that sizes can be checked before anything is allocated.
+struct dataset_shape {
+    std::uint32_t features = 0;     // per sample (width × height × channels)
+    std::uint32_t classes = 0;
+    std::size_t train_samples = 0;  // real datasets: at most their size (load_dataset refuses more)
+    std::size_t test_samples = 0;
+};
+
+// The shape of load_dataset(name, options); throws as load_dataset does for
+// an unknown or malformed name, but needs no files.
+[[nodiscard]] dataset_shape dataset_shape_of(std::string_view name, const dataset_options& options = {});
+
 // Loads or generates a dataset.
 //   mnist, fashion-mnist  28×28 grey images, 10 classes; train_samples /
 //                         test_samples > 0 keep the first N samples.

@@ -71,7 +71,8 @@ struct config_source {
     std::filesystem::path genome_file;  // the genome's own file when the config names one, else empty
 
     [[nodiscard]] config_error error_at(const std::string& yaml_path, const std::string& problem) const;
-    // A path inside the genome: "genome.<path>" of the config, or <path> of the genome file.
+    // A path inside the genome: "genome.<path>" of the config, or <path> of
+    // the genome file; an empty path is the genome as a whole.
     [[nodiscard]] config_error genome_error_at(const std::string& genome_path, const std::string& problem) const;
 };
 
@@ -85,6 +86,14 @@ void parse_config_into(std::string_view yaml_text, std::string_view source_name,
 // Lists need an item to list their keys, so empty lists of the described
 // object get one default item: describe a throwaway object.
 [[nodiscard]] std::vector<config_key_doc> config_keys(const describe_fn& describe_root);
+
+// The YAML path ("train.optimizer.learning_rate", "genome.populations[1]")
+// of the first value, in document order, where two YAML texts differ; a key
+// only one has, or a list of another length, is a difference at the key.
+// nullopt when they hold the same values. Throws config_error when either is
+// not valid YAML (named by name_a or name_b).
+[[nodiscard]] std::optional<std::string> first_difference(std::string_view yaml_a, std::string_view name_a,
+                                                          std::string_view yaml_b, std::string_view name_b);
 
 // Reads a YAML file over T's defaults, then applies the --set overrides
 // ("path=value", value parsed as YAML) in order. Throws config_error only:

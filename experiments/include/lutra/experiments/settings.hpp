@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,16 @@ struct experiment_settings {
     plasticity::session_params train;
     stats_settings stats;
 };
+
+// A genome file in either form, told apart by content: YAML when it has a
+// ':' anywhere (every YAML genome is a mapping of keys), else the A/C/G/T
+// text form (docs/genome.md). --set overrides apply to YAML only. The file
+// must be a regular file of at most core::max_text_file_bytes. Throws
+// config_error naming the file (and line and YAML path) for YAML, lutra::error
+// starting with the file for the text form, and for a genome that breaks
+// the rules (topology::validate).
+[[nodiscard]] topology::genome load_genome(const std::filesystem::path& file,
+                                           std::span<const std::string> overrides = {});
 
 void describe(config_visitor& v, experiment_settings& s);
 void describe(config_visitor& v, data_settings& s);
