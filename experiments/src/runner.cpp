@@ -387,15 +387,18 @@ run_summary resume_experiment(const fs::path& dir) {
                     " has no checkpoint; the run did not finish its first epoch — start it again (remove the "
                     "directory first: a run never overwrites another)");
     // Whole or absent, each (core/publish.hpp): a missing one is named.
-    for (const std::string_view name : {std::string_view("config.yaml"), runfile::layout::file_name})
-        if (!fs::exists(dir / name))
-            throw error("resume: " + dir.string() + " has no " + std::string(name) +
+    const auto require = [&dir](const fs::path& file) {
+        if (!fs::exists(file))
+            throw error("resume: " + dir.string() + " has no " + file.filename().string() +
                         ", which a run directory has from its start (it appears with config.yaml, genome.yaml, "
                         "genome.dna and run.h5); the directory was changed — start the run again");
+    };
     // The files first, so a damaged one is reported before the data is loaded.
     const fs::path config_file = dir / "config.yaml";
     const fs::path h5 = dir / runfile::layout::file_name;
+    require(config_file);
     experiment_settings settings = load_config<experiment_settings>(config_file);
+    require(h5);
     {
         // A resumed run equals an uninterrupted one only with the settings it
         // started with, which run.h5 keeps: config.yaml edited since is refused.
