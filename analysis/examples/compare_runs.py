@@ -30,7 +30,7 @@ def main(a_path, b_path):
         for name in sorted(set(da) & set(db)):
             x, y = da[name][()], db[name][()]
             if name == "config":
-                print("/config: " + ("same" if x == y else "differs (not compared)"))
+                print("/config: " + ("same" if np.array_equal(x, y) else "differs (not compared)"))
                 continue
             if name == "metrics" and x.dtype.names:
                 same = all(np.array_equal(x[f], y[f]) for f in x.dtype.names if f != "seconds")
