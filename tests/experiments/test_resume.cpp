@@ -225,16 +225,16 @@ TEST_CASE("resume: a run whose run.h5 no longer reads is refused and left as it 
 
     std::string detail;  // what the refusal names
     SUBCASE("contents that do not read") {
-        detail = "encoder parts";
-        // Thresholds of 0 everywhere: no longer strictly increasing within a feature.
+        detail = "which is not that feature's place";
+        // Every input bit at column 0: no longer its feature's place in the image.
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
         const hid_t file = H5Fopen(h5.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
         REQUIRE(file >= 0);
-        const hid_t dataset = H5Dopen2(file, "/encoder/threshold", H5P_DEFAULT);
+        const hid_t dataset = H5Dopen2(file, "/encoder/x", H5P_DEFAULT);
         REQUIRE(dataset >= 0);
         const hid_t space = H5Dget_space(dataset);
-        const std::vector<std::uint8_t> zeros(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)), 0);
-        CHECK(H5Dwrite(dataset, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data()) >= 0);
+        const std::vector<std::uint16_t> zeros(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)), 0);
+        CHECK(H5Dwrite(dataset, H5T_NATIVE_UINT16, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data()) >= 0);
         H5Sclose(space);
         H5Dclose(dataset);
         H5Fclose(file);
