@@ -164,8 +164,9 @@ T read_attribute(hid_t owner, const layout::attribute<T>& attribute, const site&
     return static_cast<T>(value);
 }
 
-// A scalar string, variable-length (as Lutra and h5py write) or fixed-length,
-// from an attribute or a dataset; `read(memory_type, buffer)` reads it.
+// One string, fixed-length (as Lutra writes; at most `max_bytes`) or
+// variable-length (as format_version 1 and h5py write), from an attribute or
+// a dataset; `read(memory_type, buffer)` reads it.
 template <class Read>
 std::string read_string(hid_t stored, const std::string& path, std::uint64_t max_bytes, const site& s, Read read) {
     if (H5Tget_class(stored) != H5T_STRING) s.fail(path + " is stored as " + type_name(stored) + ", expected a string");
