@@ -21,6 +21,15 @@ def datasets(f):
     return found
 
 
+def value(ds):
+    """A dataset's contents; a text as str, whether stored as format_version 1's
+    scalar variable-length string or format_version 2's one fixed-length string."""
+    v = ds[()]
+    if ds.dtype.kind in ("S", "O") and getattr(v, "shape", ()) == (1,):
+        v = v[0]
+    return v.decode() if isinstance(v, bytes) else v
+
+
 def main(a_path, b_path):
     with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
         da, db = datasets(a), datasets(b)
@@ -28,9 +37,9 @@ def main(a_path, b_path):
         for name in differ:
             print(f"only in {'first' if name in da else 'second'}: /{name}")
         for name in sorted(set(da) & set(db)):
-            x, y = da[name][()], db[name][()]
+            x, y = value(da[name]), value(db[name])
             if name == "config":
-                print("/config: " + ("same" if x == y else "differs (not compared)"))
+                print("/config: " + ("same" if np.array_equal(x, y) else "differs (not compared)"))
                 continue
             if name == "metrics" and x.dtype.names:
                 same = all(np.array_equal(x[f], y[f]) for f in x.dtype.names if f != "seconds")

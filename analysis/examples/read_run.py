@@ -22,6 +22,11 @@ except ImportError as e:
     sys.exit(77)
 
 
+def text(value):
+    """A string attribute as str: format_version 2 stores fixed-length strings, which h5py returns as bytes."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def table_words(k):
     return 1 if k <= 6 else 1 << (k - 6)
 
@@ -48,11 +53,11 @@ def main():
     path = os.path.join(args.run, "run.h5") if os.path.isdir(args.run) else args.run
 
     with h5py.File(path, "r") as f:
-        fmt = f.attrs.get("format")
+        fmt = text(f.attrs.get("format"))
         version = int(f.attrs.get("format_version", 0))
-        if fmt != "lutra-run" or not 1 <= version <= 1:
+        if fmt != "lutra-run" or not 1 <= version <= 2:
             sys.exit(f"{path}: not a Lutra run file this example reads (format {fmt!r}, version {version})")
-        print(f"{path}: written by lutra {f.attrs['lutra_version']}, format {version}, seed {f.attrs['seed']}")
+        print(f"{path}: written by lutra {text(f.attrs['lutra_version'])}, format {version}, seed {f.attrs['seed']}")
 
         net = f["network"]
         k = net["k"][:]
@@ -83,7 +88,7 @@ def main():
         if stats is not None:
             epochs = stats["epoch"][:]
             print(f"stats: {len(epochs)} rows (epochs {epochs[0] if len(epochs) else '-'}..{epochs[-1] if len(epochs) else '-'}), "
-                  f"{stats.attrs['samples']} {stats.attrs['split']} samples")
+                  f"{stats.attrs['samples']} {text(stats.attrs['split'])} samples")
             for name, group in stats.items():
                 if name == "epoch" or not len(epochs):
                     continue

@@ -9,6 +9,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -111,6 +112,25 @@ inline void checked(herr_t status, const site& s, const std::string& what) {
     if (status < 0) s.fail_hdf5(what);
 }
 
+// How every run file is opened and created. Format versions 1.10 of HDF5
+// (superblock 3, object headers 2, the 1.10 chunk indexes) checksum every
+// piece of metadata, so damage is refused before HDF5 parses it; h5py and
+// h5dump of HDF5 >= 1.10 read them. Such a file keeps an "open for writing"
+// flag in its superblock while a writer has it open, which a killed run
+// leaves set; HDF5 then refuses to open it until h5clear. A run file is
+// readable whatever point its writer was killed at (docs/run-file.md), so the
+// flag is cleared on opening, in memory only when reading, as h5clear does
+// (HDF5's property for it is the one h5clear sets). A writer alive elsewhere
+// still holds HDF5's file lock, which refuses this open.
+inline handle file_access(const site& s) {
+    const std::string what = "make file access properties";
+    handle fapl = checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, s, what);
+    checked(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110), s, what);
+    hbool_t clear_status_flags = true;
+    checked(H5Pset(fapl.get(), "clear_status_flags", &clear_status_flags), s, what);
+    return fapl;
+}
+
 // A numeric dtype as HDF5's type in memory (native) or in the file
 // (little-endian); strings and compounds need string_type and metrics_type.
 inline hid_t numeric_type(layout::dtype t, bool in_file) {
@@ -144,19 +164,23 @@ hid_t file_type() {
 }
 
 // A string dtype as an HDF5 type, the same in memory and in the file:
-// variable-length UTF-8 (string) or split_bytes NUL-padded ASCII (fixed_string).
-inline handle string_type(layout::dtype t, const site& s) {
+// UTF-8 text of `bytes` bytes (string) or split_bytes of ASCII
+// (fixed_string), NUL-padded. Texts are stored with the length of each text
+// (at least 1: HDF5 has no empty fixed-length string), so that they sit in
+// checksummed object headers and chunks, not in HDF5's global heap, which has
+// no checksum (format_version 1 stored them variable-length, there).
+inline handle string_type(layout::dtype t, const site& s, std::size_t bytes = 0) {
     const std::string what = "make a string type";
     handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, what);
     if (t == layout::dtype::string) {
-        checked(H5Tset_size(type.get(), H5T_VARIABLE), s, what);
+        checked(H5Tset_size(type.get(), std::max<std::size_t>(bytes, 1)), s, what);
         checked(H5Tset_cset(type.get(), H5T_CSET_UTF8), s, what);
     } else if (t == layout::dtype::fixed_string) {
         checked(H5Tset_size(type.get(), layout::split_bytes), s, what);
-        checked(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), s, what);
     } else {
         throw internal_error("hdf5::string_type: " + layout::to_string(t) + " is not a string");
     }
+    checked(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), s, what);
     return type;
 }
 

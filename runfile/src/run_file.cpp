@@ -8,7 +8,9 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <span>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -83,6 +85,28 @@ void check_name(std::string_view name, const std::string& what, const site& s) {
     check_text(name, what + " '" + std::string(name) + "'", s);
 }
 
+// A text as the bytes of its fixed-length string type: at least one byte.
+std::string padded(std::string_view text) {
+    std::string bytes(text);
+    if (bytes.empty()) bytes.push_back('\0');
+    return bytes;
+}
+
+// Chunked storage with `chunk` as the chunk shape and HDF5's Fletcher-32
+// checksum on every chunk, after shuffle + deflate when `compress`: the
+// checksum is the last filter, so a reader verifies it first and damaged
+// bytes never reach the decompressor.
+void checksummed_chunks(hid_t dcpl, std::span<const hsize_t> chunk, bool compress, const site& s,
+                        const std::string& what) {
+    checked(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), s, what);
+    if (compress) {
+        // Shuffling the bytes of each element first makes indices compress well.
+        checked(H5Pset_shuffle(dcpl), s, what);
+        checked(H5Pset_deflate(dcpl, deflate_level), s, what);
+    }
+    checked(H5Pset_fletcher32(dcpl), s, what);
+}
+
 // --- attributes -------------------------------------------------------------
 
 template <class T>
@@ -100,13 +124,12 @@ void write_attribute(hid_t file, const layout::attribute<std::string>& a, const 
     const std::string owner(a.owner());
     const std::string name(a.name());
     check_text(value, "attribute " + name, s);
-    const handle type = string_type(a.type, s);
+    const handle type = string_type(a.type, s, value.size());
     const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
     const handle id = checked(H5Acreate_by_name(file, owner.c_str(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
                                                 H5P_DEFAULT, H5P_DEFAULT),
                               H5Aclose, s, "cannot create attribute " + std::string(a.path));
-    const char* text = value.c_str();
-    checked(H5Awrite(id.get(), type.get(), &text), s, "cannot write attribute " + std::string(a.path));
+    checked(H5Awrite(id.get(), type.get(), padded(value).data()), s, "cannot write attribute " + std::string(a.path));
 }
 
 // --- groups and 1-D arrays -----------------------------------------------------
@@ -149,12 +172,10 @@ void write_array(hid_t file, const layout::dataset<T>& d, std::type_identity_t<s
     const hsize_t size = values.size();
     const handle space = checked(H5Screate_simple(1, &size, nullptr), H5Sclose, s, what);
     const handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, s, what);
-    if (values.size_bytes() >= compress_min_bytes) {
-        // Shuffling the bytes of each element first makes indices compress well.
+    // An empty array stores no bytes to checksum (and HDF5 chunks none).
+    if (!values.empty()) {
         const hsize_t chunk = std::min<hsize_t>(size, chunk_bytes / sizeof(T));
-        checked(H5Pset_chunk(dcpl.get(), 1, &chunk), s, what);
-        checked(H5Pset_shuffle(dcpl.get()), s, what);
-        checked(H5Pset_deflate(dcpl.get(), deflate_level), s, what);
+        checksummed_chunks(dcpl.get(), {&chunk, 1}, values.size_bytes() >= compress_min_bytes, s, what);
     }
     const handle lcpl = utf8_link_properties(s);
     const handle dataset =
@@ -173,7 +194,7 @@ void create_metrics(hid_t file, const site& s) {
     const hsize_t unlimited = H5S_UNLIMITED;
     const handle space = checked(H5Screate_simple(1, &size, &unlimited), H5Sclose, s, what);
     const handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, s, what);
-    checked(H5Pset_chunk(dcpl.get(), 1, &metrics_chunk_rows), s, what);
+    checksummed_chunks(dcpl.get(), {&metrics_chunk_rows, 1}, false, s, what);
     const handle type = metrics_type(true, s);
     (void)checked(H5Dcreate2(file, path.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                   H5Dclose, s, what);
@@ -217,9 +238,7 @@ void append_row(hid_t file, const layout::dataset<T>& d, std::string_view popula
         }
         const handle space = checked(H5Screate_simple(rank, dims.data(), max_dims.data()), H5Sclose, s, what);
         const handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, s, what);
-        checked(H5Pset_chunk(dcpl.get(), rank, chunk.data()), s, what);
-        checked(H5Pset_shuffle(dcpl.get()), s, what);
-        checked(H5Pset_deflate(dcpl.get(), deflate_level), s, what);
+        checksummed_chunks(dcpl.get(), chunk, true, s, what);
         (void)checked(H5Dcreate2(file, path.c_str(), file_type<T>(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                       H5Dclose, s, what);
     }
@@ -342,7 +361,7 @@ run_file run_file::create(const std::filesystem::path& path, const run_attribute
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) s.fail("the file already exists; a run never overwrites another");
     // H5F_ACC_EXCL also refuses a file that appeared since the check.
-    const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, file_access(s).get());
     if (id < 0) s.fail_hdf5("cannot create the file");
     try {
         run_file f(path, id, true);
@@ -377,15 +396,17 @@ std::pair<hid_t, std::uint32_t> open_checked(const std::filesystem::path& path, 
     {
         const run_reader reader(path);
         version = reader.format_version();
-        // The reader checks /metrics member by member, so the rows appended
+        // Every part is read (and its checksums verified) before the file
+        // is opened for writing, so a damaged file is refused unchanged;
+        // the reader checks /metrics member by member, so the rows appended
         // later fit the stored layout.
-        if (writable) (void)reader.metrics();
+        if (writable) reader.verify();
     }
     // Appending mixes this version's rows into the file, so the layouts must agree.
     if (writable && version != layout::format_version)
         s.fail("format_version " + std::to_string(version) + " is older than this Lutra's " +
                std::to_string(layout::format_version) + "; such files can be read but not appended to");
-    const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, file_access(s).get());
     if (id < 0) s.fail_hdf5("HDF5 cannot open the file: it is truncated or damaged, or in use elsewhere");
     return {id, version};
 }
@@ -437,15 +458,18 @@ void run_file::write_text(std::string_view name, std::string_view text) {
     check_name(name, "text name", s);
     check_text(text, "the text", s);
     check_absent(file_, path, s);
-    const handle type = string_type(layout::dtype::string, s);
-    const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
+    // One element, so that it can be chunked and checksummed (a scalar cannot).
+    const std::string what = "cannot create " + path;
+    const handle type = string_type(layout::dtype::string, s, text.size());
+    const hsize_t one = 1;
+    const handle space = checked(H5Screate_simple(1, &one, nullptr), H5Sclose, s, what);
+    const handle dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, s, what);
+    checksummed_chunks(dcpl.get(), {&one, 1}, text.size() >= compress_min_bytes, s, what);
     const handle lcpl = utf8_link_properties(s);
-    const handle dataset =
-        checked(H5Dcreate2(file_, path.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
-                H5Dclose, s, "cannot create " + path);
-    const std::string owned(text);
-    const char* data = owned.c_str();
-    checked(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &data), s, "cannot write " + path);
+    const handle dataset = checked(
+        H5Dcreate2(file_, path.c_str(), type.get(), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT), H5Dclose, s, what);
+    checked(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, padded(text).data()), s,
+            "cannot write " + path);
     flush();
 }
 

@@ -62,6 +62,73 @@ void check_name(std::string_view name, const site& s) {
                     "' is not a valid name: it must be non-empty, not '.', and without '/'");
 }
 
+// The open file as the readers below see it.
+struct source {
+    hid_t id;
+    std::uint64_t bytes;  // the file's size, which bounds every size it claims
+    bool checksummed;     // format_version >= 2: every dataset holding data carries Fletcher-32 checksums
+
+    source(hid_t file, std::uint32_t format_version, const site& s) : id(file), checksummed(format_version >= 2) {
+        hsize_t size = 0;
+        if (H5Fget_filesize(file, &size) < 0) s.fail_hdf5("cannot read the file's size");
+        bytes = size;
+    }
+};
+
+// deflate's largest compression ratio (zlib's technical details: 1032:1).
+constexpr std::uint64_t max_deflate_ratio = 1032;
+
+// Checks, before anything is allocated for it, that a dataset's extent —
+// `count` elements of `element_bytes` — fits the bytes stored for it: a
+// damaged size is refused here, never allocated. The stored bytes count at
+// most the file's size, times deflate's largest ratio when a filter other
+// than shuffle and the checksum compresses them, plus one chunk, which a
+// writer killed between extending a dataset and writing its row leaves
+// unstored. A format_version 2 file must also carry the checksum it
+// promises on every dataset holding data.
+void check_storage(hid_t dataset, const std::string& path, std::uint64_t count, std::size_t element_bytes,
+                   const source& f, const site& s) {
+    if (count == 0) return;
+    const handle dcpl = checked(H5Dget_create_plist(dataset), H5Pclose, s, "cannot read the storage of " + path);
+    const int filters = H5Pget_nfilters(dcpl.get());
+    if (filters < 0) s.fail_hdf5("cannot read the filters of " + path);
+    bool checksum = false;
+    bool compressed = false;
+    for (int i = 0; i < filters; ++i) {
+        unsigned flags = 0;
+        std::size_t values = 0;
+        unsigned config = 0;
+        const H5Z_filter_t id =
+            H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &values, nullptr, 0, nullptr, &config);
+        if (id < 0) s.fail_hdf5("cannot read the filters of " + path);
+        checksum = checksum || id == H5Z_FILTER_FLETCHER32;
+        compressed = compressed || (id != H5Z_FILTER_FLETCHER32 && id != H5Z_FILTER_SHUFFLE);
+    }
+    // The unwritten chunk a killed writer may leave: at most what HDF5 advises a chunk to be.
+    constexpr std::uint64_t max_unwritten_chunk = 1 << 20;
+    std::uint64_t chunk = 0;
+    if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED) {
+        std::array<hsize_t, H5S_MAX_RANK> dims{};
+        const int rank = H5Pget_chunk(dcpl.get(), static_cast<int>(dims.size()), dims.data());
+        if (rank < 0) s.fail_hdf5("cannot read the chunks of " + path);
+        // Saturating at the file's largest possible content: a damaged chunk shape cannot overflow it.
+        const std::uint64_t most = f.bytes * max_deflate_ratio;
+        chunk = element_bytes;
+        for (int i = 0; i < rank; ++i) {
+            const hsize_t d = dims[static_cast<std::size_t>(i)];
+            chunk = d != 0 && chunk > most / d ? most : chunk * d;
+        }
+        chunk = std::min(chunk, max_unwritten_chunk);
+    }
+    const std::uint64_t stored = std::min<std::uint64_t>(H5Dget_storage_size(dataset), f.bytes);
+    const std::uint64_t limit = stored * (compressed ? max_deflate_ratio : 1) + chunk;
+    if (count > limit / element_bytes)
+        s.fail(path + " claims " + std::to_string(count) + " entries of " + std::to_string(element_bytes) +
+               " bytes, more than the " + std::to_string(stored) + " bytes stored for it can hold: the file is damaged");
+    if (f.checksummed && !checksum)
+        s.fail(path + " is stored without its Fletcher-32 checksum, which every dataset of format_version 2 has");
+}
+
 // The attribute `a` of `owner`, the object at a.owner().
 handle open_attribute(hid_t owner, const layout::object& a, const site& s) {
     const std::string path(a.path);
@@ -98,10 +165,11 @@ T read_attribute(hid_t owner, const layout::attribute<T>& attribute, const site&
     return static_cast<T>(value);
 }
 
-// A scalar string, variable-length (as Lutra and h5py write) or fixed-length,
-// from an attribute or a dataset; `read(memory_type, buffer)` reads it.
+// One string, fixed-length (as Lutra writes; at most `max_bytes`) or
+// variable-length (as format_version 1 and h5py write), from an attribute or
+// a dataset; `read(memory_type, buffer)` reads it.
 template <class Read>
-std::string read_string(hid_t stored, const std::string& path, const site& s, Read read) {
+std::string read_string(hid_t stored, const std::string& path, std::uint64_t max_bytes, const site& s, Read read) {
     if (H5Tget_class(stored) != H5T_STRING) s.fail(path + " is stored as " + type_name(stored) + ", expected a string");
     // HDF5 converts no string between character sets: read in the stored one.
     const handle type = checked(H5Tcopy(H5T_C_S1), H5Tclose, s, "make a string type");
@@ -114,19 +182,26 @@ std::string read_string(hid_t stored, const std::string& path, const site& s, Re
         return raw == nullptr ? std::string() : std::string(raw);
     }
     const std::size_t size = H5Tget_size(stored);
-    if (H5Tset_size(type.get(), size) < 0) s.fail_hdf5("make a string type");
+    if (size == 0 || size > max_bytes) s.fail(path + " claims a string of " + std::to_string(size) + " bytes: the file is damaged");
+    // Read with the stored padding: another would drop or replace the last byte.
+    if (H5Tset_size(type.get(), size) < 0 || H5Tset_strpad(type.get(), H5Tget_strpad(stored)) < 0)
+        s.fail_hdf5("make a string type");
     std::string value(size, '\0');
     if (read(type.get(), static_cast<void*>(value.data())) < 0) s.fail_hdf5("cannot read " + path);
     value.resize(std::min(value.find('\0'), size));
     return value;
 }
 
+// No string attribute of the layout comes near this (HDF5 keeps an
+// attribute in its object header up to 64 KiB); a longer one is damage.
+constexpr std::uint64_t max_attribute_bytes = 64 * 1024;
+
 // A scalar string attribute.
 std::string read_attribute(hid_t owner, const layout::attribute<std::string>& attribute, const site& s) {
     const std::string path(attribute.path);
     const handle a = open_attribute(owner, attribute, s);
     const handle stored = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
-    return read_string(stored.get(), path, s,
+    return read_string(stored.get(), path, max_attribute_bytes, s,
                        [&](hid_t memory, void* buffer) { return H5Aread(a.get(), memory, buffer); });
 }
 
@@ -140,10 +215,10 @@ struct array_dataset {
 
 // The dataset `d` (of `population`), checked to hold T in d.rank dimensions.
 template <class T>
-array_dataset open_array(hid_t file, const layout::dataset<T>& d, const site& s, std::string_view population = {}) {
+array_dataset open_array(const source& f, const layout::dataset<T>& d, const site& s, std::string_view population = {}) {
     const std::string path = d.path_for(population);
     const int expected_rank = d.rank;
-    array_dataset a{open_object(file, path, H5I_DATASET, s), path, 0, {}};
+    array_dataset a{open_object(f.id, path, H5I_DATASET, s), path, 0, {}};
     const handle type = checked(H5Dget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + path);
     if (const std::string found = type_name(type.get()), expected = layout::to_string(layout::dtype_of<T>);
         found != expected)
@@ -157,7 +232,12 @@ array_dataset open_array(hid_t file, const layout::dataset<T>& d, const site& s,
     if (H5Sget_simple_extent_dims(space.get(), a.dims.data(), nullptr) < 0)
         s.fail_hdf5("cannot read the shape of " + path);
     a.size = 1;
-    for (const hsize_t d : a.dims) a.size *= d;
+    for (const hsize_t d : a.dims) {
+        if (d != 0 && a.size > std::numeric_limits<std::uint64_t>::max() / d)
+            s.fail(path + " claims more than 2^64 entries: the file is damaged");
+        a.size *= d;
+    }
+    check_storage(a.id.get(), path, a.size, sizeof(T), f, s);
     return a;
 }
 
@@ -177,9 +257,9 @@ std::vector<T> read_all(const array_dataset& a, const site& s) {
 }
 
 template <class T>
-std::vector<T> read_array(hid_t file, const layout::dataset<T>& d, std::uint64_t expected, const std::string& because,
+std::vector<T> read_array(const source& f, const layout::dataset<T>& d, std::uint64_t expected, const std::string& because,
                           const site& s) {
-    const array_dataset a = open_array(file, d, s);
+    const array_dataset a = open_array(f, d, s);
     if (a.size != expected)
         s.fail(a.path + " has " + std::to_string(a.size) + " entries, expected " + std::to_string(expected) + " (" +
                because + ")");
@@ -187,16 +267,19 @@ std::vector<T> read_array(hid_t file, const layout::dataset<T>& d, std::uint64_t
 }
 
 // The names of a group's members in creation order (the order the writer chose).
-std::vector<std::string> link_names(hid_t file, const std::string& path, const site& s) {
-    const handle group = open_object(file, path, H5I_GROUP, s);
+std::vector<std::string> link_names(const source& f, const std::string& path, const site& s) {
+    const handle group = open_object(f.id, path, H5I_GROUP, s);
     H5G_info_t info{};
     if (H5Gget_info(group.get(), &info) < 0) s.fail_hdf5("cannot list " + path);
     const std::string what = "cannot list " + path + " in creation order";
+    // Each link takes bytes of the file: more links than bytes is damage.
+    if (info.nlinks > f.bytes) s.fail(path + " claims " + std::to_string(info.nlinks) + " members: the file is damaged");
     std::vector<std::string> names(info.nlinks);
     for (hsize_t i = 0; i < info.nlinks; ++i) {
         const ssize_t length =
             H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
         if (length < 0) s.fail_hdf5(what);
+        if (static_cast<std::uint64_t>(length) > f.bytes) s.fail(path + ": a member's name is longer than the file");
         std::string name(static_cast<std::size_t>(length) + 1, '\0');
         if (H5Lget_name_by_idx(group.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, name.data(), name.size(),
                                H5P_DEFAULT) < 0)
@@ -211,11 +294,11 @@ std::vector<std::string> link_names(hid_t file, const std::string& path, const s
 // trailing shape must be exactly dims'. More stored rows than /stats/epoch
 // names are a row a killed writer did not finish: /stats/epoch grows last.
 template <class T>
-std::vector<T> read_shaped(hid_t file, const layout::dataset<T>& d, std::string_view population,
+std::vector<T> read_shaped(const source& f, const layout::dataset<T>& d, std::string_view population,
                            const std::vector<hsize_t>& dims, const site& s) {
     if (dims.size() != static_cast<std::size_t>(d.rank))
         throw internal_error("read_shaped: " + std::to_string(dims.size()) + " dimensions for " + std::string(d.path));
-    const array_dataset a = open_array(file, d, s, population);
+    const array_dataset a = open_array(f, d, s, population);
     const std::string& path = a.path;
     if (!std::equal(dims.begin() + 1, dims.end(), a.dims.begin() + 1) || a.dims[0] < dims[0]) {
         const auto text = [](const std::vector<hsize_t>& shape) {
@@ -256,7 +339,7 @@ run_reader::run_reader(const std::filesystem::path& path) : path_(run_file_path(
     const htri_t is_hdf5 = H5Fis_hdf5(path_.c_str());
     if (is_hdf5 < 0) s.fail_hdf5("cannot read the file");
     if (is_hdf5 == 0) s.fail("not an HDF5 file (no HDF5 signature)");
-    handle file(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    handle file(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, file_access(s).get()), H5Fclose);
     if (file.get() < 0) s.fail_hdf5("HDF5 cannot open the file: it is truncated or damaged, or in use elsewhere");
 
     const std::string format_path(layout::root_format.path);
@@ -272,6 +355,16 @@ run_reader::run_reader(const std::filesystem::path& path) : path_(run_file_path(
         s.fail("written by a newer Lutra (format_version " + std::to_string(version) + "; this one reads up to " +
                std::to_string(max_format_version) + ")");
     if (version < 1) s.fail("format_version 0 is not valid (versions start at 1)");
+    // From version 2 the metadata is checksummed: HDF5's format of 1.10
+    // (run_file::create), which only superblock version 3 announces.
+    if (version >= 2) {
+        H5F_info2_t info{};
+        if (H5Fget_info2(file.get(), &info) < 0) s.fail_hdf5("cannot read the file's superblock");
+        if (info.super.version < 3)
+            s.fail("format_version " + std::to_string(version) +
+                   " files are in HDF5's checksummed format (superblock version 3), but this one has superblock "
+                   "version " + std::to_string(info.super.version) + ": it was not written by Lutra");
+    }
     format_version_ = version;
     file_ = file.release();
 }
@@ -305,11 +398,12 @@ stored_attributes run_reader::attributes() const {
 
 core::network run_reader::network() const {
     const site s{path_.string(), "read " + std::string(layout::network.path)};
+    const source f(file_, format_version_, s);
     const std::string k_path(layout::network_k.path);
     const handle group = open_object(file_, layout::network, s);
     core::network_arrays a;
     a.num_inputs = read_attribute(group.get(), layout::network_num_inputs, s);
-    const array_dataset k = open_array(file_, layout::network_k, s);
+    const array_dataset k = open_array(f, layout::network_k, s);
     if (k.size >= std::numeric_limits<std::uint32_t>::max())
         s.fail(k_path + " has " + std::to_string(k.size) + " nodes; node ids are 32-bit");
     a.k = read_all<std::uint8_t>(k, s);
@@ -323,14 +417,14 @@ core::network run_reader::network() const {
         words += core::table_words(a.k[i]);
     }
     const std::string per_slot = "one per input slot: the sum of " + k_path;
-    a.sources = read_array(file_, layout::network_sources, slots, per_slot, s);
-    a.delays = read_array(file_, layout::network_delays, slots, per_slot, s);
-    a.tables = read_array(file_, layout::network_tables, words, "the table words of the nodes' k", s);
+    a.sources = read_array(f, layout::network_sources, slots, per_slot, s);
+    a.delays = read_array(f, layout::network_delays, slots, per_slot, s);
+    a.tables = read_array(f, layout::network_tables, words, "the table words of the nodes' k", s);
     const std::vector<std::uint32_t> level =
-        read_array(file_, layout::network_level, a.k.size(), "one per node of " + k_path, s);
+        read_array(f, layout::network_level, a.k.size(), "one per node of " + k_path, s);
     const handle head = open_object(file_, layout::network_head, s);
     a.head.num_classes = read_attribute(head.get(), layout::network_head_num_classes, s);
-    a.head.outputs = read_all<std::uint32_t>(open_array(file_, layout::network_head_outputs, s), s);
+    a.head.outputs = read_all<std::uint32_t>(open_array(f, layout::network_head_outputs, s), s);
     try {
         core::network net(std::move(a));
         // level is derived, stored for readers without Lutra; a mismatch
@@ -348,13 +442,14 @@ core::network run_reader::network() const {
 
 std::vector<core::population> run_reader::populations() const {
     const site s{path_.string(), "read " + std::string(layout::network_populations.path)};
-    const std::uint64_t num_nodes = open_array(file_, layout::network_k, s).size;
-    const std::vector<std::string> names = link_names(file_, std::string(layout::network_populations.path), s);
+    const source f(file_, format_version_, s);
+    const std::uint64_t num_nodes = open_array(f, layout::network_k, s).size;
+    const std::vector<std::string> names = link_names(f, std::string(layout::network_populations.path), s);
     std::vector<core::population> result(names.size());
     std::vector<std::uint32_t> owner(num_nodes, UINT32_MAX);
     for (std::size_t i = 0; i < names.size(); ++i) {
         const std::string& name = names[i];
-        const array_dataset nodes = open_array(file_, layout::network_population, s, name);
+        const array_dataset nodes = open_array(f, layout::network_population, s, name);
         if (nodes.size > num_nodes)
             s.fail(nodes.path + " has " + std::to_string(nodes.size) + " nodes, more than the " +
                    std::to_string(num_nodes) + " in " + std::string(layout::network_k.path));
@@ -401,6 +496,7 @@ std::vector<metrics_row> run_reader::metrics() const {
     if (H5Sget_simple_extent_ndims(space.get()) != layout::metrics.rank) s.fail(path + " is not 1-D");
     hsize_t rows = 0;
     if (H5Sget_simple_extent_dims(space.get(), &rows, nullptr) < 0) s.fail_hdf5("cannot read the shape of " + path);
+    check_storage(dataset.get(), path, rows, H5Tget_size(stored.get()), source(file_, format_version_, s), s);
 
     const handle type = metrics_type(false, s);
     std::vector<metrics_record> records;
@@ -422,6 +518,7 @@ std::vector<metrics_row> run_reader::metrics() const {
 
 stored_encoder run_reader::encoder() const {
     const site s{path_.string(), "read " + std::string(layout::encoder.path)};
+    const source f(file_, format_version_, s);
     const handle group = open_object(file_, layout::encoder, s);
     stored_encoder out;
     out.kind = read_attribute(group.get(), layout::encoder_kind, s);
@@ -433,12 +530,12 @@ stored_encoder run_reader::encoder() const {
 
     const std::uint64_t rows = std::uint64_t{num_features} * per_feature;
     const std::string because = "one per input bit: num_features × bits_per_feature";
-    const auto feature = read_array(file_, layout::encoder_feature, rows, because, s);
-    const auto x = read_array(file_, layout::encoder_x, rows, because, s);
-    const auto y = read_array(file_, layout::encoder_y, rows, because, s);
-    const auto channel = read_array(file_, layout::encoder_channel, rows, because, s);
-    const auto bit = read_array(file_, layout::encoder_bit, rows, because, s);
-    std::vector<std::uint8_t> thresholds = read_array(file_, layout::encoder_threshold, rows, because, s);
+    const auto feature = read_array(f, layout::encoder_feature, rows, because, s);
+    const auto x = read_array(f, layout::encoder_x, rows, because, s);
+    const auto y = read_array(f, layout::encoder_y, rows, because, s);
+    const auto channel = read_array(f, layout::encoder_channel, rows, because, s);
+    const auto bit = read_array(f, layout::encoder_bit, rows, because, s);
+    std::vector<std::uint8_t> thresholds = read_array(f, layout::encoder_threshold, rows, because, s);
     std::vector<core::input_bit> bits(rows);
     for (std::size_t r = 0; r < rows; ++r)
         bits[r] = {.feature = feature[r], .x = x[r], .y = y[r], .channel = channel[r], .bit = bit[r]};
@@ -459,11 +556,34 @@ std::string run_reader::read_text(std::string_view name) const {
     check_name(name, s);
     const handle dataset = open_object(file_, path, H5I_DATASET, s);
     const handle space = checked(H5Dget_space(dataset.get()), H5Sclose, s, "cannot read the shape of " + path);
-    if (H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) s.fail(path + " is not a scalar string");
+    // One string: [1] (chunked, so checksummed), or a scalar in format_version 1.
+    hsize_t count = 1;
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank == 1 && H5Sget_simple_extent_dims(space.get(), &count, nullptr) < 0)
+        s.fail_hdf5("cannot read the shape of " + path);
+    if (!(H5Sget_simple_extent_type(space.get()) == H5S_SCALAR || (rank == 1 && count == 1)))
+        s.fail(path + " is not one string");
     const handle type = checked(H5Dget_type(dataset.get()), H5Tclose, s, "cannot read the type of " + path);
-    return read_string(type.get(), path, s, [&](hid_t memory, void* buffer) {
+    if (H5Tget_class(type.get()) != H5T_STRING)
+        s.fail(path + " is stored as " + type_name(type.get()) + ", expected a string");
+    const source f(file_, format_version_, s);
+    check_storage(dataset.get(), path, 1, std::max<std::size_t>(H5Tget_size(type.get()), 1), f, s);
+    return read_string(type.get(), path, f.bytes, s, [&](hid_t memory, void* buffer) {
         return H5Dread(dataset.get(), memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
     });
+}
+
+void run_reader::verify() const {
+    (void)attributes();
+    for (const layout::dataset<std::string>& text : {layout::config, layout::genome})
+        if (has(text.name())) (void)read_text(text.name());
+    if (has(layout::network.name())) {
+        (void)network();
+        (void)populations();
+    }
+    if (has(layout::encoder.name())) (void)encoder();
+    (void)metrics();
+    if (has_stats()) (void)stats();
 }
 
 bool run_reader::has(std::string_view name) const {
@@ -482,32 +602,33 @@ bool run_reader::has_stats() const {
 run_stats run_reader::stats() const {
     const std::string path(layout::stats.path);
     const site s{path_.string(), "read " + path};
+    const source f(file_, format_version_, s);
     run_stats r;
     const handle group = open_object(file_, layout::stats, s);
     r.samples = read_attribute(group.get(), layout::stats_samples, s);
     r.split = read_attribute(group.get(), layout::stats_split, s);
-    r.epochs = read_all<std::uint32_t>(open_array(file_, layout::stats_epoch, s), s);
+    r.epochs = read_all<std::uint32_t>(open_array(f, layout::stats_epoch, s), s);
     const hsize_t rows = r.epochs.size();
-    for (const std::string& name : link_names(file_, path, s)) {
+    for (const std::string& name : link_names(f, path, s)) {
         if (name == layout::stats_epoch.name()) continue;
         population_stats p;
         p.population = name;
-        p.nodes = read_all<std::uint32_t>(open_array(file_, layout::stats_nodes, s, name), s);
+        p.nodes = read_all<std::uint32_t>(open_array(f, layout::stats_nodes, s, name), s);
         const std::vector<hsize_t> shape{rows, p.nodes.size()};
-        p.activation_rate = read_shaped(file_, layout::stats_activation_rate, name, shape, s);
-        p.entropy = read_shaped(file_, layout::stats_entropy, name, shape, s);
-        p.flips = read_shaped(file_, layout::stats_flips, name, shape, s);
-        p.grad_abs_mean = read_shaped(file_, layout::stats_grad_abs_mean, name, shape, s);
+        p.activation_rate = read_shaped(f, layout::stats_activation_rate, name, shape, s);
+        p.entropy = read_shaped(f, layout::stats_entropy, name, shape, s);
+        p.flips = read_shaped(f, layout::stats_flips, name, shape, s);
+        p.grad_abs_mean = read_shaped(f, layout::stats_grad_abs_mean, name, shape, s);
         if (exists(file_, layout::stats_sensitivity.path_for(name), s))
-            p.sensitivity = read_shaped(file_, layout::stats_sensitivity, name, shape, s);
+            p.sensitivity = read_shaped(f, layout::stats_sensitivity, name, shape, s);
         if (exists(file_, layout::stats_entry_usage.path_for(name), s)) {
-            const array_dataset usage = open_array(file_, layout::stats_entry_usage, s, name);
+            const array_dataset usage = open_array(f, layout::stats_entry_usage, s, name);
             const hsize_t entries = usage.dims[2];
             if (entries == 0 || (entries & (entries - 1)) != 0 || entries > 256)
                 s.fail(usage.path + " has " + std::to_string(entries) +
                        " addresses per node, expected a power of two up to 256");
             p.usage_k = static_cast<std::uint32_t>(std::countr_zero(entries));
-            p.entry_usage = read_shaped(file_, layout::stats_entry_usage, name, {rows, p.nodes.size(), entries}, s);
+            p.entry_usage = read_shaped(f, layout::stats_entry_usage, name, {rows, p.nodes.size(), entries}, s);
         }
         r.populations.push_back(std::move(p));
     }

@@ -3,6 +3,7 @@
 // a run that was never stopped.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <hdf5.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -234,6 +236,75 @@ TEST_CASE("resume: a config.yaml edited after the run started is refused, naming
     CHECK_FALSE(fs::exists(out / "summary.txt"));
     std::ofstream(out / "config.yaml") << original;
     CHECK(run_lutra("--quiet run --resume " + out.string()).exit_code == 0);
+}
+
+namespace {
+
+std::string file_bytes(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+// A resume reads every part of run.h5 before it changes anything: one that
+// no longer reads — its contents invalid, or its bytes failing a checksum —
+// is refused with the reason, and the run is not marked finished.
+TEST_CASE("resume: a run whose run.h5 no longer reads is refused and left as it was") {
+    const lutra::test::temp_dir dir("lutra-test-resume");
+    const std::string config = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
+    const fs::path out = dir.path / "parity";
+    REQUIRE(run_lutra("--quiet run " + config + " --out " + out.string() + " --set train.epochs=3").exit_code == 0);
+    fs::remove(out / "summary.txt");  // killed after its last checkpoint, before summary.txt
+    const fs::path h5 = out / "run.h5";
+    const fs::path saved = dir.path / "run.h5";
+    fs::copy_file(h5, saved);
+
+    std::string detail;  // what the refusal names
+    SUBCASE("contents that do not read") {
+        detail = "which is not that feature's place";
+        // Every input bit at column 0: no longer its feature's place in the image.
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        const hid_t file = H5Fopen(h5.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        REQUIRE(file >= 0);
+        const hid_t dataset = H5Dopen2(file, "/encoder/x", H5P_DEFAULT);
+        REQUIRE(dataset >= 0);
+        const hid_t space = H5Dget_space(dataset);
+        const std::vector<std::uint16_t> zeros(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)), 0);
+        CHECK(H5Dwrite(dataset, H5T_NATIVE_UINT16, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data()) >= 0);
+        H5Sclose(space);
+        H5Dclose(dataset);
+        H5Fclose(file);
+    }
+    SUBCASE("a byte that fails its checksum") {
+        // One bit of /encoder/threshold's chunk, as a disk would damage it.
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        const hid_t file = H5Fopen(h5.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        REQUIRE(file >= 0);
+        const hid_t dataset = H5Dopen2(file, "/encoder/threshold", H5P_DEFAULT);
+        REQUIRE(dataset >= 0);
+        const hsize_t origin = 0;
+        haddr_t address = HADDR_UNDEF;
+        hsize_t size = 0;
+        REQUIRE(H5Dget_chunk_info_by_coord(dataset, &origin, nullptr, &address, &size) >= 0);
+        H5Dclose(dataset);
+        H5Fclose(file);
+        REQUIRE(size > 0);
+        std::fstream f(h5, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekg(static_cast<std::streamoff>(address));
+        const char c = static_cast<char>(f.get());
+        f.seekp(static_cast<std::streamoff>(address));
+        f.put(static_cast<char>(c ^ 0x10));
+        detail = "cannot read /encoder/threshold (HDF5: data error detected by Fletcher32 checksum)";
+    }
+    const std::string damaged = file_bytes(h5);
+    const auto resumed = run_lutra("run --resume " + out.string());
+    CAPTURE(resumed.output);
+    CHECK(resumed.exit_code == 1);
+    CHECK(resumed.output.find(h5.string() + ": read /encoder: ") != std::string::npos);
+    CHECK(resumed.output.find(detail) != std::string::npos);
+    CHECK_FALSE(fs::exists(out / "summary.txt"));
+    CHECK(file_bytes(h5) == damaged);
 }
 
 TEST_CASE("checkpoint: round trip, atomic replacement and refused files") {

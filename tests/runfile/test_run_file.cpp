@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -132,11 +133,21 @@ void edit(const fs::path& path, Edit change) {
     change(file.id);
 }
 
-// Replaces a dataset by one of another type or shape, filled with zeros.
-void replace_dataset(hid_t file, const char* path, hid_t type, const std::vector<hsize_t>& dims) {
+// Replaces a dataset by one of another type or shape, filled with zeros:
+// chunked and checksummed as format_version 2 stores data, or contiguous and
+// never written (no bytes stored for it).
+void replace_dataset(hid_t file, const char* path, hid_t type, const std::vector<hsize_t>& dims,
+                     bool checksummed = true) {
     REQUIRE(H5Ldelete(file, path, H5P_DEFAULT) >= 0);
     const h5 space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-    const h5 dataset(H5Dcreate2(file, path, type, space.id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+    const h5 dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    if (checksummed) {
+        REQUIRE(H5Pset_chunk(dcpl.id, static_cast<int>(dims.size()), dims.data()) >= 0);
+        REQUIRE(H5Pset_fletcher32(dcpl.id) >= 0);
+        REQUIRE(H5Pset_fill_time(dcpl.id, H5D_FILL_TIME_ALLOC) >= 0);
+        REQUIRE(H5Pset_alloc_time(dcpl.id, H5D_ALLOC_TIME_EARLY) >= 0);
+    }
+    const h5 dataset(H5Dcreate2(file, path, type, space.id, H5P_DEFAULT, dcpl.id, H5P_DEFAULT), H5Dclose);
 }
 
 void set_uint32(hid_t file, const char* path, hsize_t index, std::uint32_t value) {
@@ -198,7 +209,7 @@ TEST_CASE("run file: network, populations, encoder, texts and metrics round-trip
     run.write(path);
 
     const run_file f = run_file::open(path);
-    CHECK(f.format_version() == 1);
+    CHECK(f.format_version() == 2);
     CHECK(f.attributes() == run.attributes);
     CHECK(f.read_text("config") == run.config);
     CHECK(f.read_text("genome") == run.genome);
@@ -294,11 +305,26 @@ TEST_CASE("run file: a run killed after a flush keeps every finished row") {
     REQUIRE(WIFSIGNALED(status));
     CHECK(WTERMSIG(status) == SIGKILL);
 
+    const auto bytes = [&] {
+        std::ifstream in(path, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    const std::string killed = bytes();
+    {  // The flag is set: HDF5 opened as h5py and h5dump open a file refuses it (until h5clear -s).
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        const hid_t plain = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+        CHECK(plain < 0);
+        if (plain >= 0) H5Fclose(plain);
+    }
     {
+        // HDF5's "open for writing" flag, which the kill left set, does not
+        // stop the reader, and reading leaves the file as it was.
         const run_file f = run_file::open(path);
         CHECK(f.read_metrics() == run.metrics);
         check_same(f.read_network(), run.net);
+        run_reader(path).verify();
     }
+    CHECK(bytes() == killed);
     // And the run can go on where it stopped.
     run_file::open_for_append(path).append_metrics({2, "train", 0.25, 0.9, 3.0});
     CHECK(run_file::open(path).read_metrics().size() == run.metrics.size() + 1);
@@ -337,8 +363,10 @@ TEST_CASE("run file: the layout is the one docs/run-file.md documents") {
         return names;
     };
     using names = std::vector<std::string>;
+    // Fixed-length, NUL-padded: in object headers and chunks, which HDF5 checksums.
     const auto is_utf8_text = [](hid_t type) {
-        return H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0 && H5Tget_cset(type) == H5T_CSET_UTF8;
+        return H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) == 0 && H5Tget_cset(type) == H5T_CSET_UTF8 &&
+               H5Tget_strpad(type) == H5T_STR_NULLPAD;
     };
     const auto check_attribute = [&](hid_t object, const char* name, hid_t expected) {
         CAPTURE(name);
@@ -354,10 +382,8 @@ TEST_CASE("run file: the layout is the one docs/run-file.md documents") {
     const auto string_attribute = [](hid_t object, const char* name) {
         const h5 a(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);
         const h5 type(H5Aget_type(a.id), H5Tclose);
-        char* text = nullptr;
-        REQUIRE(H5Aread(a.id, type.id, &text) >= 0);
-        std::string value(text);
-        H5free_memory(text);
+        std::string value(H5Tget_size(type.id), '\0');
+        REQUIRE(H5Aread(a.id, type.id, value.data()) >= 0);
         return value;
     };
     const auto uint_attribute = [](hid_t object, const char* name) {
@@ -380,7 +406,23 @@ TEST_CASE("run file: the layout is the one docs/run-file.md documents") {
         const h5 dcpl(H5Dget_create_plist(dataset.id), H5Pclose);
         return H5Pget_layout(dcpl.id) == H5D_CHUNKED;
     };
-    constexpr hid_t text = -1;  // check_attribute: a variable-length UTF-8 string
+    constexpr hid_t text = -1;  // check_attribute: a UTF-8 string
+    // Every dataset holding data is chunked with the Fletcher-32 checksum as its last filter.
+    const auto filters = [](hid_t dataset) {
+        const h5 dcpl(H5Dget_create_plist(dataset), H5Pclose);
+        std::vector<H5Z_filter_t> ids;
+        for (int i = 0; i < H5Pget_nfilters(dcpl.id); ++i) {
+            unsigned flags = 0;
+            std::size_t values = 0;  // asks for no client values
+            ids.push_back(H5Pget_filter2(dcpl.id, static_cast<unsigned>(i), &flags, &values, nullptr, 0, nullptr, nullptr));
+        }
+        return ids;
+    };
+    using filter_list = std::vector<H5Z_filter_t>;
+    // HDF5's format of 1.10, whose metadata is checksummed.
+    H5F_info2_t info{};
+    REQUIRE(H5Fget_info2(file.id, &info) >= 0);
+    CHECK(info.super.version == 3);
 
     CHECK(members(file.id) == names{"config", "encoder", "genome", "metrics", "network"});
     CHECK(attribute_names(file.id) == names{"format", "format_version", "genome_hash", "lutra_version", "seed"});
@@ -390,7 +432,8 @@ TEST_CASE("run file: the layout is the one docs/run-file.md documents") {
     check_attribute(file.id, "seed", H5T_STD_U64LE);
     check_attribute(file.id, "genome_hash", text);
     CHECK(string_attribute(file.id, "format") == "lutra-run");
-    CHECK(uint_attribute(file.id, "format_version") == 1);
+    CHECK(uint_attribute(file.id, "format_version") == 2);
+    CHECK(string_attribute(file.id, "lutra_version") == "0.1.0");
     CHECK(uint_attribute(file.id, "seed") == run.attributes.seed);
     CHECK(string_attribute(file.id, "genome_hash") == run.attributes.genome_hash);
 
@@ -399,7 +442,11 @@ TEST_CASE("run file: the layout is the one docs/run-file.md documents") {
         const h5 type(H5Dget_type(dataset.id), H5Tclose);
         const h5 space(H5Dget_space(dataset.id), H5Sclose);
         CHECK(is_utf8_text(type.id));
-        CHECK(H5Sget_simple_extent_type(space.id) == H5S_SCALAR);
+        REQUIRE(H5Sget_simple_extent_ndims(space.id) == 1);
+        hsize_t count = 0;
+        H5Sget_simple_extent_dims(space.id, &count, nullptr);
+        CHECK(count == 1);
+        CHECK(filters(dataset.id) == filter_list{H5Z_FILTER_FLETCHER32});
     }
 
     const core::network& net = run.net;
@@ -473,7 +520,9 @@ TEST_CASE("run file: the layout is the one docs/run-file.md documents") {
     CHECK(dims == 4);
     CHECK(max_dims == H5S_UNLIMITED);
 
-    // Large arrays are chunked with shuffle and deflate; small ones are not.
+    CHECK(filters(metrics.id) == filter_list{H5Z_FILTER_FLETCHER32});
+
+    // Large arrays are compressed with shuffle and deflate; small ones only checksummed.
     const lutra::test::temp_dir big_dir;
     const fs::path big_path = big_dir.path / "run.h5";
     run_file::create(big_path, {})
@@ -482,15 +531,12 @@ TEST_CASE("run file: the layout is the one docs/run-file.md documents") {
     const h5 sources(H5Dopen2(big.id, "/network/sources", H5P_DEFAULT), H5Dclose);
     const h5 dcpl(H5Dget_create_plist(sources.id), H5Pclose);
     CHECK(H5Pget_layout(dcpl.id) == H5D_CHUNKED);
-    REQUIRE(H5Pget_nfilters(dcpl.id) == 2);
-    const auto filter = [&](unsigned index) {
-        unsigned flags = 0;
-        std::size_t values = 0;  // asks for no client values
-        return H5Pget_filter2(dcpl.id, index, &flags, &values, nullptr, 0, nullptr, nullptr);
-    };
-    CHECK(filter(0) == H5Z_FILTER_SHUFFLE);
-    CHECK(filter(1) == H5Z_FILTER_DEFLATE);
-    CHECK_FALSE(check_array(network.id, "k", H5T_STD_U8LE, net.num_nodes()));
+    CHECK(filters(sources.id) == filter_list{H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE, H5Z_FILTER_FLETCHER32});
+    CHECK(check_array(network.id, "k", H5T_STD_U8LE, net.num_nodes()));
+    const h5 k(H5Dopen2(network.id, "k", H5P_DEFAULT), H5Dclose);
+    CHECK(filters(k.id) == filter_list{H5Z_FILTER_FLETCHER32});
+    const h5 empty(H5Dopen2(populations.id, "empty", H5P_DEFAULT), H5Dclose);
+    CHECK(filters(empty.id).empty());  // no data, nothing to checksum
 }
 
 TEST_CASE("run file: files that are not run files are rejected") {
@@ -547,11 +593,11 @@ TEST_CASE("run file: files that are not run files are rejected") {
     check_rejects(open(other), "not a Lutra run file: /@format is \"other\", expected \"lutra-run\"");
 
     const fs::path newer = copy("newer.h5");
-    edit(newer, [](hid_t file) { set_format_version(file, 2); });
+    edit(newer, [](hid_t file) { set_format_version(file, 3); });
     check_rejects(open(newer),
-                  "newer.h5: open run file: written by a newer Lutra (format_version 2; this one reads "
-                  "up to 1)");
-    check_rejects([&] { (void)run_file::open_for_append(newer); }, "written by a newer Lutra (format_version 2");
+                  "newer.h5: open run file: written by a newer Lutra (format_version 3; this one reads "
+                  "up to 2)");
+    check_rejects([&] { (void)run_file::open_for_append(newer); }, "written by a newer Lutra (format_version 3");
     const fs::path zero = copy("zero.h5");
     edit(zero, [](hid_t file) { set_format_version(file, 0); });
     check_rejects(open(zero), "format_version 0 is not valid");
@@ -644,7 +690,7 @@ TEST_CASE("run file: malformed contents are rejected naming the path inside the 
     check_rejects(config(damaged([](hid_t f) { REQUIRE(H5Ldelete(f, "/config", H5P_DEFAULT) >= 0); })),
                   "read /config: missing /config");
     check_rejects(config(damaged([](hid_t f) { replace_dataset(f, "/config", H5T_STD_U8LE, {4}); })),
-                  "/config is not a scalar string");
+                  "/config is not one string");
     check_rejects(config(damaged([](hid_t f) {
                       REQUIRE(H5Ldelete(f, "/config", H5P_DEFAULT) >= 0);
                       const h5 space(H5Screate(H5S_SCALAR), H5Sclose);
@@ -834,4 +880,26 @@ TEST_CASE("run file: /stats rows are appended, read back, truncated, with the do
     CHECK(kept.epochs == std::vector<std::uint32_t>{2, 4, 6});
     CHECK(kept.populations[0].activation_rate.size() == 12);
     CHECK(kept.populations[0].activation_rate.back() == stats_rows(2)[0].activation_rate.back());
+}
+
+TEST_CASE("run file: a size larger than the file can hold is refused before it is allocated") {
+    const lutra::test::temp_dir dir;
+    const fs::path path = dir.path / "run.h5";
+    {
+        run_file f = run_file::create(path, {"0.1.0", 1, ""});
+        f.append_stats(1, stats_rows(0), 500, "test");
+    }
+    // /stats/hidden/nodes claiming 2^27 entries (512 MiB) that the file does
+    // not hold, as a damaged size field would: refused at once, naming it,
+    // instead of allocating the 512 MiB and reading zeros.
+    edit(path, [](hid_t file) { replace_dataset(file, "/stats/hidden/nodes", H5T_STD_U32LE, {hsize_t{1} << 27}, false); });
+    check_rejects([&] { (void)run_reader(path).stats(); },
+                  "read /stats: /stats/hidden/nodes claims 134217728 entries of 4 bytes, more than the 0 bytes stored "
+                  "for it can hold: the file is damaged");
+    // The same for /network/k, whose size populations() allocates by.
+    const fs::path net = dir.path / "net.h5";
+    sample_run().write(net);
+    edit(net, [](hid_t file) { replace_dataset(file, "/network/k", H5T_STD_U8LE, {hsize_t{1} << 26}, false); });
+    check_rejects([&] { (void)run_reader(net).populations(); }, "/network/k claims 67108864 entries of 1 bytes");
+    check_rejects([&] { (void)run_reader(net).network(); }, "/network/k claims 67108864 entries of 1 bytes");
 }

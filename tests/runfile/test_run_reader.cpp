@@ -31,6 +31,9 @@ std::string io_error_of(F f) {
 
 }  // namespace
 
+// The file is of format_version 1, as Lutra wrote before checksums: HDF5's
+// default (1.8-compatible) format, variable-length strings, scalar texts,
+// contiguous arrays. Such files are still read.
 TEST_CASE("run_reader: reads a run file written with the HDF5 C API") {
     const test_dir dir("reader-valid");
     const fs::path file = dir.path / "run.h5";
@@ -42,6 +45,7 @@ TEST_CASE("run_reader: reads a run file written with the HDF5 C API") {
     CHECK(a.lutra_version == "0.1.0");
     CHECK(a.seed == 7);
     CHECK(a.genome_hash == "00112233aabbccdd");
+    CHECK(reader.read_text("config") == "name: old\n");
 
     const core::network net = reader.network();
     CHECK(net.num_inputs() == 2);
@@ -109,10 +113,16 @@ TEST_CASE("run_reader: every bad file is an io_error naming the file and the pro
     }
     SUBCASE("newer format_version") {
         const fs::path file = dir.path / "newer.h5";
-        write_run_file(file, {.format_version = 2});
+        write_run_file(file, {.format_version = 3});
         CHECK(io_error_of([&] {
                   run_reader r(file);
-              }).find("written by a newer Lutra (format_version 2; this one reads up to 1)") != std::string::npos);
+              }).find("written by a newer Lutra (format_version 3; this one reads up to 2)") != std::string::npos);
+        // Version 2 promises HDF5's checksummed format, which this file lacks.
+        const fs::path unchecked = dir.path / "unchecked.h5";
+        write_run_file(unchecked, {.format_version = 2});
+        CHECK(io_error_of([&] { run_reader r(unchecked); })
+                  .find("format_version 2 files are in HDF5's checksummed format (superblock version 3), but this "
+                        "one has superblock version 0") != std::string::npos);
     }
     SUBCASE("missing dataset") {
         const fs::path file = dir.path / "no-tables.h5";

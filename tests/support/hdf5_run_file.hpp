@@ -81,6 +81,18 @@ inline void write_run_file(const std::filesystem::path& path, const run_file_opt
     const std::uint64_t seed = 7;
     write_scalar_attribute(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed);
     write_string_attribute(file, "genome_hash", "00112233aabbccdd");
+    {  // a scalar variable-length text, as format_version 1 stored /config
+        const hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(type, H5T_VARIABLE);
+        H5Tset_cset(type, H5T_CSET_UTF8);
+        const hid_t space = H5Screate(H5S_SCALAR);
+        const hid_t d = H5Dcreate2(file, "config", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        const char* text = "name: old\n";
+        H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text);
+        H5Dclose(d);
+        H5Sclose(space);
+        H5Tclose(type);
+    }
 
     const hid_t net = H5Gcreate2(file, "network", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     const std::uint32_t num_inputs = 2;

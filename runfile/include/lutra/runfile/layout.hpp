@@ -25,7 +25,7 @@ inline constexpr std::string_view format_name = "lutra-run";  // the value of /@
 // The /@format_version this library writes, and the newest it reads. It
 // changes when a reader of the previous version would misread a file
 // (docs/run-file.md, Versions).
-inline constexpr std::uint32_t format_version = 1;
+inline constexpr std::uint32_t format_version = 2;
 inline constexpr std::size_t split_bytes = 16;  // /metrics split: fixed-length, NUL-padded ASCII
 
 // A stored element type.
@@ -37,7 +37,7 @@ enum class dtype : std::uint8_t {
     uint64,        // H5T_STD_U64LE
     float32,       // H5T_IEEE_F32LE
     float64,       // H5T_IEEE_F64LE
-    string,        // variable-length, UTF-8
+    string,        // UTF-8, NUL-padded to its own length (format_version 1: variable-length)
     fixed_string,  // split_bytes bytes, NUL-padded ASCII
     compound,      // a row of named members (metrics_members)
 };
@@ -115,8 +115,9 @@ inline constexpr attribute<std::string> root_lutra_version{"/@lutra_version"};
 inline constexpr attribute<std::uint64_t> root_seed{"/@seed"};
 inline constexpr attribute<std::string> root_genome_hash{"/@genome_hash"};
 // Texts at the root (run_file::write_text stores others the same way).
-inline constexpr dataset<std::string> config{"/config", 0};  // the resolved YAML
-inline constexpr dataset<std::string> genome{"/genome", 0};  // the genome's A/C/G/T form
+// One string each, [1] (a scalar in format_version 1).
+inline constexpr dataset<std::string> config{"/config"};  // the resolved YAML
+inline constexpr dataset<std::string> genome{"/genome"};  // the genome's A/C/G/T form
 
 // --- /network: enough to rebuild core::network exactly ------------------------
 

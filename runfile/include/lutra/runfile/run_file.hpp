@@ -5,9 +5,12 @@
 // encoder — and one metrics row per epoch and split, flushed as it is
 // appended so a run killed at any moment keeps every finished row.
 //
-// Everything read is checked before use; a file that is not HDF5, truncated,
-// foreign, newer than this Lutra or malformed gives a lutra::io_error naming
-// the file, what was being done and the path inside the file. Objects are
+// Files are written in HDF5's checksummed format of 1.10 with a Fletcher-32
+// checksum on every dataset holding data (format_version 2), so damage is
+// refused rather than read. Everything read is checked before use; a file
+// that is not HDF5, truncated, damaged, foreign, newer than this Lutra or
+// malformed gives a lutra::io_error naming the file, what was being done and
+// the path inside the file. Objects are
 // written once: writing one that exists is an error, so nothing written is
 // replaced.
 //
@@ -38,7 +41,9 @@ public:
     // that /@format_version is 1..layout::format_version.
     [[nodiscard]] static run_file open(const std::filesystem::path& path);
     // As open(), but writable: to append metrics, or add what is missing. The
-    // file's format_version must be layout::format_version.
+    // file's format_version must be layout::format_version, and every part of
+    // it must read (run_reader::verify) before it is opened for writing, so a
+    // damaged file is refused unchanged.
     [[nodiscard]] static run_file open_for_append(const std::filesystem::path& path);
 
     run_file(run_file&& other) noexcept;

@@ -3,9 +3,11 @@
 // docs/run-file.md), for analysis, export and evaluation; run_file reads
 // through it too.
 //
-// Every problem — not a file, not HDF5, truncated, not a run file, a newer
-// format_version, a missing or malformed object — is a lutra::io_error
-// naming the file, the operation and what is wrong; HDF5 prints nothing.
+// Every problem — not a file, not HDF5, truncated, damaged (a checksum that
+// fails), not a run file, a newer format_version, a missing or malformed
+// object, a size larger than the file can hold — is a lutra::io_error naming
+// the file, the operation and the object; HDF5 prints nothing. No size read
+// from the file is allocated before it is checked against the bytes stored.
 // HDF5 is the serial library: use readers from one thread at a time.
 
 #include <cstdint>
@@ -121,6 +123,10 @@ public:
     // /<name>: a scalar text such as "config" or "genome". `name` is one path
     // component (non-empty, not ".", without '/'); another is a lutra::error.
     [[nodiscard]] std::string read_text(std::string_view name) const;
+    // Reads every part the file holds (each optional one when present), so
+    // that damage anywhere — a checksum that fails, a size that disagrees —
+    // is an io_error now rather than when that part is needed.
+    void verify() const;
     // Whether a root object /<name> exists; `name` as for read_text.
     [[nodiscard]] bool has(std::string_view name) const;
 
