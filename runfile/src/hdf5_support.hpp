@@ -36,27 +36,37 @@ inline void silence() {
     (void)silenced;
 }
 
-// HDF5's most specific message about the last failure, as " (HDF5: ...)".
+// HDF5's most specific message about the last failure, as " (HDF5: ...)":
+// the system's own error when some record carries one (a failed write's
+// "No space left on device" may sit in any of the chains HDF5 reports, not
+// just the innermost), otherwise the innermost description.
 inline std::string reason() {
-    std::string innermost;
+    struct found {
+        std::string innermost;
+        std::string system;  // a record with the operating system's error message
+    } f;
     H5Ewalk2(
         H5E_DEFAULT, H5E_WALK_UPWARD,
         [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-            if (n == 0 && e->desc != nullptr) *static_cast<std::string*>(out) = e->desc;
+            auto& into = *static_cast<found*>(out);
+            if (e->desc == nullptr) return 0;
+            const std::string desc = e->desc;
+            if (n == 0) into.innermost = desc;
+            if (into.system.empty() && desc.find("error message = '") != std::string::npos) into.system = desc;
             return 0;
         },
-        &innermost);
+        &f);
     H5Eclear2(H5E_DEFAULT);
+    std::string message = f.innermost;
     // A failed write's description is a long record; its system message
     // ("No space left on device") is what the user needs.
-    const std::string marker = "error message = '";
-    if (const std::size_t at = innermost.find(marker); at != std::string::npos) {
-        const std::size_t from = at + marker.size();
-        const std::size_t to = innermost.find('\'', from);
-        const std::size_t colon = innermost.find(':');
-        innermost = innermost.substr(0, colon) + ": " + innermost.substr(from, to - from);
+    if (!f.system.empty()) {
+        const std::string marker = "error message = '";
+        const std::size_t from = f.system.find(marker) + marker.size();
+        const std::size_t to = f.system.find('\'', from);
+        message = f.system.substr(0, f.system.find(':')) + ": " + f.system.substr(from, to - from);
     }
-    return innermost.empty() ? std::string() : " (HDF5: " + innermost + ")";
+    return message.empty() ? std::string() : " (HDF5: " + message + ")";
 }
 
 // What is being done to which file: every error names both.

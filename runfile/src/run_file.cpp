@@ -361,7 +361,10 @@ run_file run_file::create(const std::filesystem::path& path, const run_attribute
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) s.fail("the file already exists; a run never overwrites another");
     // H5F_ACC_EXCL also refuses a file that appeared since the check.
-    const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, file_access(s).get());
+    // A named property list: closing it is an HDF5 call, which would clear
+    // the error stack before fail_hdf5 reads why the create failed.
+    const handle access = file_access(s);
+    const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get());
     if (id < 0) s.fail_hdf5("cannot create the file");
     try {
         run_file f(path, id, true);
@@ -406,7 +409,8 @@ std::pair<hid_t, std::uint32_t> open_checked(const std::filesystem::path& path, 
     if (writable && version != layout::format_version)
         s.fail("format_version " + std::to_string(version) + " is older than this Lutra's " +
                std::to_string(layout::format_version) + "; such files can be read but not appended to");
-    const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, file_access(s).get());
+    const handle access = file_access(s);  // named: see create()
+    const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, access.get());
     if (id < 0) s.fail_hdf5("HDF5 cannot open the file: it is truncated or damaged, or in use elsewhere");
     return {id, version};
 }

@@ -339,7 +339,10 @@ run_reader::run_reader(const std::filesystem::path& path) : path_(run_file_path(
     const htri_t is_hdf5 = H5Fis_hdf5(path_.c_str());
     if (is_hdf5 < 0) s.fail_hdf5("cannot read the file");
     if (is_hdf5 == 0) s.fail("not an HDF5 file (no HDF5 signature)");
-    handle file(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, file_access(s).get()), H5Fclose);
+    // A named property list: closing it is an HDF5 call, which would clear
+    // the error stack before fail_hdf5 reads why the open failed.
+    const handle access = file_access(s);
+    handle file(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, access.get()), H5Fclose);
     if (file.get() < 0) s.fail_hdf5("HDF5 cannot open the file: it is truncated or damaged, or in use elsewhere");
 
     const std::string format_path(layout::root_format.path);
