@@ -292,6 +292,8 @@ run_summary train_run(const prepared_run& p, plasticity::session& session, runfi
                        "/network exists but holds other tables than the trained network; the run directory was "
                        "changed, start the run again");
     }
+    // The file's own mark, so a run.h5 copied away alone is known whole too.
+    if (!file.finished()) file.mark_finished();
     summary.test_accuracy = test.hardened;
     summary.test_accuracy_relaxed = test.relaxed.value_or(test.hardened);
     summary.total_seconds = prior_seconds + seconds_since(start);
@@ -453,13 +455,14 @@ run_summary resume_experiment(const fs::path& dir) {
 }
 
 fs::path finished_run_file(const fs::path& run) {
-    const fs::path h5 = runfile::run_reader(run).path();  // what is wrong with the file itself comes first
+    const runfile::run_reader reader(run);  // what is wrong with the file itself comes first
+    const fs::path h5 = reader.path();
     const fs::path dir = h5.has_parent_path() ? h5.parent_path() : fs::path(".");
-    if (!fs::exists(dir / run_finished_mark))
+    if (!reader.finished())
         throw io_error(h5.string(), "read a finished run",
-                       "the run has not finished: " + (dir / run_finished_mark).string() +
-                           " is missing (the run was killed, ran out of disk space, or is still training); "
-                           "finish it with `lutra run --resume " + dir.string() + "`");
+                       "the run has not finished: the file is not marked finished (/@finished; the run was killed, "
+                       "ran out of disk space, or is still training); finish it with `lutra run --resume " +
+                           dir.string() + "`");
     return h5;
 }
 

@@ -455,6 +455,17 @@ run_attributes run_file::attributes() const { return reader().attributes(); }
 
 bool run_file::has(std::string_view name) const { return reader().has(name); }
 
+bool run_file::finished() const { return reader().finished(); }
+
+void run_file::mark_finished() {
+    const site s{path_.string(), "mark the run finished"};
+    check_writable(s.operation);
+    if (!has("network")) s.fail("/network is missing; a run is finished only once its network is written");
+    if (finished()) s.fail(std::string(layout::root_finished.path) + " is already set");
+    write_attribute(file_, layout::root_finished, 1u, s);
+    flush();
+}
+
 void run_file::write_text(std::string_view name, std::string_view text) {
     const std::string path = "/" + std::string(name);
     const site s{path_.string(), "write " + path};

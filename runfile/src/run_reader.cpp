@@ -596,6 +596,17 @@ bool run_reader::has(std::string_view name) const {
     return exists(file_, path, s);
 }
 
+bool run_reader::finished() const {
+    const site s{path_.string(), "read " + std::string(layout::root_finished.path)};
+    if (format_version_ == 1) return exists(file_, std::string(layout::network.path), s);
+    const htri_t e = H5Aexists(file_, std::string(layout::root_finished.name()).c_str());
+    if (e < 0) s.fail_hdf5("cannot look up " + std::string(layout::root_finished.path));
+    if (e == 0) return false;
+    const std::uint32_t value = read_attribute(file_, layout::root_finished, s);
+    if (value != 1) s.fail(std::string(layout::root_finished.path) + " is " + std::to_string(value) + ", expected 1");
+    return true;
+}
+
 bool run_reader::has_stats() const {
     const std::string path(layout::stats.path);
     const site s{path_.string(), "read " + path};

@@ -1,6 +1,7 @@
 // The `lutra` command as a user runs it: the real binary, its output and its
 // exit code.
 #include <doctest/doctest.h>
+#include <hdf5.h>
 
 #include <filesystem>
 #include <fstream>
@@ -374,23 +375,38 @@ TEST_CASE("cli: a run never writes outside the directory it names, nor into one 
     CHECK(line == "an earlier report");
 }
 
-TEST_CASE("cli: a run killed or failed before summary.txt is refused by eval, export and analyze, naming the mark") {
+TEST_CASE("cli: a run.h5 not marked finished is refused by eval, export and analyze; one copied away alone reads") {
     const lutra::test::temp_dir dir("lutra-test-cli");
     const auto run = dir.path / "run";
     REQUIRE(run_lutra("--quiet run " + std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml --set train.epochs=2 --out " +
                       run.string())
                 .exit_code == 0);
+    // The mark travels with the file: run.h5 alone, out of its directory, is whole.
+    std::filesystem::copy_file(run / "run.h5", dir.path / "copy.h5");
+    CHECK(run_lutra("eval " + (dir.path / "copy.h5").string()).exit_code == 0);
+
+    // As if killed after /network but before the mark, and before summary.txt.
     std::filesystem::remove(run / "summary.txt");
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    const hid_t file = H5Fopen((run / "run.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    CHECK(H5Adelete(file, "finished") >= 0);
+    H5Fclose(file);
     for (const std::string& cmd : {"eval " + run.string(), "analyze " + (run / "run.h5").string(),
                                    "export " + run.string() + " --out " + (dir.path / "out").string()}) {
         CAPTURE(cmd);
         const auto r = run_lutra(cmd);
         CHECK(r.exit_code == 1);
-        CHECK(r.output.find("the run has not finished: " + (run / "summary.txt").string() + " is missing") !=
+        CHECK(r.output.find((run / "run.h5").string() + ": read a finished run: the run has not finished") !=
               std::string::npos);
         CHECK(r.output.find("lutra run --resume " + run.string()) != std::string::npos);
     }
     CHECK_FALSE(std::filesystem::exists(dir.path / "out"));
+    // The resume finishes it: the mark, then summary.txt.
+    CHECK(run_lutra("--quiet run --resume " + run.string()).exit_code == 0);
+    CHECK(run_lutra("eval " + run.string()).exit_code == 0);
+    CHECK(std::filesystem::exists(run / "summary.txt"));
+    std::filesystem::remove(run / "summary.txt");
 
     // resume names a missing config.yaml rather than failing to read it.
     std::filesystem::remove(run / "config.yaml");

@@ -15,8 +15,10 @@
 // run.h5 with config, genome and encoder) are whole — they are written into a
 // temporary sibling and renamed into place (core/publish.hpp); the checkpoint
 // and summary.txt are each published whole or not at all; run.h5 grows in
-// place by design (DESIGN §7). summary.txt is the run's completion mark:
-// eval, export and analyze refuse a run without it (finished_run_file).
+// place by design (DESIGN §7) and is marked finished inside (/@finished) just
+// before summary.txt, the run directory's completion mark, is published; eval,
+// export and analyze refuse a run.h5 without its mark (finished_run_file), so
+// one copied out of its directory alone still reads.
 
 #include <cstdint>
 #include <filesystem>
@@ -63,8 +65,8 @@ run_summary resume_experiment(const std::filesystem::path& dir);
 inline constexpr std::string_view run_finished_mark = "summary.txt";
 
 // The run.h5 of a finished run (`run`: a run directory or its run.h5): a
-// readable run file (else run_reader's error) with run_finished_mark beside
-// it, else a lutra::io_error naming the missing mark and how to finish the run.
+// readable run file (else run_reader's error) marked finished
+// (run_reader::finished), else a lutra::io_error saying how to finish the run.
 [[nodiscard]] std::filesystem::path finished_run_file(const std::filesystem::path& run);
 
 // A run name usable as one directory below runs/: letters, digits, '.', '_'

@@ -114,6 +114,10 @@ inline constexpr attribute<std::uint32_t> root_format_version{"/@format_version"
 inline constexpr attribute<std::string> root_lutra_version{"/@lutra_version"};
 inline constexpr attribute<std::uint64_t> root_seed{"/@seed"};
 inline constexpr attribute<std::string> root_genome_hash{"/@genome_hash"};
+// 1 once the run finished: written last, after /network (format_version 2;
+// a version-1 file counts as finished when it has /network). It travels with
+// the file, so a run.h5 copied out of its run directory is still known whole.
+inline constexpr attribute<std::uint32_t> root_finished{"/@finished"};
 // Texts at the root (run_file::write_text stores others the same way).
 // One string each, [1] (a scalar in format_version 1).
 inline constexpr dataset<std::string> config{"/config"};  // the resolved YAML
@@ -196,6 +200,7 @@ inline constexpr std::array all{
     object{root_lutra_version},
     object{root_seed},
     object{root_genome_hash},
+    object{root_finished},
     object{config},
     object{genome},
     object{network},

@@ -94,6 +94,10 @@ public:
 
     // Writes everything buffered to disk.
     void flush();
+    // Marks the run finished (/@finished = 1) and flushes: the last write of a
+    // run, after /network. Marking twice is an error, as every write is.
+    void mark_finished();
+    [[nodiscard]] bool finished() const;
     // Closes the file, reporting what the destructor cannot: a failure to
     // write what was still buffered (a full disk). The object is empty after.
     void close();

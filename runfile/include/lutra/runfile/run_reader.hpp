@@ -107,6 +107,9 @@ public:
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
     [[nodiscard]] std::uint32_t format_version() const noexcept { return format_version_; }
     [[nodiscard]] stored_attributes attributes() const;
+    // Whether the run that wrote the file finished: /@finished is 1 (a
+    // format_version 1 file: /network exists, as it was written last).
+    [[nodiscard]] bool finished() const;
     // The network arrays, validated by core::network's constructor, and
     // /network/level checked against the levels they give.
     [[nodiscard]] core::network network() const;
