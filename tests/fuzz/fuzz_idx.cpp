@@ -7,7 +7,7 @@
 #include "lutra/data/idx.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static lutra::fuzz::memory_file file;
+    static lutra::fuzz::input_file file;
     const std::string& path = file.hold(data, size);
     lutra::fuzz::expect_lutra_errors_only([&] {
         const lutra::data::idx_array a = lutra::data::read_idx(path);

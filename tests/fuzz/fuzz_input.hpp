@@ -6,7 +6,7 @@
 // sanitizer report, a leak, a timeout, an allocation over libFuzzer's
 // -rss_limit_mb — is a finding.
 
-#include <sys/mman.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,18 +29,23 @@ void expect_lutra_errors_only(F&& f) {
     }
 }
 
-// Readers that take a path read the input from an in-memory file: a memfd,
-// named by its /proc/self/fd path, rewritten for every input (nothing touches
-// the disk, nothing is left behind by a crash).
-class memory_file {
+// Readers that take a path read the input from a scratch file in /dev/shm
+// (memory, when it exists), rewritten for every input and removed at exit.
+// Not a memfd: HDF5 resolves a file's real path, which a memfd lacks.
+class input_file {
 public:
-    memory_file() : fd_(memfd_create("lutra-fuzz", 0)) {
-        if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "memfd_create");
-        path_ = "/proc/self/fd/" + std::to_string(fd_);
+    input_file() {
+        const char* dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        path_ = std::string(dir) + "/lutra-fuzz-XXXXXX";
+        fd_ = mkstemp(path_.data());
+        if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "mkstemp " + path_);
     }
-    memory_file(const memory_file&) = delete;
-    memory_file& operator=(const memory_file&) = delete;
-    ~memory_file() { close(fd_); }
+    input_file(const input_file&) = delete;
+    input_file& operator=(const input_file&) = delete;
+    ~input_file() {
+        close(fd_);
+        unlink(path_.c_str());
+    }
 
     // The file now holds exactly these bytes; returns its path.
     const std::string& hold(const std::uint8_t* data, std::size_t size) {
@@ -54,8 +59,8 @@ public:
     }
 
 private:
-    int fd_;
     std::string path_;
+    int fd_ = -1;
 };
 
 }  // namespace lutra::fuzz

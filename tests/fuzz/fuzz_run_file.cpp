@@ -10,7 +10,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using lutra::fuzz::expect_lutra_errors_only;
-    static lutra::fuzz::memory_file file;
+    static lutra::fuzz::input_file file;
     const std::string& path = file.hold(data, size);
     std::optional<lutra::runfile::run_reader> reader;
     expect_lutra_errors_only([&] { reader.emplace(path); });
