@@ -1,10 +1,12 @@
 #include "lutra/experiments/config.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <sstream>
 #include <system_error>
 
 #include "lutra/core/names.hpp"
@@ -574,19 +576,64 @@ void apply_override(const std::string& text, const describe_fn& describe_root) {
     root.finish();
 }
 
+// Where each document of a YAML stream starts (its root node). yaml-cpp's
+// LoadAll never returns on some malformed text — after a lone ',' the parser
+// yields empty documents forever without moving on (found by tests/fuzz) —
+// so documents are counted here, and a parser that stops moving is an error.
+std::vector<YAML::Mark> document_starts(const source& src, const std::string& text) {
+    struct roots : YAML::EventHandler {
+        std::vector<YAML::Mark> marks;
+        bool in_root = false;
+        void root(const YAML::Mark& mark) {
+            if (in_root) marks.push_back(mark);
+            in_root = false;
+        }
+        void OnDocumentStart(const YAML::Mark&) override { in_root = true; }
+        void OnDocumentEnd() override {}
+        void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { root(mark); }
+        void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { root(mark); }
+        void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+            root(mark);
+        }
+        void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                             YAML::EmitterStyle::value) override {
+            root(mark);
+        }
+        void OnSequenceEnd() override {}
+        void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+            root(mark);
+        }
+        void OnMapEnd() override {}
+    } handler;
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    while (parser.HandleNextDocument(handler)) {
+        const std::vector<YAML::Mark>& m = handler.marks;
+        if (m.size() >= 2 && m[m.size() - 1].pos == m[m.size() - 2].pos) {
+            const auto at = static_cast<std::size_t>(std::max(m.back().pos, 0));
+            fail(src, m.back(), "",
+                 "invalid YAML: cannot read on from here" +
+                     (at < text.size() ? " ('" + std::string(1, text[at]) + "' is out of place)" : std::string()));
+        }
+    }
+    return handler.marks;
+}
+
 void parse_into(const source& src, const std::string& text, std::span<const std::string> overrides,
                 const describe_fn& describe_root) {
-    std::vector<YAML::Node> documents;
+    YAML::Node document;
+    std::vector<YAML::Mark> starts;
     try {
-        documents = YAML::LoadAll(text);
+        starts = document_starts(src, text);
+        if (!starts.empty()) document = YAML::Load(text);  // the first document
     } catch (const YAML::Exception& e) {
         if (e.mark.is_null()) throw config_error(src.name, 0, 0, "", "invalid YAML: " + e.msg);
         throw config_error(src.name, e.mark.line + 1, e.mark.column + 1, "", "invalid YAML: " + e.msg);
     }
-    for (const YAML::Node& document : documents) check_quotes_closed(src, text, document);
-    if (documents.size() > 1)
-        fail(src, documents[1].Mark(), "", "expected one YAML document, found " + std::to_string(documents.size()));
-    if (!documents.empty()) decode_section(src, documents.front(), documents.front().Mark(), "", describe_root);
+    if (!starts.empty()) check_quotes_closed(src, text, document);
+    if (starts.size() > 1)
+        fail(src, starts[1], "", "expected one YAML document, found " + std::to_string(starts.size()));
+    if (!starts.empty()) decode_section(src, document, document.Mark(), "", describe_root);
     for (const std::string& override_text : overrides) apply_override(override_text, describe_root);
 }
 

@@ -121,6 +121,6 @@ TEST_CASE("network: random_network is deterministic in the seed and respects its
     CHECK(a.head().outputs.size() == 40);
     for (std::uint32_t n = 0; n < 40; ++n)
         for (std::uint32_t src : a.sources(n)) CHECK(src < 50);
-    CHECK_THROWS_WITH_AS(random_network({.num_inputs = 50, .nodes = 10, .layers = 2, .k = 6, .num_classes = 3}, 1),
+    CHECK_THROWS_WITH_AS((void)random_network({.num_inputs = 50, .nodes = 10, .layers = 2, .k = 6, .num_classes = 3}, 1),
                          doctest::Contains("not a multiple of 3 classes"), lutra::error);
 }

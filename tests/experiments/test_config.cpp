@@ -302,6 +302,8 @@ TEST_CASE("config: YAML syntax errors carry yaml-cpp's position and message") {
     CHECK(std::string(e->what()) == "test.yaml:4:1: invalid YAML: end of sequence flow not found");
     CHECK(message_of("a: b: c\n") == "test.yaml:1:5: invalid YAML: illegal map value");
     CHECK(message_of("seed: 1\n---\nseed: 2\n") == "test.yaml:3:1: expected one YAML document, found 2");
+    // yaml-cpp's LoadAll never returned on this (tests/fuzz found it).
+    CHECK(message_of(",") == "test.yaml:1:1: invalid YAML: cannot read on from here (',' is out of place)");
 }
 
 TEST_CASE("config: overrides apply in order after the file, and may create what the file lacks") {

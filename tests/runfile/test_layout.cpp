@@ -159,7 +159,8 @@ TEST_CASE("layout: docs/run-file.md documents every path with its type and rank,
             CHECK(rank_of(row->second.shape) == o.rank);
         }
     }
-    for (const auto& [path, row] : rows) {
+    for (const auto& entry : rows) {
+        const std::string& path = entry.first;  // CAPTURE's lambda cannot name a structured binding (clang 14)
         CAPTURE(path);
         CHECK(paths.count(path) == 1);
     }

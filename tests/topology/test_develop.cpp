@@ -208,11 +208,11 @@ TEST_CASE("develop: cycles without delay and too few candidates are errors; dead
     g.projections[2].delay = {"default", 0, 0};
     // validate() insists on delay ≥ 1 for recurrent; a random projection may close a zero-delay loop.
     g.projections[2].rule = "random";
-    CHECK_THROWS_WITH_AS(develop(g, 1), doctest::Contains("zero-delay cycle"), genome_error);
+    CHECK_THROWS_WITH_AS((void)develop(g, 1), doctest::Contains("zero-delay cycle"), genome_error);
 
     genome narrow = layered();
     narrow.projections[0].radius = 0.5;  // one pixel: 2 bits, or 1 cell with cover_bits
-    CHECK_THROWS_WITH_AS(develop(narrow, 1),
+    CHECK_THROWS_WITH_AS((void)develop(narrow, 1),
                          doctest::Contains("projections[0] (receptive_field into 'v1'): node v1[0] has 1 candidate "
                                            "sources for 6 slots within radius"),
                          genome_error);

@@ -104,7 +104,7 @@ TEST_CASE("wiring: unknown rule names give the genome path, the valid choices an
                          "got 'recurent' (did you mean 'recurrent'?)",
                          genome_error);
     g.projections[5].rule = "zzz";
-    CHECK_THROWS_WITH_AS(develop(g, 1),
+    CHECK_THROWS_WITH_AS((void)develop(g, 1),
                          "genome: projections[5].rule: expected one of random, receptive_field, lateral, recurrent, "
                          "got 'zzz'",
                          genome_error);

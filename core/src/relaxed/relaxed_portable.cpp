@@ -47,7 +47,8 @@ struct vec {
     template <unsigned H, bool Set>
     static t sub_partner(t x) {
         const mask lane = {0, 1, 2, 3};
-        const mask chosen = Set ? (lane & H) != 0 : (lane & H) == 0;
+        constexpr auto bit = static_cast<std::int32_t>(H);  // clang mixes no unsigned scalar into an int32 vector
+        const mask chosen = Set ? (lane & bit) != 0 : (lane & bit) == 0;
         const t other = __builtin_shufflevector(x, x, 0 ^ H, 1 ^ H, 2 ^ H, 3 ^ H);
         return x - reinterpret_cast<t>(reinterpret_cast<mask>(other) & chosen);
     }

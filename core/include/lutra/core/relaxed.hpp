@@ -66,6 +66,7 @@ struct relaxed_options {
     unsigned threads = 1;                    // worker threads, 0 = one per hardware thread
     std::size_t block_samples = 256;         // samples per work unit, a positive multiple of 16 (see above)
     std::string relaxation = "multilinear";  // "multilinear" or "efd"
+    friend bool operator==(const relaxed_options&, const relaxed_options&) = default;
 };
 
 // This processor can run the relaxed kernels of `set` (avx2 needs FMA too).
