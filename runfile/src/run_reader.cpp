@@ -2,10 +2,19 @@
 
 #include <hdf5.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <csignal>
 #include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <new>
@@ -328,9 +337,107 @@ std::filesystem::path run_file_path(const std::filesystem::path& path) {
     return std::filesystem::is_directory(path, ec) ? path / layout::file_name : path;
 }
 
+// HDF5's superblock version: 0 and 1 are the old format, whose metadata has
+// no checksums; 2 and 3 carry one (format_version 2 writes 3). The signature
+// sits at 0 or at a power of two from 512 (after a user block); -1 = none.
+int superblock_version(const std::filesystem::path& path) {
+    static constexpr char signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (ec) return -1;
+    for (std::uintmax_t at = 0; at + sizeof signature < size; at = at == 0 ? 512 : at * 2) {
+        char head[sizeof signature + 1] = {};
+        in.seekg(static_cast<std::streamoff>(at));
+        if (!in.read(head, sizeof head)) return -1;
+        if (std::memcmp(head, signature, sizeof signature) == 0) return static_cast<unsigned char>(head[8]);
+    }
+    return -1;
+}
+
+// Reads the whole file in a child process (see the constructor's comment in
+// the header): returns when that read finished, its error is rethrown, and a
+// crash or a read that does not end becomes an io_error.
+void read_whole_in_child(const std::filesystem::path& path, const std::function<void()>& read_all) {
+    const site s{path.string(), "open run file"};
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) s.fail(std::string("cannot make a pipe: ") + std::strerror(errno));
+    std::fflush(nullptr);  // nothing buffered is written twice
+    const pid_t child = ::fork();
+    if (child < 0) s.fail(std::string("cannot start a process to read the file: ") + std::strerror(errno));
+    if (child == 0) {
+        ::close(pipe_fds[0]);
+        // Die by the signal itself, without the handlers (sanitizers', a
+        // fuzzer's) the parent installed, which would report the parent.
+        for (const int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM}) std::signal(sig, SIG_DFL);
+        ::alarm(run_reader::unchecked_read_seconds);
+        std::string message;  // "operation\ndetail" of an io_error
+        int code = 0;
+        try {
+            read_all();
+        } catch (const io_error& e) {
+            const std::string what = e.what();
+            const std::size_t skip = e.file.size() + 2 + e.operation.size() + 2;
+            message = e.operation + "\n" + (what.size() > skip ? what.substr(skip) : what);
+            code = 1;
+        } catch (const std::exception& e) {
+            message = std::string("read the file\n") + e.what();
+            code = 1;
+        }
+        for (std::size_t done = 0; done < message.size();) {
+            const ssize_t n = ::write(pipe_fds[1], message.data() + done, message.size() - done);
+            if (n <= 0) break;
+            done += static_cast<std::size_t>(n);
+        }
+        ::_exit(code);  // no exit handlers: they belong to the parent
+    }
+    ::close(pipe_fds[1]);
+    std::string message;
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        message.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(pipe_fds[0]);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) s.fail(std::string("cannot wait for the process reading the file: ") + std::strerror(errno));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+    const std::string old_format = "HDF5's old format, which has no checksums (format_version 1): ";
+    if (WIFEXITED(status)) {
+        const std::size_t newline = message.find('\n');
+        if (newline == std::string::npos) s.fail(old_format + "the file is damaged");
+        throw io_error(path.string(), message.substr(0, newline), message.substr(newline + 1));
+    }
+    const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (sig == SIGALRM)
+        s.fail(old_format + "reading it whole took more than " + std::to_string(run_reader::unchecked_read_seconds) +
+               " s, so the file is taken as damaged");
+    s.fail(old_format + "reading it whole crashed HDF5 (signal " + std::to_string(sig) + ", " + strsignal(sig) +
+           "): the file is damaged");
+}
+
+// The file's path once it is known safe to give to HDF5 (see above).
+std::filesystem::path vet(const std::filesystem::path& path, const std::function<void()>& read_all) {
+    const site s{path.string(), "open run file"};
+    if (const std::string problem = core::unreadable_file_problem(path, std::numeric_limits<std::uintmax_t>::max());
+        !problem.empty())
+        s.fail(problem);
+    const int version = superblock_version(path);
+    if (version < 0 || version >= 2) return path;  // no HDF5 file (the open says so), or checksummed
+    read_whole_in_child(path, read_all);
+    return path;
+}
+
 }  // namespace
 
-run_reader::run_reader(const std::filesystem::path& path) : path_(run_file_path(path)) {
+run_reader::run_reader(const std::filesystem::path& path)
+    : run_reader(vet(run_file_path(path), [p = run_file_path(path)] { run_reader(p, vetted{}).verify(); }),
+                 vetted{}) {}
+
+run_reader::run_reader(const std::filesystem::path& path, vetted) : path_(run_file_path(path)) {
     silence();
     const site s{path_.string(), "open run file"};
     if (const std::string problem = core::unreadable_file_problem(path_, std::numeric_limits<std::uintmax_t>::max());

@@ -96,8 +96,13 @@ struct run_stats {
 class run_reader {
 public:
     // Opens `path`, a run.h5 or a run directory holding one, read-only, and
-    // checks /@format and /@format_version.
+    // checks /@format and /@format_version. A file in HDF5's old format,
+    // without checksums (format_version 1 and foreign files), is first read
+    // whole in a child process: damage there can crash HDF5 itself, so a
+    // crash (or a read longer than unchecked_read_seconds) becomes an
+    // io_error here instead (docs/run-file.md, "Checksums and damage").
     explicit run_reader(const std::filesystem::path& path);
+    static constexpr unsigned unchecked_read_seconds = 5;
     run_reader(run_reader&& other) noexcept;
     run_reader& operator=(run_reader&& other) noexcept;
     run_reader(const run_reader&) = delete;
@@ -134,6 +139,8 @@ public:
     [[nodiscard]] bool has(std::string_view name) const;
 
 private:
+    struct vetted {};  // the file was already read whole in a child process
+    run_reader(const std::filesystem::path& path, vetted);
     std::filesystem::path path_;
     std::int64_t file_ = -1;  // hid_t, kept as a plain integer so no HDF5 header leaks
     std::uint32_t format_version_ = 0;
