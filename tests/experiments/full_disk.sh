@@ -89,6 +89,26 @@ done
 has_gnuplot=yes
 command -v gnuplot > /dev/null 2>&1 || { has_gnuplot=no; echo "full_disk.sh: no gnuplot, analyze --report not tried"; }
 
+# A command that publishes a directory (export, analyze --report; the output
+# directory is its last argument) run on the disk with $free KiB free: a clean
+# failure, its output absent or complete, and a new attempt that succeeds.
+check_published() {
+    local what="$1" out="$2"
+    shift 2
+    rm -rf "$out" "$(dirname "$out")/.$(basename "$out").partial"
+    leave_free "$free"
+    "$lutra" -q "$@" "$out" > "$work/log" 2>&1
+    expect_clean_failure "$what with $free KiB free" $? "$work/log"
+    rm -f "$mnt/filler"
+    if [ -e "$out" ] && ! is_complete "$out"; then fail "$what with $free KiB free left an incomplete output"; fi
+    if [ ! -e "$out" ]; then
+        "$lutra" -q "$@" "$out" > "$work/log" 2>&1 ||
+            { fail "a new $what after one with $free KiB free"; sed 's/^/    /' "$work/log"; }
+        is_complete "$out" || fail "the $what after one with $free KiB free is not complete"
+    fi
+    rm -rf "$out"
+}
+
 for free in $FREE_KIB; do
     # lutra run: then a resume (or a fresh start when no directory appeared).
     rm -rf "$mnt/run" "$mnt/.run.partial"
@@ -139,33 +159,9 @@ for free in $FREE_KIB; do
         fail "second resume after one with $free KiB free: exit status $status"; sed 's/^/    /' "$work/log"
     fi
 
-    # lutra export: absent or complete; a new attempt succeeds.
-    rm -rf "$mnt/run" "$mnt/export" "$mnt/.export.partial"
-    leave_free "$free"
-    "$lutra" -q export "$work/done" --out "$mnt/export" > "$work/log" 2>&1
-    expect_clean_failure "export with $free KiB free" $? "$work/log"
-    rm -f "$mnt/filler"
-    if [ -e "$mnt/export" ] && ! is_complete "$mnt/export"; then fail "export with $free KiB free left an incomplete export"; fi
-    if [ ! -e "$mnt/export" ]; then
-        "$lutra" -q export "$work/done" --out "$mnt/export" > "$work/log" 2>&1 ||
-            { fail "a new export after one with $free KiB free"; sed 's/^/    /' "$work/log"; }
-        is_complete "$mnt/export" || fail "the export after one with $free KiB free is not complete"
-    fi
-
-    # lutra analyze --report: absent or complete; a new attempt succeeds.
-    if [ $has_gnuplot = yes ]; then
-        rm -rf "$mnt/export" "$mnt/report" "$mnt/.report.partial"
-        leave_free "$free"
-        "$lutra" -q analyze "$work/done" --report "$mnt/report" > "$work/log" 2>&1
-        expect_clean_failure "analyze --report with $free KiB free" $? "$work/log"
-        rm -f "$mnt/filler"
-        if [ -e "$mnt/report" ] && ! is_complete "$mnt/report"; then fail "analyze --report with $free KiB free left an incomplete report"; fi
-        if [ ! -e "$mnt/report" ]; then
-            "$lutra" -q analyze "$work/done" --report "$mnt/report" > "$work/log" 2>&1 ||
-                { fail "a new report after one with $free KiB free"; sed 's/^/    /' "$work/log"; }
-        fi
-        rm -rf "$mnt/report"
-    fi
+    rm -rf "$mnt/run"
+    check_published export "$mnt/export" export "$work/done" --out
+    [ $has_gnuplot = yes ] && check_published "analyze --report" "$mnt/report" analyze "$work/done" --report
 done
 echo "full_disk.sh: $cases commands on a filling disk, $failures failures"
 [ $failures -eq 0 ]
