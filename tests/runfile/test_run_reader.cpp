@@ -127,8 +127,10 @@ TEST_CASE("run_reader: every bad file is an io_error naming the file and the pro
     SUBCASE("missing dataset") {
         const fs::path file = dir.path / "no-tables.h5";
         write_run_file(file, {.tables = false});
-        const run_reader r(file);
-        CHECK(io_error_of([&] { (void)r.network(); }) == file.string() + ": read /network: missing /network/tables");
+        // A file in HDF5's old format is read whole before it is opened, so
+        // what is missing anywhere is refused at the open already.
+        CHECK(io_error_of([&] { (void)run_reader(file).network(); }) ==
+              file.string() + ": read /network: missing /network/tables");
         const fs::path no_metrics = dir.path / "no-metrics.h5";
         write_run_file(no_metrics, {.metrics = false});
         CHECK(io_error_of([&] { (void)run_reader(no_metrics).metrics(); }).find("missing /metrics") !=
