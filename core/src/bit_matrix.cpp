@@ -37,14 +37,43 @@ bool operator==(const bit_matrix& a, const bit_matrix& b) noexcept {
 bit_matrix first_samples(const bit_matrix& m, std::size_t count) {
     if (count > m.samples())
         throw error("first_samples: " + std::to_string(count) + " of " + std::to_string(m.samples()) + " samples");
+    return sample_range(m, 0, count);
+}
+
+bit_matrix sample_range(const bit_matrix& m, std::size_t first, std::size_t count) {
+    if (first > m.samples() || count > m.samples() - first)
+        throw error("sample_range: samples " + std::to_string(first) + " … " + std::to_string(first + count) + " of " +
+                    std::to_string(m.samples()));
     bit_matrix r(m.rows(), count);
     const std::size_t words = (count + 63) / 64;
-    const std::uint64_t tail = count % 64 ? (std::uint64_t{1} << (count % 64)) - 1 : ~std::uint64_t{0};
+    const std::size_t word = first / 64;
+    const unsigned shift = first % 64;
     for (std::size_t row = 0; row < m.rows(); ++row) {
-        std::copy_n(m.row(row).begin(), words, r.row(row).begin());
-        if (words > 0) r.row(row)[words - 1] &= tail;  // padding stays zero
+        const std::span<const std::uint64_t> in = m.row(row);
+        const std::span<std::uint64_t> out = r.row(row);
+        if (shift == 0) {
+            std::copy_n(in.begin() + static_cast<std::ptrdiff_t>(word), words, out.begin());
+        } else {
+            for (std::size_t w = 0; w < words; ++w) {
+                const std::uint64_t lo = in[word + w] >> shift;
+                const std::uint64_t hi = word + w + 1 < in.size() ? in[word + w + 1] << (64 - shift) : 0;
+                out[w] = lo | hi;
+            }
+        }
     }
+    clear_padding(r);
     return r;
+}
+
+void clear_padding(bit_matrix& m) noexcept {
+    const std::size_t full = m.samples() / 64;
+    const std::uint64_t tail = m.samples() % 64 ? (std::uint64_t{1} << (m.samples() % 64)) - 1 : 0;
+    for (std::size_t row = 0; row < m.rows(); ++row) {
+        const std::span<std::uint64_t> w = m.row(row);
+        std::size_t i = full;
+        if (tail) w[i++] &= tail;
+        std::fill(w.begin() + static_cast<std::ptrdiff_t>(i), w.end(), 0);
+    }
 }
 
 bit_matrix permute_samples(const bit_matrix& m, std::span<const std::uint32_t> order) {

@@ -127,6 +127,10 @@ void gradient_rule::write_tables(learning_context& ctx) const {
 void gradient_rule::begin(learning_context& ctx) {
     check(ctx.network());
     others_read_tables_ = ctx.active_rules() > 1;
+    frozen_.clear();
+    if (ctx.nodes().size() != ctx.network().num_nodes())
+        for (std::uint32_t n = 0; n < ctx.network().num_nodes(); ++n)
+            if (!ctx.applies_to(n)) frozen_.push_back(n);
     if (!engine_) {
         rebuild(ctx.network(), {});
         // The tables are θ hardened from here on (init_scale 0 hardens every bit to 0).
@@ -195,6 +199,11 @@ void gradient_rule::batch(const batch_activity& a, learning_context& ctx, batch_
         for (float& g : grad_theta_) g *= beta;
     ctx.hooks().fire_after_backward(hook_ctx, dy_, grad_theta_);
     ctx.hooks().fire_before_step(hook_ctx, grad_theta_, theta_);
+    // Nodes outside the phase's populations keep their entries.
+    for (const std::uint32_t n : frozen_) {
+        const std::size_t at = engine_->entry_offset(n);
+        std::fill_n(grad_theta_.begin() + static_cast<std::ptrdiff_t>(at), std::size_t{1} << engine_->net().k(n), 0.0F);
+    }
     step(grad_theta_, lr);
     if (others_read_tables_) write_tables(ctx);
 }

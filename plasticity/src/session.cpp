@@ -8,6 +8,7 @@
 #include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/loss.hpp"
+#include "lutra/core/names.hpp"
 #include "lutra/core/random.hpp"
 
 namespace lutra::plasticity {
@@ -40,7 +41,9 @@ void describe(core::schema_visitor& v, rule_spec& r) {
 }
 
 void describe(core::schema_visitor& v, phase& p) {
-    v.field("epochs", p.epochs, "epochs this phase trains", 1U, 1U << 20);
+    v.field("epochs", p.epochs, "epochs this phase trains (phases follow each other)", 1U, 1U << 20);
+    v.list("populations", p.populations,
+           "names of the populations the phase's rules apply to (genome populations); empty = every node");
     v.list("rules", p.rules, "the phase's rules, run in this order every batch");
 }
 
@@ -111,6 +114,11 @@ public:
     [[nodiscard]] unsigned threads() const override { return s_.threads(); }
     [[nodiscard]] epoch_position position() const override { return s_.position_; }
     [[nodiscard]] std::size_t active_rules() const override { return s_.rules_[s_.phase_].size(); }
+    [[nodiscard]] std::span<const std::uint32_t> nodes() const override { return s_.phase_nodes_[s_.phase_]; }
+    [[nodiscard]] bool applies_to(std::uint32_t node) const override { return s_.phase_mask_[s_.phase_][node] != 0; }
+    [[nodiscard]] std::string_view population_of(std::uint32_t node) const override {
+        return node < s_.population_of_.size() ? s_.population_of_[node] : std::string_view();
+    }
     void network_changed(const network_change& change) override {
         for (auto& r : s_.rules_[s_.phase_]) r->network_changed(change, *this);
     }
@@ -120,9 +128,9 @@ private:
 };
 
 session::session(core::network initial, session_params params, std::uint64_t seed, const rule_catalogue& rules,
-                 core::candidate_sources candidates)
+                 core::candidate_sources candidates, std::vector<core::population> populations)
     : params_(std::move(params)), seed_(seed), net_(std::move(initial)), candidates_(std::move(candidates)),
-      context_(std::make_unique<context>(*this)) {
+      context_(std::make_unique<context>(*this)), populations_(std::move(populations)) {
     {
         // The schedule's entries are checked below against `rules`, which
         // need not be the process-wide catalogue the schema lists.
@@ -132,7 +140,7 @@ session::session(core::network initial, session_params params, std::uint64_t see
     }
     if (net_.head().num_classes == 0) throw error("train: the network has no group-sum head to train against");
     if (params_.schedule.empty()) {
-        phases_.push_back({params_.epochs, {rule_spec{std::string(gradient_rule::rule_name), rule_params(params_.gradient)}}});
+        phases_.push_back({params_.epochs, {}, {rule_spec{std::string(gradient_rule::rule_name), rule_params(params_.gradient)}}});
     } else {
         if (!(params_.gradient == gradient_params{}))
             throw core::schema_error("train.schedule",
@@ -151,6 +159,37 @@ session::session(core::network initial, session_params params, std::uint64_t see
                                                            std::to_string(params_.epochs) + "; make them agree");
         phases_ = params_.schedule;
     }
+    population_of_.assign(net_.num_nodes(), std::string_view());
+    for (const core::population& pop : populations_)
+        for (const std::uint32_t n : pop.nodes) {
+            if (n >= net_.num_nodes())
+                throw error("train: population '" + pop.name + "' names node " + std::to_string(n) + " of a network of " +
+                            std::to_string(net_.num_nodes()));
+            population_of_[n] = pop.name;
+        }
+    for (std::size_t p = 0; p < phases_.size(); ++p) {
+        std::vector<std::uint8_t>& mask = phase_mask_.emplace_back(net_.num_nodes(), phases_[p].populations.empty());
+        for (std::size_t i = 0; i < phases_[p].populations.size(); ++i) {
+            const std::string& name = phases_[p].populations[i];
+            const auto found = std::find_if(populations_.begin(), populations_.end(),
+                                            [&name](const core::population& pop) { return pop.name == name; });
+            if (found == populations_.end()) {
+                std::vector<std::string_view> valid;
+                for (const core::population& pop : populations_) valid.emplace_back(pop.name);
+                throw core::schema_error("train.schedule[" + std::to_string(p) + "].populations[" + std::to_string(i) + "]",
+                                         "no population '" + name + "' in the network" +
+                                             core::did_you_mean(name, valid) +
+                                             (valid.empty() ? "; it has none" : "; valid: " + core::join_names(valid)));
+            }
+            for (const std::uint32_t n : found->nodes) mask[n] = 1;
+        }
+        std::vector<std::uint32_t>& nodes = phase_nodes_.emplace_back();
+        for (std::uint32_t n = 0; n < net_.num_nodes(); ++n)
+            if (mask[n]) nodes.push_back(n);
+    }
+    // This batch's dL/dy for the teaching signal of rules after the gradient.
+    dy_hook_ = hooks_.after_backward([this](const batch_context&, const core::relaxed_engine::activations& dy,
+                                            std::span<const float>) { batch_dy_ = &dy; });
     const session_setup setup{params_.batch_size, params_.tau, params_.engine};
     for (std::size_t p = 0; p < phases_.size(); ++p) {
         auto& built = rules_.emplace_back();
@@ -172,7 +211,7 @@ session::session(core::network initial, session_params params, std::uint64_t see
     enter_phase(phase_of(0));
 }
 
-session::~session() = default;
+session::~session() { hooks_.remove(dy_hook_); }
 
 unsigned session::threads() const noexcept {
     return params_.engine.threads ? params_.engine.threads : std::max(1U, std::thread::hardware_concurrency());
@@ -223,17 +262,44 @@ epoch_result session::train_epoch(const core::bit_matrix& inputs, std::span<cons
     double loss_sum = 0;
     std::size_t correct = 0;
     bool measured = true;
+    auto& rules = rules_[phase_];
+    rule_seconds_.assign(rules.size(), 0.0);
+    activity_seconds_ = 0;
     for (std::size_t first = 0, batch = 0; first < inputs.samples(); first += params_.batch_size, ++batch) {
         const std::size_t count = std::min(params_.batch_size, inputs.samples() - first);
-        const batch_activity activity{position_, batch, inputs, first, count, labels.subspan(first, count)};
+        const std::span<const std::uint16_t> batch_labels = labels.subspan(first, count);
+        batch_activity activity{position_, batch, inputs, first, count, batch_labels, labels, nullptr, {}};
+        std::optional<evaluated_batch> evaluated;
+        std::optional<hard_activity> hard;
         batch_measure measure;
-        for (auto& rule : rules_[phase_]) rule->batch(activity, *context_, measure);
+        batch_dy_ = nullptr;
+        for (std::size_t i = 0; i < rules.size(); ++i) {
+            if (rules[i]->needs_activity() && !hard) {
+                // The hard network as it is when the first rule that reads it runs.
+                const auto start = clock::now();
+                evaluated.emplace(evaluate_batch(net_, inputs, first, count, batch_labels, threads()));
+                hard.emplace(net_, evaluated->inputs, evaluated->outputs, count);
+                activity.hard = &*hard;
+                activity.signal.labels = batch_labels;
+                activity.signal.reward = evaluated->reward;
+                activity_seconds_ += seconds_since(start);
+            }
+            activity.signal.dy = batch_dy_;
+            const auto start = clock::now();
+            rules[i]->batch(activity, *context_, measure);
+            rule_seconds_[i] += seconds_since(start);
+        }
         measured = measured && measure.measured;
         loss_sum += measure.loss_sum;
         correct += measure.correct;
         if (progress) progress(count);
     }
-    for (auto& rule : rules_[phase_]) rule->end_epoch(*context_);
+    batch_dy_ = nullptr;
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        const auto start = clock::now();
+        rules[i]->end_epoch(*context_);
+        rule_seconds_[i] += seconds_since(start);
+    }
     ++epoch_;
     position_ = {epoch_, epoch_ - start, phases_[phase_].epochs};
     r.samples = inputs.samples();
@@ -269,6 +335,22 @@ evaluation session::evaluate(const core::bit_matrix& inputs, std::span<const std
         e.loss = core::group_sum_loss(hard.scores, hard.num_classes, labels, params_.tau).loss_sum / n;
     }
     return e;
+}
+
+std::vector<node_record::rule_columns> session::summarize_rules() const {
+    std::vector<node_record::rule_columns> out;
+    for (const auto& r : rules_[phase_]) {
+        node_record::rule_columns& c = out.emplace_back();
+        c.rule = r->name();
+        r->summarize(c.summary, *context_);
+        for (const rule_summary::column& col : c.summary.columns)
+            if (col.values.size() != net_.num_nodes())
+                throw internal_error("rule '" + c.rule + "' summarized '" + col.quantity + "' with " +
+                                     std::to_string(col.values.size()) + " values for " +
+                                     std::to_string(net_.num_nodes()) + " nodes");
+        if (c.summary.columns.empty()) out.pop_back();
+    }
+    return out;
 }
 
 session_state session::state() const {
@@ -324,10 +406,14 @@ void session::train(const training_data& data, epoch_observer& observer) {
         if (recorder) recorder->start_epoch(epoch, params_.epochs);
         observer.epoch_started(epoch, labels.size());
         const epoch_result r = train_epoch(shuffled, labels, [&observer](std::size_t n) { observer.batch_done(n); });
+        std::vector<rule_time> times;
+        for (std::size_t i = 0; i < rule_seconds_.size(); ++i)
+            times.push_back({std::string(rules_[phase_][i]->name()), rule_seconds_[i]});
+        if (activity_seconds_ > 0) times.push_back({"activity", activity_seconds_});
         const double seconds = seconds_since(start);
         std::optional<node_record> record;
         if (recorder) record = recorder->finish_epoch(epoch, net_);
-        observer.epoch_finished({epoch, r, seconds, &net_, record ? &*record : nullptr});
+        observer.epoch_finished({epoch, r, seconds, std::move(times), &net_, record ? &*record : nullptr});
     }
 }
 
@@ -361,6 +447,7 @@ std::optional<node_record> node_recorder::finish_epoch(std::uint32_t epoch, cons
             after, samples_, {.sensitivity = params_.sensitivity, .threads = session_.params().engine.threads});
         record->flips = core::table_flips(before_, after);
         record->grad_abs_mean = meter_.mean();
+        record->rules = session_.summarize_rules();
         record->seconds = seconds_ + seconds_since(start);
     }
     before_ = after;

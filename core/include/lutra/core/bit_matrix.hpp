@@ -83,6 +83,12 @@ private:
 
 // The first `count` samples (columns) of m, every row; count ≤ m.samples().
 [[nodiscard]] bit_matrix first_samples(const bit_matrix& m, std::size_t count);
+// Samples [first, first + count) of m, every row, from column 0; the range
+// must lie within m.samples(). Padding bits of the result are zero.
+[[nodiscard]] bit_matrix sample_range(const bit_matrix& m, std::size_t first, std::size_t count);
+// Sets a matrix's padding bits (columns ≥ samples()) to zero, e.g. after an
+// engine wrote whole vectors.
+void clear_padding(bit_matrix& m) noexcept;
 
 // The columns of a bit matrix in a new order: column s of the result is
 // column order[s] of m. For shuffling the training set between epochs.

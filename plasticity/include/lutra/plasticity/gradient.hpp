@@ -118,6 +118,7 @@ private:
     double beta_ = 1.0;          // the slope w_ was computed with
     double current_lr_ = 0;
     bool others_read_tables_ = false;  // another rule shares the phase: harden after every batch
+    std::vector<std::uint32_t> frozen_;  // nodes outside the phase's populations: no step
     core::relaxed_engine::activations y_, dy_;
     std::vector<float> grad_w_, grad_theta_;
 };

@@ -33,6 +33,7 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/relaxed.hpp"
+#include "lutra/plasticity/activity.hpp"
 
 namespace lutra::plasticity {
 
@@ -84,22 +85,27 @@ struct epoch_position {
 
 // One minibatch as the rules see it. Samples [first_sample, first_sample +
 // samples) of `inputs` (rows = the network's input bits), with their labels.
+// `hard` and `signal` are what local rules learn from (activity.hpp); the
+// session fills `hard` only for phases with a rule that needs_activity().
 struct batch_activity {
     epoch_position at;
     std::size_t batch;          // 0-based within the epoch
-    const core::bit_matrix& inputs;
+    const core::bit_matrix& inputs;  // the whole epoch's, in training order
     std::size_t first_sample;
     std::size_t samples;
-    std::span<const std::uint16_t> labels;  // the batch's, samples values
+    std::span<const std::uint16_t> labels;        // the batch's, samples values
+    std::span<const std::uint16_t> epoch_labels;  // every sample's of the epoch, in training order
+    const hard_activity* hard = nullptr;          // the hard network on the batch's samples, or null
+    teaching_signal signal;
 };
 
 // One tick of a stream as an online rule sees it (the event engine's entry
-// point; DESIGN §5). Bit s of a plane is stream s.
+// point; DESIGN §5): the same view as a batch, its columns the parallel
+// streams. Bit s of a plane is stream s.
 struct tick_activity {
-    std::uint64_t tick;                           // ticks since the stream started
-    std::size_t streams;                          // parallel streams, ≤ 512
-    std::span<const std::uint64_t> node_outputs;  // node-major: num_nodes × ⌈streams / 64⌉ words
-    std::span<const float> reward;                // one per stream; empty = no reward signal
+    std::uint64_t tick;                 // ticks since the stream started
+    const hard_activity& hard;          // node outputs and slot planes at this tick, ≤ 512 streams
+    teaching_signal signal;             // labels or reward per stream; dy when a gradient runs in time
 };
 
 // What a batch's rules measured: the loss summed over its samples and the
@@ -131,8 +137,26 @@ public:
     [[nodiscard]] virtual epoch_position position() const = 0;
     // Rules of the current phase, this one included.
     [[nodiscard]] virtual std::size_t active_rules() const = 0;
+    // The nodes the current phase applies to (its populations), ascending;
+    // every node when the phase names none.
+    [[nodiscard]] virtual std::span<const std::uint32_t> nodes() const = 0;
+    // Whether the current phase applies to a node.
+    [[nodiscard]] virtual bool applies_to(std::uint32_t node) const = 0;
+    // The population of every node: its name, or "" for none (for messages and statistics).
+    [[nodiscard]] virtual std::string_view population_of(std::uint32_t node) const = 0;
     // Tells every active rule that the network changed (see the file comment).
     virtual void network_changed(const network_change& change) = 0;
+};
+
+// Per-node columns of a rule's state (rule::summarize), in a fixed order.
+struct rule_summary {
+    struct column {
+        std::string quantity;       // e.g. "gain_mean": lower case, digits, '_'
+        std::vector<float> values;  // one per network node
+        friend bool operator==(const column&, const column&) = default;
+    };
+    std::vector<column> columns;
+    void add(std::string quantity, std::vector<float> values) { columns.push_back({std::move(quantity), std::move(values)}); }
 };
 
 class rule {
@@ -154,6 +178,15 @@ public:
     virtual void end(learning_context& ctx) { (void)ctx; }
     // Another rule changed ctx.network().
     virtual void network_changed(const network_change& change, learning_context& ctx) { (void)change, (void)ctx; }
+
+    // Whether batch() reads activity.hard: the session evaluates the hard
+    // network on the batch once for all rules of a phase that asks.
+    [[nodiscard]] virtual bool needs_activity() const { return false; }
+
+    // The rule's state summarised per node for /stats (e.g. mean step-size
+    // gain, efficacy, flips accepted, slots dropped): columns of one value
+    // per network node, NaN for nodes the rule does not apply to.
+    virtual void summarize(rule_summary& out, const learning_context& ctx) const { (void)out, (void)ctx; }
 
     // The state a checkpoint keeps, and its restoration (after begin, at the
     // epoch the state was taken after) into a rule of the same parameters and

@@ -31,6 +31,7 @@
 #include "lutra/core/candidates.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/node_stats.hpp"
+#include "lutra/core/population.hpp"
 #include "lutra/core/relaxed.hpp"
 #include "lutra/core/schema.hpp"
 #include "lutra/plasticity/catalogue.hpp"
@@ -49,9 +50,11 @@ struct rule_spec {
     friend bool operator==(const rule_spec&, const rule_spec&) = default;
 };
 
-// A stretch of epochs trained by the same rules, in the order listed.
+// A stretch of epochs trained by the same rules, in the order listed, on
+// the nodes of the populations named (every node when none are).
 struct phase {
     std::uint32_t epochs = 1;     // ≥ 1
+    std::vector<std::string> populations;  // names of the network's populations; empty = all
     std::vector<rule_spec> rules; // at least one
     friend bool operator==(const phase&, const phase&) = default;
 };
@@ -110,6 +113,12 @@ struct node_record {
     core::node_statistics statistics;         // on the recording samples
     std::vector<std::uint32_t> flips;         // table entries changed by the epoch, per node
     std::vector<float> grad_abs_mean;         // mean |dL/dy| over the epoch's batches, per node (0 without gradient)
+    // The phase's rules' per-node summaries (rule::summarize), in the phase's order.
+    struct rule_columns {
+        std::string rule;
+        rule_summary summary;
+    };
+    std::vector<rule_columns> rules;
     double seconds = 0;                       // spent measuring, this record
 };
 
@@ -124,10 +133,18 @@ struct training_data {
     record_params record;
 };
 
+// Wall time of one rule in an epoch (its batch, end_epoch and hook calls
+// are not told apart); "activity" is the session's hard evaluation for them.
+struct rule_time {
+    std::string rule;
+    double seconds = 0;
+};
+
 struct epoch_report {
     std::uint32_t epoch = 0;            // 0-based: the epoch that just finished
     epoch_result train;
     double seconds = 0;                 // this epoch, statistics included
+    std::vector<rule_time> rule_seconds;  // per rule of the phase, in its order, then "activity" when evaluated
     const core::network* network = nullptr;  // the hard network after it
     const node_record* record = nullptr;     // this epoch's statistics, or null
 };
@@ -148,9 +165,11 @@ public:
     // the network (network_error naming the node), then begins the phase of
     // epoch 0. The network needs a group-sum head. `seed` keys shuffling and
     // the rules' random numbers; `candidates` (topology::compile's) are what
-    // rules that move sources may choose from.
+    // rules that move sources may choose from; `populations` what phases
+    // may name (schema_error at train.schedule[p].populations[i] for others).
     session(core::network initial, session_params params, std::uint64_t seed,
-            const rule_catalogue& rules = catalogue(), core::candidate_sources candidates = {});
+            const rule_catalogue& rules = catalogue(), core::candidate_sources candidates = {},
+            std::vector<core::population> populations = {});
     ~session();
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -170,6 +189,17 @@ public:
     // The current phase's index, and its gradient rule (null when it has none).
     [[nodiscard]] std::size_t phase_index() const noexcept { return phase_; }
     [[nodiscard]] const gradient_rule* gradient() const noexcept;
+    // The current phase's first rule of type R, or null.
+    template <class R>
+    [[nodiscard]] const R* find_rule() const noexcept {
+        for (const auto& r : rules_[phase_])
+            if (const auto* found = dynamic_cast<const R*>(r.get())) return found;
+        return nullptr;
+    }
+    // The current phase's rules' per-node summaries (rule::summarize).
+    [[nodiscard]] std::vector<node_record::rule_columns> summarize_rules() const;
+    // The nodes the current phase applies to, ascending.
+    [[nodiscard]] std::span<const std::uint32_t> phase_nodes() const noexcept { return phase_nodes_[phase_]; }
 
     [[nodiscard]] session_state state() const;
     // Restores a state of this session's schedule and network shape; throws
@@ -198,6 +228,14 @@ private:
     gradient_hooks hooks_;
     std::vector<phase> phases_;
     std::vector<std::vector<std::unique_ptr<rule>>> rules_;  // per phase, in order
+    std::vector<core::population> populations_;
+    std::vector<std::vector<std::uint32_t>> phase_nodes_;   // per phase, ascending
+    std::vector<std::vector<std::uint8_t>> phase_mask_;     // per phase, per node
+    std::vector<std::string_view> population_of_;           // per node, "" for none
+    std::vector<double> rule_seconds_;                      // this epoch, per rule of the phase
+    double activity_seconds_ = 0;
+    const core::relaxed_engine::activations* batch_dy_ = nullptr;  // this batch's dL/dy, from the hooks
+    gradient_hooks::id dy_hook_ = 0;
     std::size_t phase_ = 0;
     bool begun_ = false;
     std::uint32_t epoch_ = 0;
