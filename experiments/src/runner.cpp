@@ -149,7 +149,7 @@ prepared_run prepare(experiment_settings settings) {
 std::unique_ptr<plasticity::session> make_session(const prepared_run& p, const config_source& where) {
     try {
         return std::make_unique<plasticity::session>(p.compiled.net, p.s.train, p.s.seed, plasticity::catalogue(),
-                                                     p.compiled.candidates);
+                                                     p.compiled.candidates, p.compiled.populations);
     } catch (const core::schema_error& e) {
         throw where.error_at(e.path, e.problem);
     } catch (const plasticity::rule_limit_error& e) {
