@@ -5,6 +5,8 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/names.hpp"
 #include "lutra/plasticity/gradient.hpp"
+#include "lutra/plasticity/rules/desensitize.hpp"
+#include "lutra/plasticity/rules/sensitize.hpp"
 
 namespace lutra::plasticity {
 
@@ -53,6 +55,10 @@ void add_builtin(rule_catalogue& c, std::string_view name, std::string doc) {
 void register_builtin_rules(rule_catalogue& c) {
     add_builtin<gradient_rule, gradient_params>(c, gradient_rule::rule_name,
                                                 "gradient descent (Adam or SGD) on the entries through the relaxation");
+    add_builtin<sensitize_rule, sensitize_params>(c, sensitize_rule::rule_name,
+                                                  "per-entry step-size gain: x gamma_up while the gradient keeps its sign");
+    add_builtin<desensitize_rule, desensitize_params>(c, desensitize_rule::rule_name,
+                                                      "habituation: entries driven without consequence lose efficacy");
 }
 
 rule_catalogue& catalogue() {

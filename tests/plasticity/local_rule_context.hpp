@@ -1,0 +1,75 @@
+#pragma once
+// A learning_context by hand, for driving one rule without a session: its
+// own network, hooks and phase nodes; network_changed reaches the rules
+// listed in `rules`.
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "lutra/core/bit_matrix.hpp"
+#include "lutra/core/candidates.hpp"
+#include "lutra/core/network.hpp"
+#include "lutra/plasticity/activity.hpp"
+#include "lutra/plasticity/hooks.hpp"
+#include "lutra/plasticity/rule.hpp"
+
+namespace lutra::test {
+
+class local_context final : public plasticity::learning_context {
+public:
+    // `nodes` the phase applies to; empty = every node.
+    explicit local_context(core::network net, std::vector<std::uint32_t> nodes = {})
+        : net_(std::move(net)), nodes_(std::move(nodes)) {
+        if (nodes_.empty()) {
+            nodes_.resize(net_.num_nodes());
+            std::iota(nodes_.begin(), nodes_.end(), 0U);
+        }
+    }
+    core::network& network() override { return net_; }
+    [[nodiscard]] const core::candidate_sources& candidates() const override { return candidates_; }
+    plasticity::gradient_hooks& hooks() override { return hooks_; }
+    [[nodiscard]] std::uint64_t seed() const override { return 1; }
+    [[nodiscard]] unsigned threads() const override { return 1; }
+    [[nodiscard]] plasticity::epoch_position position() const override { return {}; }
+    [[nodiscard]] std::size_t active_rules() const override { return 1; }
+    [[nodiscard]] std::span<const std::uint32_t> nodes() const override { return nodes_; }
+    [[nodiscard]] bool applies_to(std::uint32_t node) const override {
+        return std::find(nodes_.begin(), nodes_.end(), node) != nodes_.end();
+    }
+    [[nodiscard]] std::string_view population_of(std::uint32_t) const override { return {}; }
+    void network_changed(const plasticity::network_change& change) override {
+        for (plasticity::rule* r : rules) r->network_changed(change, *this);
+    }
+    std::vector<plasticity::rule*> rules;
+
+private:
+    core::network net_;
+    core::candidate_sources candidates_;
+    plasticity::gradient_hooks hooks_;
+    std::vector<std::uint32_t> nodes_;
+};
+
+// Activity of a network's first node layer with `columns` columns, in which
+// column c reads input bits `inputs[c]` (bit i = input i); node outputs by
+// the hard engine are not needed by the rules tested, so they are zero.
+struct hand_activity {
+    core::bit_matrix inputs, outputs;
+    plasticity::hard_activity hard;
+    hand_activity(const core::network& net, std::span<const std::uint32_t> columns_inputs)
+        : inputs(net.num_inputs(), std::max<std::size_t>(columns_inputs.size(), 1)),
+          outputs(net.num_nodes(), std::max<std::size_t>(columns_inputs.size(), 1)),
+          hard(net, fill(inputs, columns_inputs), outputs, columns_inputs.size()) {}
+
+private:
+    static const core::bit_matrix& fill(core::bit_matrix& m, std::span<const std::uint32_t> columns_inputs) {
+        for (std::size_t c = 0; c < columns_inputs.size(); ++c)
+            for (std::size_t i = 0; i < m.rows(); ++i) m.set(i, c, (columns_inputs[c] >> i) & 1U);
+        return m;
+    }
+};
+
+}  // namespace lutra::test
