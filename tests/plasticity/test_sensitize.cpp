@@ -41,7 +41,7 @@ session_params sgd_schedule(std::uint32_t epochs, double lr, std::vector<rule_sp
 TEST_CASE("sensitize: the gain equation on a hand-made gradient sequence — growth, flips, zeros, cap and floor") {
     // Two nodes of 4 entries; the phase applies to node 0 only.
     local_context ctx(one_layer(2, 2, 2, 2, 1), {0});
-    sensitize_rule rule({.gamma_up = 2.0, .gamma_down = 0.5, .gain_max = 3.0, .gain_min = 0.3});
+    sensitize_rule rule({.gamma_up = 2.0, .gamma_down = 0.5, .gain_max = 3.0, .gain_min = 0.3, .smoothing = 0});
     rule.begin(ctx);
     // Entry 0's signs: + + + − + 0 + − + ; entry 1 stays 0; node 1's entries get steady +.
     const float g0[] = {0.5F, 2.0F, 1.0F, -1.0F, 4.0F, 0.0F, 1.0F, -1.0F, 1.0F};
@@ -83,7 +83,7 @@ TEST_CASE("sensitize: smoothing takes the sign of the running mean, so one small
     CHECK(smooth.gains()[0] == 2.0F);
     CHECK(smooth.state().floats.at("e")[0] == doctest::Approx(0.15));
     smooth.end(ctx);
-    sensitize_rule raw({.gamma_up = 2.0, .gamma_down = 0.5});
+    sensitize_rule raw({.gamma_up = 2.0, .gamma_down = 0.5, .smoothing = 0});
     raw.begin(ctx);
     (void)step(ctx, {1.0F, 1.0F, 0, 0});
     (void)step(ctx, {-0.2F, 1.0F, 0, 0});
@@ -93,7 +93,7 @@ TEST_CASE("sensitize: smoothing takes the sign of the running mean, so one small
 
 TEST_CASE("sensitize: tick() follows the sign of dy summed over the columns addressing each entry") {
     local_context ctx(one_layer(2, 1, 2, 1, 1));
-    sensitize_rule rule({.gamma_up = 2.0, .gamma_down = 0.5});
+    sensitize_rule rule({.gamma_up = 2.0, .gamma_down = 0.5, .smoothing = 0});
     rule.begin(ctx);
     // Three streams address entries 1, 1 and 2 (inputs 01, 01, 10).
     const std::uint32_t columns[] = {1, 1, 2};
@@ -144,7 +144,7 @@ TEST_CASE("sensitize: SGD with sensitize trains a small task further than SGD al
         for (std::uint32_t e = 0; e < epochs; ++e) s.train_epoch(m.inputs, m.labels);
         return s.network();
     };
-    const rule_spec sensitize{"sensitize", rule_params(sensitize_params{.gamma_down = 0.8, .smoothing = 0.5})};
+    const rule_spec sensitize{"sensitize", rule_params(sensitize_params{})};
     const core::network plain = train(sgd_schedule(epochs, lr, {}));
     const core::network amplified = train(sgd_schedule(epochs, lr, {sensitize}));
     const double plain_accuracy = hard_accuracy(plain, m.inputs, m.labels);

@@ -52,7 +52,8 @@ struct sensitize_params {
     double gamma_down = 0.5;   // γ⁻: gain factor when the sign flips, (0, 1)
     double gain_max = 50.0;    // the cap of a gain, ≥ 1
     double gain_min = 0.01;    // the floor of a gain, (0, 1]
-    double smoothing = 0.0;    // ρ: the sign is that of e ← ρ·e + (1 − ρ)·g, [0, 1); 0 = of g itself
+    double smoothing = 0.9;    // ρ: the sign is that of e ← ρ·e + (1 − ρ)·g, [0, 1); 0 = of g itself.
+                               // Minibatch gradients flip sign by noise: the raw sign (0) mostly shrinks gains
     friend bool operator==(const sensitize_params&, const sensitize_params&) = default;
 };
 
