@@ -145,7 +145,7 @@ private:
     std::vector<std::string_view> names_;
 };
 
-// Adds Lutra's own rules (those not already there): `gradient` for now.
+// Adds Lutra's own rules (those not already there): gradient, sensitize, desensitize, ...
 void register_builtin_rules(rule_catalogue& catalogue);
 
 // The process-wide catalogue configs are read against: the built-in rules,

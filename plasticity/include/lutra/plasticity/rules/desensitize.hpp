@@ -60,14 +60,14 @@ class entry_layout;
 }
 
 struct desensitize_params {
-    double tau = 20.0;           // time constant of the efficacy, in batches or ticks, ≥ 1
+    double tau = 50.0;           // time constant of the efficacy, in batches or ticks, ≥ 1
     double alpha = 0.5;          // recovery rate toward y0, ≥ 0 (with z: α·z/τ per step)
-    double beta = 2.0;           // depression rate per unit of stimulation, ≥ 0
+    double beta = 1.0;           // depression rate per unit of stimulation, ≥ 0
     double gamma = 0.05;         // rate at which stimulation lowers z (slower recovery), ≥ 0
     double y0 = 1.0;             // resting efficacy (the step's scale at rest), (0, 1]
     double z0 = 0.99;            // recovery rate z at the start, (0, 1)
-    double threshold = 1e-3;     // |∂L/∂y| of a column below which addressing has no consequence, ≥ 0
-    double dishabituation = 0.05;  // δ: fraction of (y0 − y) a novel stimulus restores, [0, 1]
+    double threshold = 1e-4;     // |∂L/∂y| of a column below which addressing has no consequence, ≥ 0
+    double dishabituation = 0.1; // δ: fraction of (y0 − y) a novel stimulus restores, [0, 1]
     double novelty = 0.95;       // an addressed entry with y ≥ this is a novel stimulus, [0, 1]
     friend bool operator==(const desensitize_params&, const desensitize_params&) = default;
 };
