@@ -28,6 +28,9 @@
 // ∂L/∂θ_i); the gains it leaves are those the next gradient step uses
 // (which updates them again with its own g). Without dy, tick() does nothing.
 //
+// On Adam a gain acts only while it changes (Adam's step is invariant to a
+// constant scale of an entry's gradient); on SGD it scales the step itself.
+//
 // Cost per batch: a few operations per table entry of the phase's nodes.
 
 #include <cstddef>
