@@ -1,10 +1,13 @@
 #include "lutra/plasticity/catalogue.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "lutra/core/error.hpp"
 #include "lutra/core/names.hpp"
 #include "lutra/plasticity/gradient.hpp"
+#include "lutra/plasticity/rules/prune.hpp"
+#include "lutra/plasticity/rules/rewire.hpp"
 
 namespace lutra::plasticity {
 
@@ -44,8 +47,12 @@ namespace {
 template <class Rule, class Params>
 void add_builtin(rule_catalogue& c, std::string_view name, std::string doc) {
     if (c.has(name)) return;  // a user's rule of that name stays
-    c.add<Params>(std::string(name), std::move(doc),
-                  [](const Params& p, const session_setup& s) { return std::make_unique<Rule>(p, s); });
+    c.add<Params>(std::string(name), std::move(doc), [](const Params& p, const session_setup& s) {
+        if constexpr (std::is_constructible_v<Rule, const Params&, const session_setup&>)
+            return std::make_unique<Rule>(p, s);
+        else
+            return (void)s, std::make_unique<Rule>(p);
+    });
 }
 
 }  // namespace
@@ -53,6 +60,10 @@ void add_builtin(rule_catalogue& c, std::string_view name, std::string doc) {
 void register_builtin_rules(rule_catalogue& c) {
     add_builtin<gradient_rule, gradient_params>(c, gradient_rule::rule_name,
                                                 "gradient descent (Adam or SGD) on the entries through the relaxation");
+    add_builtin<prune_rule, prune_params>(c, prune_rule::rule_name,
+                                          "drop input slots, cheapest first by the exact loss, within an accuracy budget");
+    add_builtin<rewire_rule, rewire_params>(c, rewire_rule::rule_name,
+                                            "re-grow the least influential input slots from the genome's candidates");
 }
 
 rule_catalogue& catalogue() {

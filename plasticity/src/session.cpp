@@ -206,6 +206,11 @@ session::session(core::network initial, session_params params, std::uint64_t see
                 throw core::schema_error(path + (params_.schedule.empty() ? "" : ".rule"), e.what());
             }
             built.back()->check(net_);
+            if (built.back()->needs_candidates() && candidates_.empty())
+                throw core::schema_error(path + (params_.schedule.empty() ? "" : ".rule"),
+                                         "rule '" + spec.rule +
+                                             "' moves sources among the genome's candidates, and this network has "
+                                             "none (only a network developed from a genome has them)");
         }
     }
     enter_phase(phase_of(0));
