@@ -36,12 +36,11 @@ class tally_rule final : public plasticity::rule {
 public:
     explicit tally_rule(const tally_params& p) : p_(p) {}
     [[nodiscard]] std::string_view name() const override { return "tally"; }
-    void begin(plasticity::learning_context& ctx) override { nodes_ = ctx.network().num_nodes(); }
     void batch(const plasticity::batch_activity&, plasticity::learning_context&, plasticity::batch_measure&) override {
         count_ += p_.weight;
     }
     void summarize(plasticity::rule_summary& out, const plasticity::learning_context& ctx) const override {
-        const std::uint32_t n = nodes_;  // (learning_context::network() is not const)
+        const std::uint32_t n = ctx.network().num_nodes();
         std::vector<float> count(n, std::numeric_limits<float>::quiet_NaN());
         std::vector<float> id(n, std::numeric_limits<float>::quiet_NaN());
         for (const std::uint32_t node : ctx.nodes()) {
@@ -56,7 +55,6 @@ public:
 private:
     tally_params p_;
     std::uint64_t count_ = 0;
-    std::uint32_t nodes_ = 0;
 };
 
 void register_tally() {
