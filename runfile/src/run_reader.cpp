@@ -321,9 +321,12 @@ std::vector<T> read_shaped_at(const source& f, const layout::dataset<T>& d, cons
             for (const hsize_t x : shape) t += (t.empty() ? "" : " × ") + std::to_string(x);
             return t;
         };
-        s.fail(path + " has shape " + text(a.dims) + ", expected " + text(dims) + " (rows of " +
-               std::string(layout::stats_epoch.path) + " × the population's nodes" +
-               (d.path == layout::stats_rule_quantity.path ? ", the rows the rule's epoch names" : "") + ")");
+        // A rule's rows are those its own epoch index names.
+        const std::string index = d.path == layout::stats_rule_quantity.path
+                                      ? path.substr(0, path.rfind('/') + 1) + std::string(layout::stats_rule_epoch.name())
+                                      : std::string(layout::stats_epoch.path);
+        s.fail(path + " has shape " + text(a.dims) + ", expected " + text(dims) + " (rows of " + index +
+               " × the population's nodes)");
     }
     std::uint64_t count = 1;
     for (const hsize_t x : dims) count *= x;

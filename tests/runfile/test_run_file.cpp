@@ -1074,7 +1074,8 @@ TEST_CASE("run file: rules' per-node summaries under /stats round-trip, truncate
             replace_dataset(file, "/stats/hidden/rules/greedy/swaps", H5T_IEEE_F32LE, {2, 3});
         });
         check_rejects([&] { (void)run_reader(path).verify(); },
-                      "/stats/hidden/rules/greedy/swaps has shape 2 × 3, expected 2 × 4");
+                      "/stats/hidden/rules/greedy/swaps has shape 2 × 3, expected 2 × 4 (rows of "
+                      "/stats/hidden/rules/greedy/epoch × the population's nodes)");
         edit(path, [](hid_t file) {
             replace_dataset(file, "/stats/hidden/rules/greedy/swaps", H5T_STD_U32LE, {2, 4});
         });
