@@ -1,11 +1,14 @@
 #include "lutra/plasticity/catalogue.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "lutra/core/error.hpp"
 #include "lutra/core/names.hpp"
 #include "lutra/plasticity/gradient.hpp"
 #include "lutra/plasticity/rules/desensitize.hpp"
+#include "lutra/plasticity/rules/prune.hpp"
+#include "lutra/plasticity/rules/rewire.hpp"
 #include "lutra/plasticity/rules/sensitize.hpp"
 
 namespace lutra::plasticity {
@@ -46,8 +49,12 @@ namespace {
 template <class Rule, class Params>
 void add_builtin(rule_catalogue& c, std::string_view name, std::string doc) {
     if (c.has(name)) return;  // a user's rule of that name stays
-    c.add<Params>(std::string(name), std::move(doc),
-                  [](const Params& p, const session_setup& s) { return std::make_unique<Rule>(p, s); });
+    c.add<Params>(std::string(name), std::move(doc), [](const Params& p, const session_setup& s) {
+        if constexpr (std::is_constructible_v<Rule, const Params&, const session_setup&>)
+            return std::make_unique<Rule>(p, s);
+        else
+            return (void)s, std::make_unique<Rule>(p);
+    });
 }
 
 }  // namespace
@@ -59,6 +66,10 @@ void register_builtin_rules(rule_catalogue& c) {
                                                   "per-entry step-size gain: x gamma_up while the gradient keeps its sign");
     add_builtin<desensitize_rule, desensitize_params>(c, desensitize_rule::rule_name,
                                                       "habituation: entries driven without consequence lose efficacy");
+    add_builtin<prune_rule, prune_params>(c, prune_rule::rule_name,
+                                          "drop the input slots that change the fewest outputs, as many as an accuracy budget allows");
+    add_builtin<rewire_rule, rewire_params>(c, rewire_rule::rule_name,
+                                            "re-grow the least influential input slots from the genome's candidates");
 }
 
 rule_catalogue& catalogue() {

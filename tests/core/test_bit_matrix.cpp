@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <utility>
 
 #include "lutra/core/bit_matrix.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/core/random.hpp"
 
 using namespace lutra::core;
 
@@ -48,4 +50,21 @@ TEST_CASE("bit matrix: first_samples keeps the leading columns of every row and 
     }
     CHECK(first_samples(m, 0).samples() == 0);
     CHECK_THROWS_AS((void)first_samples(m, 201), lutra::error);
+}
+
+TEST_CASE("sample_range takes any columns, shifted to column 0, padding zero") {
+    lutra::core::bit_matrix m(3, 1000);
+    const lutra::counter_rng rng(7, "test.sample_range");
+    for (std::size_t r = 0; r < 3; ++r)
+        for (std::size_t s = 0; s < 1000; ++s) m.set(r, s, rng.fork(r).at(s) & 1U);
+    for (const auto& [first, count] : {std::pair<std::size_t, std::size_t>{0, 1000}, {1, 999}, {63, 64}, {64, 200},
+                                      {130, 517}, {999, 1}, {500, 0}}) {
+        const lutra::core::bit_matrix part = lutra::core::sample_range(m, first, count);
+        CHECK(part.samples() == count);
+        for (std::size_t r = 0; r < 3; ++r) {
+            for (std::size_t s = 0; s < count; ++s) REQUIRE(part.get(r, s) == m.get(r, first + s));
+            for (std::size_t s = count; s < part.stride() * 64; ++s) REQUIRE_FALSE(part.get(r, s));
+        }
+    }
+    CHECK_THROWS_AS((void)lutra::core::sample_range(m, 900, 101), lutra::error);
 }

@@ -139,6 +139,12 @@ TEST_CASE("session: a schedule of phases runs its rules in order; a rule's chang
     wrong.schedule[1].rules[1].rule = "prob";
     CHECK_THROWS_WITH_AS(session(net, wrong, 7, cat), doctest::Contains("did you mean 'probe'?"), core::schema_error);
     wrong = params;
+    wrong.schedule[1].rules[1].rule = "gradient";
+    wrong.schedule[1].rules[1].params = rule_params(gradient_params{});
+    CHECK_THROWS_WITH_AS(session(net, wrong, 7, cat),
+                         doctest::Contains("train.schedule[1].rules[1].rule: rule 'gradient' is already in this phase"),
+                         core::schema_error);
+    wrong = params;
     wrong.gradient.sharpen = 2;
     CHECK_THROWS_WITH_AS(session(net, wrong, 7, cat), doctest::Contains("give the gradient rule's parameters"),
                          core::schema_error);
@@ -222,4 +228,31 @@ TEST_CASE("session: train() is the epoch loop — shuffled by the seed, observed
     CHECK(rest.losses == std::vector<double>(all.losses.begin() + 2, all.losses.end()));
     CHECK(resumed.network().arrays().tables == whole.network().arrays().tables);
     CHECK(resumed.state() == whole.state());
+}
+
+TEST_CASE("session: a phase applies to the populations it names; an unknown name lists the valid ones") {
+    const task p = synthetic("parity-4");
+    // Two layers: "hidden" (nodes 0–5) and "out" (6–11, the head).
+    const core::network net = core::random_network({.num_inputs = 4, .nodes = 12, .layers = 2, .k = 3, .num_classes = 2}, 9);
+    const std::vector<core::population> pops = {{"hidden", {0, 1, 2, 3, 4, 5}}, {"out", {6, 7, 8, 9, 10, 11}}};
+    session_params params{.epochs = 2, .batch_size = 4, .tau = 1.0};
+    params.schedule = {{.epochs = 2,
+                        .populations = {"out"},
+                        .rules = {{"gradient", rule_params(gradient_params{.optimizer = {.learning_rate = 0.3}})}}}};
+    session s(net, params, 7, catalogue(), {}, pops);
+    CHECK(std::vector<std::uint32_t>(s.phase_nodes().begin(), s.phase_nodes().end()) == pops[1].nodes);
+    s.train_epoch(p.inputs, p.labels);
+    s.train_epoch(p.inputs, p.labels);
+    // The gradient trained the outputs and left the hidden layer's tables as they were.
+    for (std::uint32_t n = 0; n < 6; ++n) CHECK(s.network().table(n)[0] == net.table(n)[0]);
+    bool changed = false;
+    for (std::uint32_t n = 6; n < 12; ++n) changed = changed || s.network().table(n)[0] != net.table(n)[0];
+    CHECK(changed);
+
+    session_params wrong = params;
+    wrong.schedule[0].populations = {"out", "hiden"};
+    CHECK_THROWS_WITH_AS(session(net, wrong, 7, catalogue(), {}, pops),
+                         doctest::Contains("train.schedule[0].populations[1]: no population 'hiden' in the network "
+                                           "(did you mean 'hidden'?); valid: hidden, out"),
+                         core::schema_error);
 }

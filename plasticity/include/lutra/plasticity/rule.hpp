@@ -123,6 +123,7 @@ public:
     virtual ~learning_context() = default;
     // The current hard network; a rule may change it, then calls network_changed.
     [[nodiscard]] virtual core::network& network() = 0;
+    [[nodiscard]] const core::network& network() const { return const_cast<learning_context*>(this)->network(); }
     // Every input slot's allowed sources (the genome's candidates, for rules
     // that swap or re-grow sources); empty when the session was given none.
     [[nodiscard]] virtual const core::candidate_sources& candidates() const = 0;
@@ -178,6 +179,10 @@ public:
     virtual void end(learning_context& ctx) { (void)ctx; }
     // Another rule changed ctx.network().
     virtual void network_changed(const network_change& change, learning_context& ctx) { (void)change, (void)ctx; }
+
+    // Whether the rule moves sources among the genome's candidates: the
+    // session refuses it on a network without them, before training.
+    [[nodiscard]] virtual bool needs_candidates() const { return false; }
 
     // Whether batch() reads activity.hard: the session evaluates the hard
     // network on the batch once for all rules of a phase that asks.
