@@ -98,6 +98,12 @@ def main():
                     sens = group["sensitivity"][len(epochs) - 1]
                     line += f", most sensitive node {int(group['nodes'][int(sens.argmax())])} ({sens.max():.3f})"
                 print(line)
+                # Each plasticity rule's summary: its own rows, those whose epoch /stats/epoch names.
+                for rule, columns in group.get("rules", {}).items():
+                    rows = [e for e in columns["epoch"][:] if e in epochs]
+                    if rows:
+                        means = ", ".join(f"{q} {np.nanmean(columns[q][len(rows) - 1]):.4g}" for q in columns if q != "epoch")
+                        print(f"stats {name} rule {rule}: epoch {rows[-1]}: {means} (means over the nodes)")
 
         if args.check:
             problems = []
@@ -112,6 +118,11 @@ def main():
                     for stat in ("activation_rate", "entropy", "flips", "grad_abs_mean", "sensitivity", "entry_usage"):
                         if stat in group and (group[stat].shape[0] < rows or group[stat].shape[1] != cols):
                             problems.append(f"/stats/{name}/{stat} has shape {group[stat].shape} for {rows} rows of {cols} nodes")
+                    for rule, columns in group.get("rules", {}).items():
+                        kept = sum(1 for e in columns["epoch"][:] if e in stats["epoch"][:])
+                        for q in columns:
+                            if q != "epoch" and (columns[q].shape[0] < kept or columns[q].shape[1] != cols):
+                                problems.append(f"/stats/{name}/rules/{rule}/{q} has shape {columns[q].shape} for {kept} rows of {cols} nodes")
                     if "entry_usage" in group and rows:
                         # Every sample hits exactly one address of every node.
                         totals = group["entry_usage"][rows - 1].sum(axis=1)

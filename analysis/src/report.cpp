@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <numeric>
 #include <cctype>
+#include <cmath>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -209,7 +210,49 @@ population_stats_summary summarize_stats(const runfile::population_stats& p, std
     return r;
 }
 
+std::vector<rule_curves> summarize_rules(const runfile::run_stats& stats) {
+    std::vector<rule_curves> rules;
+    for (const runfile::population_stats& p : stats.populations)
+        for (const runfile::rule_stats& r : p.rules) {
+            auto found = std::find_if(rules.begin(), rules.end(), [&r](const rule_curves& c) { return c.rule == r.rule; });
+            if (found == rules.end()) found = rules.insert(rules.end(), rule_curves{.rule = r.rule, .quantities = {}, .populations = {}});
+            for (const runfile::rule_quantity& q : r.quantities)
+                if (std::find(found->quantities.begin(), found->quantities.end(), q.name) == found->quantities.end())
+                    found->quantities.push_back(q.name);
+        }
+    for (rule_curves& c : rules)
+        for (const runfile::population_stats& p : stats.populations) {
+            const auto r = std::find_if(p.rules.begin(), p.rules.end(),
+                                        [&c](const runfile::rule_stats& x) { return x.rule == c.rule; });
+            if (r == p.rules.end() || r->epochs.empty()) continue;
+            rule_curves::population_curve& curve = c.populations.emplace_back();
+            curve.population = p.population;
+            curve.epochs = r->epochs;
+            const std::size_t n = p.nodes.size();
+            for (const std::string& name : c.quantities) {
+                std::vector<double>& means = curve.means.emplace_back(r->epochs.size(), std::nan(""));
+                const auto q = std::find_if(r->quantities.begin(), r->quantities.end(),
+                                            [&name](const runfile::rule_quantity& x) { return x.name == name; });
+                if (q == r->quantities.end()) continue;
+                for (std::size_t row = 0; row < means.size(); ++row) {
+                    double sum = 0;
+                    std::size_t count = 0;
+                    for (std::size_t i = 0; i < n; ++i)
+                        if (const float v = q->values[row * n + i]; !std::isnan(v)) {
+                            sum += v;
+                            ++count;
+                        }
+                    if (count > 0) means[row] = sum / static_cast<double>(count);
+                }
+            }
+        }
+    return rules;
+}
+
 namespace {
+
+// "1.5", "NaN": a mean as gnuplot reads it and the reports print it.
+std::string mean_text(double x) { return std::isnan(x) ? std::string("NaN") : format("%.6g", x); }
 
 std::string histogram_text(const std::array<std::uint32_t, population_stats_summary::bins>& counts) {
     std::string s;
@@ -242,6 +285,7 @@ run_analysis analyze_run(const std::filesystem::path& path) {
         if (st.rows() > 0)
             for (const runfile::population_stats& p : st.populations)
                 run.stats.push_back(summarize_stats(p, st.epochs));
+        run.rules = summarize_rules(st);
     }
     return run;
 }
@@ -281,6 +325,13 @@ std::string format_analysis(const run_analysis& run) {
             s += "\n";
         }
     }
+    for (const rule_curves& r : run.rules)
+        for (const rule_curves::population_curve& c : r.populations) {
+            s += format("rule %s: %s, epoch %u:", r.rule.c_str(), c.population.c_str(), c.epochs.back());
+            for (std::size_t q = 0; q < r.quantities.size(); ++q)
+                s += format("%s %s %s", q ? "," : "", r.quantities[q].c_str(), mean_text(c.means[q].back()).c_str());
+            s += " (means over the nodes)\n";
+        }
     if (run.splits.empty()) s += "learning:   no metrics rows\n";
     for (const split_summary& sp : run.splits)
         s += format("%-11s final %s (loss %.4f) at epoch %u, best %s at epoch %u\n", (sp.split + ":").c_str(),
@@ -467,12 +518,65 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
         gp += format("plot for [i=2:%zu] 'flips.dat' using 1:i title columnheader(i)\n", pops + 1);
         gp += "unset output\n";
     }
+    // One plot per rule: each quantity's mean over a population's nodes per
+    // epoch, one line per population; its data one block per population.
+    std::vector<std::string> rule_plots;
+    for (const rule_curves& r : run.rules) {
+        std::string base = "rule_";
+        for (char c : r.rule) base += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+        const std::string stem = base;  // two names may differ only in characters that became '_'
+        for (std::size_t k = 2; std::find(rule_plots.begin(), rule_plots.end(), base + ".png") != rule_plots.end(); ++k)
+            base = stem + "_" + std::to_string(k);
+        rule_plots.push_back(base + ".png");
+        std::string data;
+        for (const rule_curves::population_curve& c : r.populations) {
+            data += "# " + c.population + ": epoch";
+            for (const std::string& q : r.quantities) data += " " + q;
+            data += "\n";
+            for (std::size_t row = 0; row < c.epochs.size(); ++row) {
+                data += std::to_string(c.epochs[row]);
+                for (const std::vector<double>& m : c.means) data += " " + mean_text(m[row]);
+                data += "\n";
+            }
+            data += "\n\n";  // gnuplot's next `index`
+        }
+        write_file(base + ".dat", data, "plot data");
+        const std::size_t columns = std::max<std::size_t>(1, r.quantities.size());
+        gp += format("set output '%s'\nset terminal pngcairo size %zu,450 noenhanced\n", rule_plots.back().c_str(),
+                     std::min<std::size_t>(450 * columns + 100, 1800));
+        gp += format("set multiplot layout 1,%zu title %s\n", columns, gnuplot_quote("rule " + r.rule).c_str());
+        gp += "set style data linespoints\nset xlabel 'epoch'\nset ylabel 'mean over the nodes'\nset key top left\n";
+        gp += "set yrange [*:*]\n";
+        // gnuplot refuses a plot with no defined point: such a panel says so instead.
+        const auto empty_panel = [&gp](const char* why) {
+            gp += format("set label 1 '%s' at graph 0.5, 0.5 center\nset yrange [0:1]\nplot 2 notitle\n", why);
+            gp += "unset label 1\nset yrange [*:*]\n";
+        };
+        for (std::size_t q = 0; q < r.quantities.size(); ++q) {
+            gp += "set title " + gnuplot_quote(r.quantities[q]) + "\n";
+            const bool any = std::any_of(r.populations.begin(), r.populations.end(), [q](const auto& c) {
+                return std::any_of(c.means[q].begin(), c.means[q].end(), [](double x) { return !std::isnan(x); });
+            });
+            if (!any) {
+                empty_panel("no node has a value");
+                continue;
+            }
+            gp += "plot ";
+            for (std::size_t i = 0; i < r.populations.size(); ++i)
+                gp += format("%s%s index %zu using 1:%zu title %s", i ? ", " : "", gnuplot_quote(base + ".dat").c_str(),
+                             i, q + 2, gnuplot_quote(r.populations[i].population).c_str());
+            gp += "\n";
+        }
+        if (r.quantities.empty()) empty_panel("no quantities");
+        gp += "unset multiplot\nunset output\n";
+    }
     write_file("plots.gp", gp, "gnuplot script");
     run_gnuplot(out.staging() / "plots.gp", out.staging());
     // gnuplot may exit 0 with a plot cut short (a full disk): a PNG is whole
     // only if it ends with its IEND chunk.
     std::vector<std::string> plots{"learning_curves.png", "fan_in.png"};
     if (!run.stats.empty()) plots.insert(plots.end(), {"node_stats.png", "flips.png"});
+    plots.insert(plots.end(), rule_plots.begin(), rule_plots.end());
     for (const std::string& png : plots) {
         if (!std::filesystem::exists(out.staging() / png))
             throw io_error((dir / png).string(), "draw plots with gnuplot", "gnuplot did not write the plot");
@@ -547,6 +651,27 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
             for (const sensitive_node& n : p.most_sensitive)
                 md += format("| %s | %u | %u | %s | %.3f | %.3g |\n", p.population.c_str(), n.node, n.index,
                              percent(n.sensitivity).c_str(), n.activation_rate, n.grad_abs_mean);
+    }
+    if (!run.rules.empty())
+        md += "\n## Plasticity rules\n\nEach rule's per-node summary (`/stats/<population>/rules/<rule>` in the run "
+              "file; docs/plasticity.md says what each quantity is), as its mean over the nodes of a population the "
+              "rule trained, at the recorded epochs of the rule's phases.\n";
+    for (std::size_t i = 0; i < run.rules.size(); ++i) {
+        const rule_curves& r = run.rules[i];
+        md += format("\n### %s\n\n![rule %s](%s)\n\n| epoch | population |", r.rule.c_str(), r.rule.c_str(),
+                     rule_plots[i].c_str());
+        std::string line = "|---:|---|";
+        for (const std::string& q : r.quantities) {
+            md += " " + q + " |";
+            line += "---:|";
+        }
+        md += "\n" + line + "\n";
+        for (const rule_curves::population_curve& c : r.populations)
+            for (std::size_t row = 0; row < c.epochs.size(); ++row) {
+                md += format("| %u | %s |", c.epochs[row], c.population.c_str());
+                for (const std::vector<double>& m : c.means) md += " " + mean_text(m[row]) + " |";
+                md += "\n";
+            }
     }
     md += "\n## Metrics\n\n| epoch | split | loss | accuracy | seconds |\n|---:|---|---:|---:|---:|\n";
     for (const runfile::metrics_row& r : run.metrics)

@@ -193,6 +193,7 @@ public:
                      test_->relaxed ? fmt::format(" ({:.2f}% relaxed)", *test_->relaxed * 100) : std::string(),
                      gradient ? fmt::format(", lr {:.3g}", gradient->current_learning_rate()) : std::string(),
                      format_si(static_cast<double>(r.train.samples) / r.seconds), format_duration(left));
+        log_rule_times(r.rule_seconds);
         // The metrics rows first, then the checkpoint: a kill between the two
         // leaves rows of an epoch the checkpoint lacks, which a resume drops
         // and trains again. The other order would lose that epoch's rows.
@@ -206,14 +207,32 @@ public:
     [[nodiscard]] const std::optional<plasticity::evaluation>& last_test() const noexcept { return test_; }
     [[nodiscard]] double train_seconds() const noexcept { return seconds_since(train_start_); }
     [[nodiscard]] double stats_seconds() const noexcept { return stats_seconds_; }
+    [[nodiscard]] const std::vector<plasticity::rule_time>& rule_seconds() const noexcept { return rule_seconds_; }
 
 private:
+    // Each rule's share of the epoch, and its sum over the session's epochs.
+    void log_rule_times(const std::vector<plasticity::rule_time>& times) {
+        std::string text;
+        for (const plasticity::rule_time& t : times) {
+            text += (text.empty() ? "" : ", ") + t.rule + " " + format_duration(t.seconds);
+            const auto total = std::find_if(rule_seconds_.begin(), rule_seconds_.end(),
+                                            [&t](const plasticity::rule_time& u) { return u.rule == t.rule; });
+            if (total == rule_seconds_.end())
+                rule_seconds_.push_back(t);
+            else
+                total->seconds += t.seconds;
+        }
+        if (!text.empty()) spdlog::info("rules: {}", text);
+    }
+
     // /stats: one row per population of what each node did in the epoch.
     void record(const plasticity::node_record& rec) {
         const auto start = clock::now();
         const core::node_statistics& st = rec.statistics;
         const std::size_t entries = std::size_t{1} << st.usage_k;
         std::vector<runfile::population_stats> rows;
+        std::vector<std::uint8_t> in_phase(p_.compiled.net.num_nodes(), 0);
+        for (const std::uint32_t n : session_.phase_nodes()) in_phase[n] = 1;
         for (const core::population& pop : p_.compiled.populations) {
             runfile::population_stats& row = rows.emplace_back();
             row.population = pop.name;
@@ -228,6 +247,23 @@ private:
                 if (!st.entry_usage.empty())
                     row.entry_usage.insert(row.entry_usage.end(), st.entry_usage.begin() + n * entries,
                                            st.entry_usage.begin() + (n + 1) * entries);
+            }
+            // The phase's rules' summaries, for the populations the phase trains.
+            if (std::none_of(pop.nodes.begin(), pop.nodes.end(), [&](std::uint32_t n) { return in_phase[n]; })) continue;
+            for (const plasticity::node_record::rule_columns& c : rec.rules) {
+                if (std::any_of(row.rules.begin(), row.rules.end(), [&c](const auto& r) { return r.rule == c.rule; })) {
+                    // run.h5 keys a rule's rows by its name (as the checkpoint keys its state).
+                    spdlog::warn("epoch {}: rule '{}' appears twice in the phase; /stats keeps the first's summary",
+                                 rec.epoch, c.rule);
+                    continue;
+                }
+                runfile::rule_stats& rule = row.rules.emplace_back();
+                rule.rule = c.rule;
+                for (const plasticity::rule_summary::column& column : c.summary.columns) {
+                    runfile::rule_quantity& q = rule.quantities.emplace_back();
+                    q.name = column.quantity;
+                    for (const std::uint32_t n : pop.nodes) q.values.push_back(column.values[n]);
+                }
             }
         }
         file_.append_stats(rec.epoch, rows, st.samples, p_.s.stats.split);
@@ -246,6 +282,7 @@ private:
     std::optional<progress> bar_;
     std::optional<plasticity::evaluation> test_;
     double stats_seconds_ = 0;
+    std::vector<plasticity::rule_time> rule_seconds_;  // summed over this session's epochs, in first-use order
 };
 
 // The one training loop of fresh and resumed runs: trains from the session's
@@ -279,6 +316,7 @@ run_summary train_run(const prepared_run& p, plasticity::session& session, runfi
     summary.nodes = p.compiled.net.num_nodes();
     summary.train_seconds = observer.train_seconds();
     summary.stats_seconds = observer.stats_seconds();
+    for (const plasticity::rule_time& t : observer.rule_seconds()) summary.rule_seconds.emplace_back(t.rule, t.seconds);
     const core::network& trained = session.network();
     // No epoch ran in this session when a resume finds every epoch trained.
     const plasticity::evaluation test =

@@ -63,7 +63,7 @@ void register_builtin_rules(rule_catalogue& c) {
     add_builtin<gradient_rule, gradient_params>(c, gradient_rule::rule_name,
                                                 "gradient descent (Adam or SGD) on the entries through the relaxation");
     add_builtin<prune_rule, prune_params>(c, prune_rule::rule_name,
-                                          "drop input slots, cheapest first by the exact loss, within an accuracy budget");
+                                          "drop the input slots that change the fewest outputs, as many as an accuracy budget allows");
     add_builtin<rewire_rule, rewire_params>(c, rewire_rule::rule_name,
                                             "re-grow the least influential input slots from the genome's candidates");
     add_builtin<greedy_rule, greedy_params>(c, greedy_rule::rule_name,

@@ -1,5 +1,7 @@
 #include "lutra/runfile/layout.hpp"
 
+#include <utility>
+
 #include "lutra/core/error.hpp"
 
 namespace lutra::runfile::layout {
@@ -30,10 +32,12 @@ std::string to_string(dtype t) {
     throw internal_error("layout::to_string: unknown dtype " + std::to_string(static_cast<int>(t)));
 }
 
-std::string object::path_for(std::string_view population) const {
+std::string object::path_for(std::string_view population, std::string_view rule, std::string_view quantity) const {
     std::string p(path);
-    if (const std::size_t at = p.find(population_placeholder); at != std::string::npos)
-        p.replace(at, population_placeholder.size(), population);
+    // Right to left, so a name holding a placeholder's text is never filled in itself.
+    for (const auto& [placeholder, name] : {std::pair{quantity_placeholder, quantity}, std::pair{rule_placeholder, rule},
+                                            std::pair{population_placeholder, population}})
+        if (const std::size_t at = p.find(placeholder); at != std::string::npos) p.replace(at, placeholder.size(), name);
     return p;
 }
 

@@ -155,8 +155,8 @@ struct group_options {
 };
 
 void create_group(hid_t file, const layout::group& g, const site& s, group_options options = {},
-                  std::string_view population = {}) {
-    const std::string path = g.path_for(population);
+                  std::string_view population = {}, std::string_view rule = {}) {
+    const std::string path = g.path_for(population, rule);
     const handle lcpl = options.utf8_name ? utf8_link_properties(s) : handle();
     const handle gcpl = options.ordered ? ordered_group_properties(s) : handle();
     (void)checked(H5Gcreate2(file, path.c_str(), options.utf8_name ? lcpl.get() : H5P_DEFAULT,
@@ -211,13 +211,12 @@ hsize_t length_1d(hid_t dataset, const std::string& path, const std::string& wha
 
 // --- /stats -----------------------------------------------------------------
 
-// Appends one row of shape `row_shape` to the dataset `d` (of `population`),
+// Appends one row of shape `row_shape` to the dataset `d` at `path`,
 // created on first use as [unlimited rows × row_shape], chunked a row (or
 // less) at a time, byte-shuffled and deflated.
 template <class T>
-void append_row(hid_t file, const layout::dataset<T>& d, std::string_view population,
-                std::type_identity_t<std::span<const T>> row, std::vector<hsize_t> row_shape, const site& s) {
-    const std::string path = d.path_for(population);
+void append_row_at(hid_t file, const layout::dataset<T>& d, const std::string& path,
+                   std::type_identity_t<std::span<const T>> row, std::vector<hsize_t> row_shape, const site& s) {
     const std::string what = "cannot append a row to " + path;
     std::vector<hsize_t> dims{0};
     dims.insert(dims.end(), row_shape.begin(), row_shape.end());
@@ -266,6 +265,13 @@ void append_row(hid_t file, const layout::dataset<T>& d, std::string_view popula
             what);
 }
 
+// The same for a dataset of `population`.
+template <class T>
+void append_row(hid_t file, const layout::dataset<T>& d, std::string_view population,
+                std::type_identity_t<std::span<const T>> row, std::vector<hsize_t> row_shape, const site& s) {
+    append_row_at(file, d, d.path_for(population), row, std::move(row_shape), s);
+}
+
 // The length of a dataset's first dimension.
 hsize_t dataset_rows(hid_t file, const std::string& path, const site& s) {
     const handle dataset = open_object(file, path, H5I_DATASET, s);
@@ -294,6 +300,102 @@ void keep_rows(hid_t file, const std::string& path, hsize_t rows, const site& s)
 void keep_population_rows(hid_t file, std::string_view population, hsize_t rows, const site& s) {
     for (const layout::object& d : layout::stats_rows)
         if (const std::string path = d.path_for(population); exists(file, path, s)) keep_rows(file, path, rows, s);
+}
+
+// The names of a group's members.
+std::vector<std::string> member_names(hid_t file, const std::string& path, const site& s) {
+    const handle group = open_object(file, path, H5I_GROUP, s);
+    H5G_info_t info{};
+    checked(H5Gget_info(group.get(), &info), s, "cannot list " + path);
+    std::vector<std::string> names;
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+        const ssize_t length =
+            H5Lget_name_by_idx(group.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+        if (length < 0) s.fail_hdf5("cannot list " + path);
+        std::string name(static_cast<std::size_t>(length) + 1, '\0');
+        if (H5Lget_name_by_idx(group.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
+                               H5P_DEFAULT) < 0)
+            s.fail_hdf5("cannot list " + path);
+        name.resize(static_cast<std::size_t>(length));
+        names.push_back(std::move(name));
+    }
+    return names;
+}
+
+// A 1-D uint32 dataset of this file (verified when opened), its size bounded by the file's.
+std::vector<std::uint32_t> read_uint32s(hid_t file, const std::string& path, const site& s) {
+    const handle dataset = open_object(file, path, H5I_DATASET, s);
+    const hsize_t size = length_1d(dataset.get(), path, "cannot read " + path, s);
+    hsize_t bytes = 0;
+    checked(H5Fget_filesize(file, &bytes), s, "cannot read the file's size");
+    if (size > bytes) s.fail(path + " claims " + std::to_string(size) + " entries, more than the file holds");
+    std::vector<std::uint32_t> values(size);
+    if (size > 0)
+        checked(H5Dread(dataset.get(), H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), s,
+                "cannot read " + path);
+    return values;
+}
+
+// Keeps the rows of a rule's group (its path: `group`) whose epochs are
+// among `recorded` (/stats/epoch, ascending): a writer killed before
+// /stats/epoch grew leaves rows after them, or a group without its row index.
+void keep_rule_rows(hid_t file, const std::string& group, std::span<const std::uint32_t> recorded, const site& s) {
+    const std::string epoch_path = group + "/" + std::string(layout::stats_rule_epoch.name());
+    hsize_t rows = 0;
+    if (exists(file, epoch_path, s))
+        for (const std::uint32_t e : read_uint32s(file, epoch_path, s)) {
+            if (!std::binary_search(recorded.begin(), recorded.end(), e)) break;
+            ++rows;
+        }
+    for (const std::string& name : member_names(file, group, s)) keep_rows(file, group + "/" + name, rows, s);
+}
+
+// The same for every rule of a population.
+void keep_population_rule_rows(hid_t file, std::string_view population, std::span<const std::uint32_t> recorded,
+                               const site& s) {
+    const std::string rules = layout::stats_rules.path_for(population);
+    if (!exists(file, rules, s)) return;
+    for (const std::string& rule : member_names(file, rules, s)) keep_rule_rows(file, rules + "/" + rule, recorded, s);
+}
+
+// A rule quantity's name: also an HDF5 name, a Python identifier for h5py
+// users, and never the rule's row index.
+bool valid_quantity(std::string_view name) {
+    return !name.empty() && name != layout::stats_rule_epoch.name() &&
+           std::all_of(name.begin(), name.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+// Appends one row of each rule of `p` under /stats/<population>/rules: the
+// quantities' rows first, then the rule's row index. A quantity stored
+// before that this row lacks gets a NaN row; one new to this row gets NaN
+// rows for the rule's rows before.
+void append_rule_rows(hid_t file, const population_stats& p, std::uint32_t epoch, const site& s) {
+    const hsize_t n = p.nodes.size();
+    const std::vector<float> missing(n, std::numeric_limits<float>::quiet_NaN());
+    if (!exists(file, layout::stats_rules.path_for(p.population), s))
+        create_group(file, layout::stats_rules, s, {.ordered = true}, p.population);
+    for (const rule_stats& r : p.rules) {
+        const std::string group = layout::stats_rule.path_for(p.population, r.rule);
+        if (!exists(file, group, s))
+            create_group(file, layout::stats_rule, s, {.ordered = true, .utf8_name = true}, p.population, r.rule);
+        const std::string epoch_path = layout::stats_rule_epoch.path_for(p.population, r.rule);
+        const hsize_t rows = exists(file, epoch_path, s) ? dataset_rows(file, epoch_path, s) : 0;
+        for (const std::string& name : member_names(file, group, s)) {
+            const bool given = std::any_of(r.quantities.begin(), r.quantities.end(),
+                                           [&name](const rule_quantity& q) { return q.name == name; });
+            if (name != layout::stats_rule_epoch.name() && !given)
+                append_row_at(file, layout::stats_rule_quantity, group + "/" + name, missing, {n}, s);
+        }
+        for (const rule_quantity& q : r.quantities) {
+            const std::string path = layout::stats_rule_quantity.path_for(p.population, r.rule, q.name);
+            if (!exists(file, path, s))
+                for (hsize_t i = 0; i < rows; ++i) append_row_at(file, layout::stats_rule_quantity, path, missing, {n}, s);
+            append_row_at(file, layout::stats_rule_quantity, path, q.values, {n}, s);
+        }
+        const std::uint32_t epochs[] = {epoch};
+        append_row_at(file, layout::stats_rule_epoch, epoch_path, epochs, {}, s);
+    }
 }
 
 // --- /network ---------------------------------------------------------------
@@ -628,10 +730,31 @@ void run_file::append_stats(std::uint32_t epoch, std::span<const population_stat
         check(p.grad_abs_mean.size(), n, layout::stats_grad_abs_mean);
         if (!p.sensitivity.empty()) check(p.sensitivity.size(), n, layout::stats_sensitivity);
         if (!p.entry_usage.empty()) check(p.entry_usage.size(), n << p.usage_k, layout::stats_entry_usage);
+        for (std::size_t r = 0; r < p.rules.size(); ++r) {
+            const rule_stats& rule = p.rules[r];
+            const std::string where = "population '" + p.population + "': rule '" + rule.rule + "'";
+            check_name(rule.rule, "population '" + p.population + "': rule name", s);
+            for (std::size_t o = 0; o < r; ++o)
+                if (p.rules[o].rule == rule.rule) s.reject(where + " has two summaries in one row");
+            for (std::size_t q = 0; q < rule.quantities.size(); ++q) {
+                const rule_quantity& quantity = rule.quantities[q];
+                if (!valid_quantity(quantity.name))
+                    s.reject(where + ": quantity '" + quantity.name +
+                             "' is not a valid name: lower-case letters, digits and '_', and not '" +
+                             std::string(layout::stats_rule_epoch.name()) + "'");
+                for (std::size_t o = 0; o < q; ++o)
+                    if (rule.quantities[o].name == quantity.name)
+                        s.reject(where + ": quantity '" + quantity.name + "' is given twice");
+                if (quantity.values.size() != n)
+                    s.reject(where + ": " + quantity.name + " has " + std::to_string(quantity.values.size()) +
+                             " values, expected " + std::to_string(n));
+            }
+        }
     }
     if (exists(file_, std::string(layout::stats.path), s)) {
         // Every check before the first write, so a rejected row leaves no partial row behind.
-        const hsize_t recorded = dataset_rows(file_, epoch_path, s);
+        const std::vector<std::uint32_t> recorded_epochs = read_uint32s(file_, epoch_path, s);
+        const hsize_t recorded = recorded_epochs.size();
         for (const population_stats& p : rows) {
             const std::string nodes = layout::stats_nodes.path_for(p.population);
             if (!exists(file_, nodes, s)) continue;
@@ -640,6 +763,7 @@ void run_file::append_stats(std::uint32_t epoch, std::span<const population_stat
                          " nodes, but its earlier rows have " + std::to_string(stored));
             // Rows a killed writer appended without their /stats/epoch entry go first.
             keep_population_rows(file_, p.population, recorded, s);
+            keep_population_rule_rows(file_, p.population, recorded_epochs, s);
         }
     } else {
         // Populations listed in the order the run gave them.
@@ -662,6 +786,7 @@ void run_file::append_stats(std::uint32_t epoch, std::span<const population_stat
         if (!p.sensitivity.empty()) append_row(file_, layout::stats_sensitivity, p.population, p.sensitivity, {n}, s);
         if (!p.entry_usage.empty())
             append_row(file_, layout::stats_entry_usage, p.population, p.entry_usage, {n, hsize_t{1} << p.usage_k}, s);
+        if (!p.rules.empty()) append_rule_rows(file_, p, epoch, s);
     }
     // The row index last: a reader trusts only rows /stats/epoch names.
     const std::uint32_t epochs[] = {epoch};
@@ -680,7 +805,11 @@ void run_file::truncate_stats(std::size_t rows) {
     const run_stats stored = reader().stats();
     if (rows > stored.rows()) s.reject("cannot keep " + std::to_string(rows) + " rows of " + std::to_string(stored.rows()));
     keep_rows(file_, std::string(layout::stats_epoch.path), rows, s);
-    for (const population_stats& p : stored.populations) keep_population_rows(file_, p.population, rows, s);
+    const std::span<const std::uint32_t> kept(stored.epochs.data(), rows);
+    for (const population_stats& p : stored.populations) {
+        keep_population_rows(file_, p.population, rows, s);
+        keep_population_rule_rows(file_, p.population, kept, s);
+    }
     flush();
 }
 

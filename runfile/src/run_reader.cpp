@@ -18,6 +18,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -222,10 +223,9 @@ struct array_dataset {
     std::vector<hsize_t> dims;  // the shape
 };
 
-// The dataset `d` (of `population`), checked to hold T in d.rank dimensions.
+// The dataset `d` at `path`, checked to hold T in d.rank dimensions.
 template <class T>
-array_dataset open_array(const source& f, const layout::dataset<T>& d, const site& s, std::string_view population = {}) {
-    const std::string path = d.path_for(population);
+array_dataset open_array_at(const source& f, const layout::dataset<T>& d, const std::string& path, const site& s) {
     const int expected_rank = d.rank;
     array_dataset a{open_object(f.id, path, H5I_DATASET, s), path, 0, {}};
     const handle type = checked(H5Dget_type(a.id.get()), H5Tclose, s, "cannot read the type of " + path);
@@ -248,6 +248,12 @@ array_dataset open_array(const source& f, const layout::dataset<T>& d, const sit
     }
     check_storage(a.id.get(), path, a.size, sizeof(T), f, s);
     return a;
+}
+
+// The dataset `d` of `population`.
+template <class T>
+array_dataset open_array(const source& f, const layout::dataset<T>& d, const site& s, std::string_view population = {}) {
+    return open_array_at(f, d, d.path_for(population), s);
 }
 
 template <class T>
@@ -303,11 +309,11 @@ std::vector<std::string> link_names(const source& f, const std::string& path, co
 // trailing shape must be exactly dims'. More stored rows than /stats/epoch
 // names are a row a killed writer did not finish: /stats/epoch grows last.
 template <class T>
-std::vector<T> read_shaped(const source& f, const layout::dataset<T>& d, std::string_view population,
-                           const std::vector<hsize_t>& dims, const site& s) {
+std::vector<T> read_shaped_at(const source& f, const layout::dataset<T>& d, const std::string& at,
+                              const std::vector<hsize_t>& dims, const site& s) {
     if (dims.size() != static_cast<std::size_t>(d.rank))
         throw internal_error("read_shaped: " + std::to_string(dims.size()) + " dimensions for " + std::string(d.path));
-    const array_dataset a = open_array(f, d, s, population);
+    const array_dataset a = open_array_at(f, d, at, s);
     const std::string& path = a.path;
     if (!std::equal(dims.begin() + 1, dims.end(), a.dims.begin() + 1) || a.dims[0] < dims[0]) {
         const auto text = [](const std::vector<hsize_t>& shape) {
@@ -315,8 +321,12 @@ std::vector<T> read_shaped(const source& f, const layout::dataset<T>& d, std::st
             for (const hsize_t x : shape) t += (t.empty() ? "" : " × ") + std::to_string(x);
             return t;
         };
-        s.fail(path + " has shape " + text(a.dims) + ", expected " + text(dims) + " (rows of " +
-               std::string(layout::stats_epoch.path) + " × the population's nodes)");
+        // A rule's rows are those its own epoch index names.
+        const std::string index = d.path == layout::stats_rule_quantity.path
+                                      ? path.substr(0, path.rfind('/') + 1) + std::string(layout::stats_rule_epoch.name())
+                                      : std::string(layout::stats_epoch.path);
+        s.fail(path + " has shape " + text(a.dims) + ", expected " + text(dims) + " (rows of " + index +
+               " × the population's nodes)");
     }
     std::uint64_t count = 1;
     for (const hsize_t x : dims) count *= x;
@@ -330,6 +340,51 @@ std::vector<T> read_shaped(const source& f, const layout::dataset<T>& d, std::st
         H5Dread(a.id.get(), memory_type<T>(), memory_space.get(), file_space.get(), H5P_DEFAULT, values.data()) < 0)
         s.fail_hdf5("cannot read " + path);
     return values;
+}
+
+template <class T>
+std::vector<T> read_shaped(const source& f, const layout::dataset<T>& d, std::string_view population,
+                           const std::vector<hsize_t>& dims, const site& s) {
+    return read_shaped_at(f, d, d.path_for(population), dims, s);
+}
+
+// /stats/<population>/rules: each rule's rows whose epochs /stats/epoch
+// (`recorded`, ascending) names. Rows after its last epoch are a row a
+// killed writer did not finish; a row of an epoch before it that
+// /stats/epoch lacks, or epochs out of order, are damage.
+std::vector<rule_stats> read_rule_stats(const source& f, std::string_view population, std::size_t nodes,
+                                        std::span<const std::uint32_t> recorded, const site& s) {
+    std::vector<rule_stats> rules;
+    const std::string rules_path = layout::stats_rules.path_for(population);
+    if (!exists(f.id, rules_path, s)) return rules;
+    for (const std::string& name : link_names(f, rules_path, s)) {
+        rule_stats& r = rules.emplace_back();
+        r.rule = name;
+        const std::string group = layout::stats_rule.path_for(population, name);
+        const std::string epoch_path = layout::stats_rule_epoch.path_for(population, name);
+        // A group without its row index is one a killed writer began: it has no rows yet.
+        const std::vector<std::uint32_t> epochs =
+            exists(f.id, epoch_path, s) ? read_all<std::uint32_t>(open_array_at(f, layout::stats_rule_epoch, epoch_path, s), s)
+                                        : std::vector<std::uint32_t>{};
+        for (std::size_t i = 0; i < epochs.size(); ++i) {
+            if (i > 0 && epochs[i] <= epochs[i - 1])
+                s.fail(epoch_path + " has epoch " + std::to_string(epochs[i]) + " after epoch " +
+                       std::to_string(epochs[i - 1]) + "; epochs ascend");
+            if (recorded.empty() || epochs[i] > recorded.back()) break;
+            if (!std::binary_search(recorded.begin(), recorded.end(), epochs[i]))
+                s.fail(epoch_path + " has epoch " + std::to_string(epochs[i]) + ", which " +
+                       std::string(layout::stats_epoch.path) + " does not name");
+            r.epochs.push_back(epochs[i]);
+        }
+        const std::vector<hsize_t> shape{r.epochs.size(), nodes};
+        for (const std::string& quantity : link_names(f, group, s)) {
+            if (quantity == layout::stats_rule_epoch.name()) continue;
+            r.quantities.push_back(
+                {quantity, read_shaped_at(f, layout::stats_rule_quantity,
+                                          layout::stats_rule_quantity.path_for(population, name, quantity), shape, s)});
+        }
+    }
+    return rules;
 }
 
 std::filesystem::path run_file_path(const std::filesystem::path& path) {
@@ -751,9 +806,17 @@ run_stats run_reader::stats() const {
             p.usage_k = static_cast<std::uint32_t>(std::countr_zero(entries));
             p.entry_usage = read_shaped(f, layout::stats_entry_usage, name, {rows, p.nodes.size(), entries}, s);
         }
+        p.rules = read_rule_stats(f, name, p.nodes.size(), r.epochs, s);
         r.populations.push_back(std::move(p));
     }
     return r;
+}
+
+bool operator==(const rule_quantity& a, const rule_quantity& b) {
+    return a.name == b.name && a.values.size() == b.values.size() &&
+           std::equal(a.values.begin(), a.values.end(), b.values.begin(), [](float x, float y) {
+               return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
+           });
 }
 
 std::string encoder_shape_problem(const core::encoder& enc, std::uint32_t width, std::uint32_t height,

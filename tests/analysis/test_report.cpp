@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +12,7 @@
 #include "lutra/analysis/report.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/publish.hpp"
+#include "lutra/runfile/run_file.hpp"
 #include "support/hdf5_run_file.hpp"
 
 using namespace lutra;
@@ -109,4 +112,74 @@ TEST_CASE("report: a missing gnuplot is a clear error") {
     ::setenv("PATH", saved.c_str(), 1);
     CHECK(contains(message, "gnuplot is not installed"));
     CHECK(contains(message, "bash .ci/setup"));
+}
+
+TEST_CASE("report: each rule's summary as its mean over a population's nodes, printed, tabled and plotted") {
+    const test_dir dir("report-rules");
+    write_run_file(dir.path / "v1.h5", {});
+    const runfile::run_reader v1(dir.path / "v1.h5");
+    // The same run with /stats: "gain" on both populations at epochs 1 and 2
+    // (NaN for a node it skips), "greedy" on zeta only at epoch 2.
+    const fs::path path = dir.path / "run.h5";
+    {
+        runfile::run_file f = runfile::run_file::create(path, {"0.1.0", 1, ""});
+        const std::vector<core::population> pops = v1.populations();
+        REQUIRE(pops.size() == 2);
+        for (const runfile::metrics_row& m : v1.metrics()) f.append_metrics(m);
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        for (std::uint32_t epoch = 1; epoch <= 2; ++epoch) {
+            std::vector<runfile::population_stats> rows;
+            for (const core::population& p : pops) {
+                runfile::population_stats& row = rows.emplace_back();
+                row.population = p.name;
+                row.nodes = p.nodes;
+                const std::size_t n = p.nodes.size();
+                row.activation_rate.assign(n, 0.5F);
+                row.entropy.assign(n, 1.0F);
+                row.flips.assign(n, epoch);
+                row.grad_abs_mean.assign(n, 0.0F);
+                std::vector<float> gain(n, static_cast<float>(epoch));
+                if (n == 2) gain = {static_cast<float>(epoch), 3.0F * static_cast<float>(epoch)};
+                row.rules.push_back({"gain", {}, {{"gain_mean", gain}, {"unset", std::vector<float>(n, nan)}}});
+                if (epoch == 2 && p.name == "zeta") row.rules.push_back({"greedy", {}, {{"accepted", {1.0F, nan}}}});
+            }
+            f.append_stats(epoch, rows, 4, "train");
+        }
+        f.write_network(v1.network(), pops);
+        f.mark_finished();
+    }
+    const run_analysis run = analyze_run(path);
+    REQUIRE(run.rules.size() == 2);
+    const rule_curves& gain = run.rules[0];
+    CHECK(gain.rule == "gain");
+    CHECK(gain.quantities == std::vector<std::string>{"gain_mean", "unset"});
+    REQUIRE(gain.populations.size() == 2);
+    CHECK(gain.populations[0].population == "zeta");
+    CHECK(gain.populations[0].epochs == std::vector<std::uint32_t>{1, 2});
+    CHECK(gain.populations[0].means[0] == std::vector<double>{2.0, 4.0});  // (1 + 3) / 2, (2 + 6) / 2
+    CHECK(std::isnan(gain.populations[0].means[1][0]));                    // no node has a value
+    CHECK(gain.populations[1].means[0] == std::vector<double>{1.0, 2.0});
+    const rule_curves& greedy = run.rules[1];
+    REQUIRE(greedy.populations.size() == 1);
+    CHECK(greedy.populations[0].epochs == std::vector<std::uint32_t>{2});
+    CHECK(greedy.populations[0].means[0] == std::vector<double>{1.0});  // the NaN left out
+
+    const std::string text = format_analysis(run);
+    CHECK(contains(text, "rule gain: zeta, epoch 2: gain_mean 4, unset NaN (means over the nodes)"));
+    CHECK(contains(text, "rule greedy: zeta, epoch 2: accepted 1 (means over the nodes)"));
+
+    if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+        MESSAGE("gnuplot is not installed (bash .ci/setup installs it): the rule plots were not checked");
+        return;
+    }
+    const fs::path out = dir.path / "report";
+    write_report(run, out);
+    const std::string md = slurp(out / "report.md");
+    CHECK(contains(md, "### gain\n\n![rule gain](rule_gain.png)"));
+    CHECK(contains(md, "| epoch | population | gain_mean | unset |"));
+    CHECK(contains(md, "| 2 | zeta | 4 | NaN |"));
+    CHECK(contains(md, "| 2 | zeta | 1 |"));
+    CHECK(fs::file_size(out / "rule_gain.png") > 1000);
+    CHECK(fs::file_size(out / "rule_greedy.png") > 1000);
+    CHECK(contains(slurp(out / "rule_gain.dat"), "# zeta: epoch gain_mean unset\n1 2 NaN\n2 4 NaN\n"));
 }

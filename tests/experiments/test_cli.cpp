@@ -267,11 +267,17 @@ TEST_CASE("cli: config keys lists every key with its type, range or choices, def
     const auto data = run_lutra("config keys data");
     CHECK(data.exit_code == 0);
     CHECK(line_of(data.output, "encoder.bits").find("integer in 1..255") != std::string::npos);
+    // Every rule of the catalogue, its keys below its name.
+    const auto rules = run_lutra("config keys rules");
+    CHECK(rules.exit_code == 0);
+    CHECK(line_of(rules.output, "prune.budget").find("number in 0.0..1.0") != std::string::npos);
+    CHECK(line_of(rules.output, "gradient.optimizer.kind").find("one of adam, sgd") != std::string::npos);
+    CHECK(line_of(rules.output, "rewire.fraction").find("0.01") != std::string::npos);
 
     const auto unknown = run_lutra("config keys genom");
     CHECK(unknown.exit_code == 2);
     CHECK(unknown.output.find("unknown settings 'genom' (did you mean 'genome'?)") != std::string::npos);
-    CHECK(unknown.output.find("valid: experiment, genome, bench-infer, data") != std::string::npos);
+    CHECK(unknown.output.find("valid: experiment, genome, bench-infer, data, rules") != std::string::npos);
 }
 
 TEST_CASE("cli: every rejection of a training setting happens before the run directory exists") {
@@ -304,7 +310,13 @@ TEST_CASE("cli: every rejection of a training setting happens before the run dir
         {parity + " --set train.epochs=2 --set train.sharpen=2" + schedule, "train.schedule:",
          "give the gradient rule's parameters (init_scale, sharpen, optimizer) in its schedule entry"},
         {parity + " --set 'train.schedule=[{epochs: 60, rules: [{rule: gradiant}]}]'",
-         "train.schedule[0].rules[0].rule:", "expected one of gradient, got 'gradiant' (did you mean 'gradient'?)"},
+         "train.schedule[0].rules[0].rule:", "got 'gradiant' (did you mean 'gradient'?)"},
+        {parity + defaults + " --set 'train.schedule=[{epochs: 60, populations: [hiden], rules: [{rule: gradient}]}]'",
+         "train.schedule[0].populations[0]:", "no population 'hiden' in the network (did you mean 'hidden'?)"},
+        {parity + defaults + " --set 'train.schedule=[{epochs: 60, rules: [{rule: prune, budgt: 0.1}]}]'",
+         "train.schedule[0].rules[0]:", "unknown key 'budgt' (did you mean 'budget'?); valid keys: rule, budget"},
+        {parity + defaults + " --set 'train.schedule=[{epochs: 60, rules: [{rule: prune, budget: 1.5}]}]'",
+         "train.schedule[0].rules[0].budget:", "expected a number in 0.0..1.0, got 1.5"},
         {parity + " --set 'train.schedule=[{epochs: 60, rules: [{rule: gradient, sharpen: 0.5}]}]'",
          "train.schedule[0].rules[0].sharpen:", "expected a number in 1.0..1000.0, got 0.5"},
         {parity + defaults + " --set 'train.schedule=[{epochs: 60, rules: []}]'", "train.schedule[0].rules:",

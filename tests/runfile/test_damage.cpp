@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,14 @@ population_stats stats_row(const std::string& name, std::vector<std::uint32_t> n
         p.sensitivity.push_back(0.5F / static_cast<float>(i + epoch));
         p.grad_abs_mean.push_back(1e-3F * static_cast<float>(i + 1));
     }
+    // A rule's summary (NaN for a node it skips); a second rule only from epoch 2, as a later phase's.
+    rule_stats gain{"sensitize", {}, {{"gain_mean", {}}, {"gain_max", {}}}};
+    for (std::size_t i = 0; i < p.nodes.size(); ++i) {
+        gain.quantities[0].values.push_back(i == 0 ? std::numeric_limits<float>::quiet_NaN() : 1.0F + 0.125F * static_cast<float>(i * epoch));
+        gain.quantities[1].values.push_back(2.0F + static_cast<float>(i));
+    }
+    p.rules.push_back(gain);
+    if (epoch >= 2) p.rules.push_back({"greedy", {}, {{"accepted", std::vector<float>(p.nodes.size(), 3.0F)}}});
     if (usage) {
         p.usage_k = 4;
         for (std::size_t i = 0; i < (p.nodes.size() << p.usage_k); ++i)

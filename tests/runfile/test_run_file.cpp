@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -902,4 +904,182 @@ TEST_CASE("run file: a size larger than the file can hold is refused before it i
     edit(net, [](hid_t file) { replace_dataset(file, "/network/k", H5T_STD_U8LE, {hsize_t{1} << 26}, false); });
     check_rejects([&] { (void)run_reader(net).populations(); }, "/network/k claims 67108864 entries of 1 bytes");
     check_rejects([&] { (void)run_reader(net).network(); }, "/network/k claims 67108864 entries of 1 bytes");
+}
+
+namespace {
+
+constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+
+// stats_rows(row) with plasticity rules' summaries: "gradient" on both
+// populations in every row (NaN for node 1, which it skips); "greedy" on
+// hidden only from row 1 on (a later phase), with its quantity "swaps" only
+// from row 2 on.
+std::vector<population_stats> rule_rows(std::uint32_t row) {
+    std::vector<population_stats> rows = stats_rows(row);
+    for (population_stats& p : rows) {
+        rule_quantity gain{"gain_mean", {}};
+        for (std::size_t i = 0; i < p.nodes.size(); ++i)
+            gain.values.push_back(i == 1 ? nan : 1.5F * static_cast<float>(row) + static_cast<float>(i));
+        p.rules.push_back({"gradient", {}, {gain}});
+    }
+    if (row >= 1) {
+        rule_stats greedy{"greedy", {}, {{"flips_accepted", {}}}};
+        for (std::size_t i = 0; i < 4; ++i) greedy.quantities[0].values.push_back(static_cast<float>(10 * row + i));
+        if (row >= 2) greedy.quantities.push_back({"swaps", {0.5F, 1.5F, 2.5F, 3.5F}});
+        rows[0].rules.push_back(greedy);
+    }
+    return rows;
+}
+
+// What rule_rows(0..rows-1), written at epochs 2, 4, 6, read back as.
+std::vector<rule_stats> expected_rules(std::size_t population, std::uint32_t rows) {
+    rule_stats gradient{"gradient", {}, {{"gain_mean", {}}}};
+    for (std::uint32_t row = 0; row < rows; ++row) {
+        gradient.epochs.push_back(2 * row + 2);
+        const std::vector<float> values = rule_rows(row)[population].rules[0].quantities[0].values;
+        gradient.quantities[0].values.insert(gradient.quantities[0].values.end(), values.begin(), values.end());
+    }
+    if (population == 1 || rows < 2) return {gradient};
+    rule_stats greedy{"greedy", {}, {{"flips_accepted", {}}, {"swaps", {}}}};
+    for (std::uint32_t row = 1; row < rows; ++row) {
+        greedy.epochs.push_back(2 * row + 2);
+        const rule_stats given = rule_rows(row)[0].rules[1];
+        for (std::size_t q = 0; q < 2; ++q) {
+            std::vector<float>& into = greedy.quantities[q].values;
+            if (q < given.quantities.size())
+                into.insert(into.end(), given.quantities[q].values.begin(), given.quantities[q].values.end());
+            else
+                into.insert(into.end(), 4, nan);  // swaps before its first row
+        }
+    }
+    return {gradient, greedy};
+}
+
+void set_rows(hid_t file, const char* path, hsize_t rows) {
+    const h5 dataset(H5Dopen2(file, path, H5P_DEFAULT), H5Dclose);
+    const h5 space(H5Dget_space(dataset.id), H5Sclose);
+    std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space.id)));
+    H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+    dims[0] = rows;
+    REQUIRE(H5Dset_extent(dataset.id, dims.data()) >= 0);
+}
+
+}  // namespace
+
+TEST_CASE("run file: rules' per-node summaries under /stats round-trip, truncate and survive a killed writer") {
+    const lutra::test::temp_dir dir;
+    const fs::path path = dir.path / "run.h5";
+    {
+        run_file f = run_file::create(path, {"0.1.0", 1, ""});
+        for (std::uint32_t row = 0; row < 3; ++row) f.append_stats(2 * row + 2, rule_rows(row), 500, "test");
+    }
+    const run_stats whole = run_reader(path).stats();
+    CHECK(whole.epochs == std::vector<std::uint32_t>{2, 4, 6});
+    REQUIRE(whole.populations.size() == 2);
+    for (std::size_t p = 0; p < 2; ++p) {
+        CAPTURE(p);
+        CHECK(whole.populations[p].rules == expected_rules(p, 3));
+        CHECK(whole.populations[p].activation_rate.size() == 3 * whole.populations[p].nodes.size());
+    }
+    CHECK(std::isnan(whole.populations[0].rules[1].quantities[1].values[0]));  // swaps in its first row: NaN
+
+    {  // As a reader without Lutra sees it.
+        const h5 file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+        const auto check = [&](const char* name, hid_t type, std::vector<hsize_t> shape) {
+            CAPTURE(name);
+            const h5 dataset(H5Dopen2(file.id, name, H5P_DEFAULT), H5Dclose);
+            const h5 stored(H5Dget_type(dataset.id), H5Tclose);
+            CHECK(H5Tequal(stored.id, type) > 0);
+            const h5 space(H5Dget_space(dataset.id), H5Sclose);
+            REQUIRE(H5Sget_simple_extent_ndims(space.id) == static_cast<int>(shape.size()));
+            std::vector<hsize_t> dims(shape.size());
+            H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+            CHECK(dims == shape);
+            const h5 dcpl(H5Dget_create_plist(dataset.id), H5Pclose);
+            CHECK(H5Pget_layout(dcpl.id) == H5D_CHUNKED);
+            CHECK(H5Pget_filter_by_id2(dcpl.id, H5Z_FILTER_FLETCHER32, nullptr, nullptr, nullptr, 0, nullptr, nullptr) >=
+                  0);
+        };
+        check("/stats/hidden/rules/gradient/epoch", H5T_STD_U32LE, {3});
+        check("/stats/hidden/rules/gradient/gain_mean", H5T_IEEE_F32LE, {3, 4});
+        check("/stats/hidden/rules/greedy/epoch", H5T_STD_U32LE, {2});
+        check("/stats/hidden/rules/greedy/flips_accepted", H5T_IEEE_F32LE, {2, 4});
+        check("/stats/hidden/rules/greedy/swaps", H5T_IEEE_F32LE, {2, 4});
+        check("/stats/out/rules/gradient/gain_mean", H5T_IEEE_F32LE, {3, 2});
+        CHECK(H5Lexists(file.id, "/stats/out/rules/greedy", H5P_DEFAULT) == 0);
+        CHECK(get_uint32(file.id, "/stats/hidden/rules/greedy/epoch", 0) == 4);
+    }
+
+    SUBCASE("truncated for a resume, then appended again") {
+        run_file f = run_file::open_for_append(path);
+        f.truncate_stats(2);
+        const run_stats kept = run_reader(path).stats();
+        CHECK(kept.epochs == std::vector<std::uint32_t>{2, 4});
+        for (std::size_t p = 0; p < 2; ++p) CHECK(kept.populations[p].rules == expected_rules(p, 2));
+        f.truncate_stats(1);  // greedy keeps its group, with no rows
+        CHECK(run_reader(path).stats().populations[0].rules[1] == rule_stats{"greedy", {}, {{"flips_accepted", {}}, {"swaps", {}}}});
+        f.append_stats(4, rule_rows(1), 500, "test");
+        f.append_stats(6, rule_rows(2), 500, "test");
+        CHECK(run_reader(path).stats() == whole);
+    }
+    SUBCASE("a writer killed before /stats/epoch grew: its half row is ignored, then replaced") {
+        for (const bool rule_index_written : {true, false}) {
+            CAPTURE(rule_index_written);
+            edit(path, [&](hid_t file) {
+                set_rows(file, "/stats/epoch", 2);
+                if (!rule_index_written) {  // killed even before the rules' row indexes grew
+                    set_rows(file, "/stats/hidden/rules/gradient/epoch", 2);
+                    set_rows(file, "/stats/hidden/rules/greedy/epoch", 1);
+                }
+            });
+            const run_stats killed = run_reader(path).stats();
+            CHECK(killed.epochs == std::vector<std::uint32_t>{2, 4});
+            for (std::size_t p = 0; p < 2; ++p) CHECK(killed.populations[p].rules == expected_rules(p, 2));
+            run_reader(path).verify();
+            run_file::open_for_append(path).append_stats(6, rule_rows(2), 500, "test");
+            CHECK(run_reader(path).stats() == whole);
+        }
+    }
+    SUBCASE("what cannot be stored is refused before anything is written") {
+        run_file f = run_file::open_for_append(path);
+        const auto refused = [&](const std::function<void(std::vector<population_stats>&)>& damage,
+                                 const std::string& message) {
+            CAPTURE(message);
+            std::vector<population_stats> rows = rule_rows(2);
+            damage(rows);
+            CHECK_THROWS_WITH_AS(f.append_stats(8, rows, 500, "test"), doctest::Contains(message.c_str()), lutra::error);
+        };
+        refused([](auto& rows) { rows[0].rules[0].quantities[0].values.pop_back(); },
+                "population 'hidden': rule 'gradient': gain_mean has 3 values, expected 4");
+        refused([](auto& rows) { rows[0].rules[1].quantities[1].name = "epoch"; },
+                "rule 'greedy': quantity 'epoch' is not a valid name");
+        refused([](auto& rows) { rows[0].rules[1].quantities[1].name = "Swaps"; },
+                "quantity 'Swaps' is not a valid name: lower-case letters, digits and '_'");
+        refused([](auto& rows) { rows[0].rules[1].quantities[1].name = "flips_accepted"; },
+                "quantity 'flips_accepted' is given twice");
+        refused([](auto& rows) { rows[1].rules.push_back(rows[1].rules[0]); },
+                "population 'out': rule 'gradient' has two summaries in one row");
+        refused([](auto& rows) { rows[1].rules[0].rule = "a/b"; }, "rule name 'a/b' is not a valid name");
+        CHECK(run_reader(path).stats() == whole);
+    }
+    SUBCASE("damage is named") {
+        edit(path, [](hid_t file) { set_uint32(file, "/stats/hidden/rules/greedy/epoch", 0, 3); });
+        check_rejects([&] { (void)run_reader(path).stats(); },
+                      "/stats/hidden/rules/greedy/epoch has epoch 3, which /stats/epoch does not name");
+        edit(path, [](hid_t file) { set_uint32(file, "/stats/hidden/rules/greedy/epoch", 0, 6); });
+        check_rejects([&] { (void)run_reader(path).stats(); },
+                      "/stats/hidden/rules/greedy/epoch has epoch 6 after epoch 6; epochs ascend");
+        edit(path, [](hid_t file) {
+            set_uint32(file, "/stats/hidden/rules/greedy/epoch", 0, 4);
+            replace_dataset(file, "/stats/hidden/rules/greedy/swaps", H5T_IEEE_F32LE, {2, 3});
+        });
+        check_rejects([&] { (void)run_reader(path).verify(); },
+                      "/stats/hidden/rules/greedy/swaps has shape 2 × 3, expected 2 × 4 (rows of "
+                      "/stats/hidden/rules/greedy/epoch × the population's nodes)");
+        edit(path, [](hid_t file) {
+            replace_dataset(file, "/stats/hidden/rules/greedy/swaps", H5T_STD_U32LE, {2, 4});
+        });
+        check_rejects([&] { (void)run_reader(path).stats(); },
+                      "/stats/hidden/rules/greedy/swaps is stored as uint32, expected float32");
+    }
 }

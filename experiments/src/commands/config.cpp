@@ -16,6 +16,7 @@
 #include "lutra/core/names.hpp"
 #include "lutra/experiments/config.hpp"
 #include "lutra/experiments/settings.hpp"
+#include "lutra/plasticity/catalogue.hpp"
 
 namespace lutra::experiments::commands {
 
@@ -28,12 +29,26 @@ struct settings_entry {
     std::vector<config_key_doc> (*keys)();
 };
 
+// Every rule of the catalogue as a section named after it: the keys a
+// schedule entry `{rule: NAME, ...}` takes besides `rule`.
+std::vector<config_key_doc> rule_keys() {
+    const plasticity::rule_catalogue& rules = plasticity::catalogue();
+    return config_keys([&rules](core::schema_visitor& v) {
+        for (const std::string_view name : rules.names()) {
+            const plasticity::rule_entry& entry = rules.at(name);
+            plasticity::rule_params params = entry.defaults;
+            v.section(name, [&params](core::schema_visitor& sub) { params.describe_fields(sub); }, entry.doc);
+        }
+    });
+}
+
 constexpr std::array settings_table{
     settings_entry{"experiment", "lutra run", list_keys<experiment_settings>},
     settings_entry{"genome", "lutra genome, an experiment's genome_file and its genome section",
                    list_keys<topology::genome>},
     settings_entry{"bench-infer", "lutra bench infer", list_keys<infer_bench_settings>},
     settings_entry{"data", "lutra data show and an experiment's data section", list_keys<data_settings>},
+    settings_entry{"rules", "an experiment's train.schedule[].rules[] entries, by rule (RULE.KEY)", rule_keys},
 };
 
 constexpr std::array<std::string_view, settings_table.size()> settings_names = [] {
@@ -85,8 +100,8 @@ void add_config_commands(CLI::App& app, command_table& table) {
     auto what = std::make_shared<std::string>("experiment");
     keys_cmd
         ->add_option("what", *what,
-                     "which settings: experiment (lutra run), genome, bench-infer (lutra bench infer) or data "
-                     "(lutra data show)")
+                     "which settings: experiment (lutra run), genome, bench-infer (lutra bench infer), data "
+                     "(lutra data show) or rules (the plasticity rules' parameters)")
         ->check(CLI::Validator(
             [](std::string& name) -> std::string {
                 if (std::find(settings_names.begin(), settings_names.end(), name) != settings_names.end()) return "";

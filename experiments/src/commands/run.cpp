@@ -27,6 +27,13 @@ void print_run_summary(const run_summary& r) {
     if (r.stats_seconds > 0)
         std::printf("statistics: %s of the training (%.1f%%)\n", format_duration(r.stats_seconds).c_str(),
                     100 * r.stats_seconds / std::max(r.train_seconds, 1e-9));
+    std::string rules;
+    for (const auto& [rule, seconds] : r.rule_seconds) {
+        char share[32];
+        std::snprintf(share, sizeof share, " (%.1f%%)", 100 * seconds / std::max(r.train_seconds, 1e-9));
+        rules += (rules.empty() ? "" : ", ") + rule + " " + format_duration(seconds) + share;
+    }
+    if (!rules.empty()) std::printf("rules:      %s\n", rules.c_str());
 }
 
 int cmd_run(const run_request& request, bool print) {

@@ -6,8 +6,8 @@
 
 #include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/core/loss.hpp"
 #include "lutra/core/table_function.hpp"
-#include "lutra/plasticity/probe.hpp"
 #include "lutra/plasticity/session.hpp"
 
 namespace lutra::plasticity {
@@ -17,6 +17,12 @@ void describe(core::schema_visitor& v, prune_params& p) {
             "accuracy the phase may lose on the measured samples, a fraction (0.002 = 0.2 points), against the "
             "network the phase started with",
             0.0, 1.0);
+    v.field("loss_budget", p.loss_budget,
+            "mean cross-entropy the phase may add on the measured samples, against the network it started with", 0.0,
+            1e9);
+    v.field("validation", p.validation,
+            "fraction of the measured samples that judge the budget; the rest rank the slots (0 = all do both)", 0.0,
+            0.9);
     v.field("samples", p.samples, "training samples measured on, from each epoch's start; 0 = all", std::size_t{0},
             std::size_t{1} << 32);
     v.field("ignored_only", p.ignored_only, "drop only the slots tables ignore (the function stays the same)");
@@ -26,44 +32,58 @@ namespace {
 
 bool bit_of(std::span<const std::uint64_t> table, std::size_t a) { return (table[a / 64] >> (a % 64)) & 1U; }
 
-// How often the probe's samples addressed each entry of a node.
-void address_counts(const loss_probe& probe, std::uint32_t node, std::vector<std::uint32_t>& counts) {
-    const unsigned k = probe.k(node);
-    counts.assign(std::size_t{1} << k, 0);
-    std::vector<std::uint32_t> address(probe.words() * 64, 0);
-    for (unsigned i = 0; i < k; ++i) {
-        const std::span<const std::uint64_t> plane = probe.plane(probe.sources(node)[i]);
-        for (std::size_t w = 0; w < probe.words(); ++w)
-            for (std::uint64_t bits = plane[w]; bits; bits &= bits - 1)
-                address[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))] |= 1U << i;
-    }
-    for (std::size_t s = 0; s < probe.samples(); ++s) ++counts[address[s]];
-}
-
-// A node's sources and table without one slot; a node of one slot becomes
-// a constant of one slot (equal entries) reading the same source.
-struct smaller_node {
+// A node as pruning changes it: its sources, its table, and how often the
+// ranking samples addressed each of its entries.
+struct pruned_node {
     std::vector<std::uint32_t> sources;
     std::vector<std::uint64_t> table;
+    std::vector<std::uint32_t> counts;
+    [[nodiscard]] unsigned k() const noexcept { return static_cast<unsigned>(sources.size()); }
+    [[nodiscard]] bool constant() const { return core::effective_inputs(table, k()) == 0; }
 };
-smaller_node without_slot(const loss_probe& probe, std::uint32_t node, unsigned slot,
-                          std::span<const std::uint32_t> counts) {
-    const unsigned k = probe.k(node);
-    smaller_node r;
-    std::vector<std::uint64_t> table = drop_slot(probe.table(node), k, slot, counts);
-    if (k == 1) {
-        r.sources.assign(probe.sources(node).begin(), probe.sources(node).end());
-        r.table = {table[0] & 1U ? std::uint64_t{3} : 0};
-        return r;
-    }
-    for (unsigned i = 0; i < k; ++i)
-        if (i != slot) r.sources.push_back(probe.sources(node)[i]);
-    r.table = std::move(table);
-    return r;
+
+// Samples whose output the node changes when the slot is dropped (merged
+// as drop_slot does): the rarer entry of every pair that disagrees.
+std::uint64_t changed_outputs(const pruned_node& node, unsigned slot) {
+    std::uint64_t changed = 0;
+    const std::size_t step = std::size_t{1} << slot;
+    for (std::size_t a = 0; a < node.counts.size(); ++a)
+        if (!(a & step) && bit_of(node.table, a) != bit_of(node.table, a | step))
+            changed += std::min(node.counts[a], node.counts[a | step]);
+    return changed;
 }
 
-bool is_constant(const loss_probe& probe, std::uint32_t node) {
-    return core::effective_inputs(probe.table(node), probe.k(node)) == 0;
+// Drops a slot; a node of one slot becomes a constant of one slot (equal
+// entries) reading the same source. The counts merge like the entries.
+void drop(pruned_node& node, unsigned slot) {
+    const unsigned k = node.k();
+    std::vector<std::uint64_t> table = drop_slot(node.table, k, slot, node.counts);
+    if (k == 1) {
+        node.table = {table[0] & 1U ? std::uint64_t{3} : 0};
+        return;
+    }
+    std::vector<std::uint32_t> counts(std::size_t{1} << (k - 1));
+    const std::size_t low = (std::size_t{1} << slot) - 1;
+    for (std::size_t b = 0; b < counts.size(); ++b) {
+        const std::size_t a0 = (b & low) | ((b & ~low) << 1);
+        counts[b] = node.counts[a0] + node.counts[a0 | (std::size_t{1} << slot)];
+    }
+    node.sources.erase(node.sources.begin() + slot);
+    node.table = std::move(table);
+    node.counts = std::move(counts);
+}
+
+core::network assemble(const core::network& like, const std::vector<pruned_node>& nodes) {
+    core::network_arrays a;
+    a.num_inputs = like.num_inputs();
+    a.head = like.head();
+    for (const pruned_node& n : nodes) {
+        a.k.push_back(static_cast<std::uint8_t>(n.k()));
+        a.sources.insert(a.sources.end(), n.sources.begin(), n.sources.end());
+        a.tables.insert(a.tables.end(), n.table.begin(), n.table.end());
+    }
+    a.delays.assign(a.sources.size(), 0);
+    return core::network(std::move(a));
 }
 
 }  // namespace
@@ -109,72 +129,111 @@ void prune_rule::begin(learning_context& ctx) {
 core::network prune_rule::prune(const core::network& net, const core::network& reference,
                                 std::span<const std::uint32_t> nodes, const core::bit_matrix& inputs,
                                 std::span<const std::uint16_t> labels, unsigned threads) {
-    loss_probe probe(net, inputs, std::vector<std::uint16_t>(labels.begin(), labels.end()), setup_.tau, threads);
+    // The ranking samples, and the held-out ones that judge the budget.
+    const std::size_t held = std::min(inputs.samples() - 1, static_cast<std::size_t>(params_.validation *
+                                                                                     static_cast<double>(inputs.samples())));
+    const std::size_t ranked = inputs.samples() - held;
+    const core::bit_matrix judged = held ? core::sample_range(inputs, ranked, held) : inputs;
+    const std::span<const std::uint16_t> judged_labels = held ? labels.subspan(ranked) : labels;
+    const auto judge = [&](const core::network& n) {
+        const core::head_output out = core::bitslice_engine(n, {.threads = threads}).classify(judged);
+        std::size_t correct = 0;
+        for (std::size_t s = 0; s < judged_labels.size(); ++s) correct += out.predictions[s] == judged_labels[s];
+        return std::pair(correct, core::group_sum_loss(out.scores, out.num_classes, judged_labels, setup_.tau).loss_sum);
+    };
     last_ = {};
-    last_.samples = probe.samples();
-    last_.correct_before = probe.current().correct;
-    {
-        const core::head_output decided = core::bitslice_engine(reference, {.threads = threads}).classify(inputs);
-        for (std::size_t s = 0; s < labels.size(); ++s) last_.correct_reference += decided.predictions[s] == labels[s];
-    }
-    const double floor =
-        static_cast<double>(last_.correct_reference) - params_.budget * static_cast<double>(probe.samples());
+    last_.samples = judged_labels.size();
+    std::tie(last_.correct_before, last_.loss_before) = judge(net);
+    std::tie(last_.correct_reference, last_.loss_reference) = judge(reference);
+    const double floor = static_cast<double>(last_.correct_reference) - params_.budget * static_cast<double>(last_.samples);
+    const double ceiling = last_.loss_reference + params_.loss_budget * static_cast<double>(last_.samples);
+    const auto within = [&](const std::pair<std::size_t, double>& m) {
+        return static_cast<double>(m.first) >= floor && m.second <= ceiling;
+    };
     if (dropped_.size() < net.num_nodes()) dropped_.resize(net.num_nodes(), 0);
-    std::vector<std::uint32_t> counts;
+
+    // Every node's entry counts on the ranking samples.
+    const core::bit_matrix rank_inputs = core::sample_range(inputs, 0, ranked);
+    const core::bit_matrix outputs = core::bitslice_engine(net, {.threads = threads}).evaluate(rank_inputs);
+    std::vector<pruned_node> base(net.num_nodes());
+    std::vector<std::uint32_t> address(ranked);
+    for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
+        pruned_node& p = base[n];
+        p.sources.assign(net.sources(n).begin(), net.sources(n).end());
+        p.table.assign(net.table(n).begin(), net.table(n).end());
+    }
+    for (const std::uint32_t n : nodes) {
+        pruned_node& p = base[n];
+        std::fill(address.begin(), address.end(), 0U);
+        for (unsigned i = 0; i < p.k(); ++i) {
+            const std::uint32_t src = p.sources[i];
+            const auto plane = src < net.num_inputs() ? rank_inputs.row(src) : outputs.row(src - net.num_inputs());
+            for (std::size_t s = 0; s < ranked; ++s) address[s] |= static_cast<std::uint32_t>((plane[s / 64] >> (s % 64)) & 1U) << i;
+        }
+        p.counts.assign(std::size_t{1} << p.k(), 0);
+        for (std::size_t s = 0; s < ranked; ++s) ++p.counts[address[s]];
+    }
 
     // 1. Slots the table ignores: the same function with fewer inputs.
     for (const std::uint32_t n : nodes) {
-        for (unsigned i = probe.k(n); i-- > 0;) {
-            if (probe.k(n) == 1) break;
-            const std::uint32_t used = core::effective_inputs(probe.table(n), probe.k(n));
-            if ((used >> i) & 1U) continue;
-            address_counts(probe, n, counts);
-            const smaller_node s = without_slot(probe, n, i, counts);
-            (void)probe.trial(n, s.sources, s.table);
-            probe.accept();
+        pruned_node& p = base[n];
+        for (unsigned i = p.k(); i-- > 0 && p.k() > 1;) {
+            if ((core::effective_inputs(p.table, p.k()) >> i) & 1U) continue;
+            drop(p, i);
             ++dropped_[n];
             ++last_.ignored_dropped;
         }
     }
 
-    // 2. The others, cheapest first, within the budget.
-    if (!params_.ignored_only) {
-        struct candidate {
-            double loss_change;
-            std::uint32_t node;
-            std::uint32_t source;
-        };
-        std::vector<candidate> candidates;
-        const double before = probe.current().loss_sum;
+    // 2. The others, those that change the fewest outputs first: the
+    // longest such prefix the budget allows, found by bisection. The
+    // held-out samples decide only the ~log2(slots) bisection steps, not
+    // every slot, so the prune cannot fit them slot by slot.
+    struct candidate {
+        std::uint64_t changed;
+        std::uint32_t node;
+        std::uint32_t source;
+    };
+    std::vector<candidate> candidates;
+    if (!params_.ignored_only)
         for (const std::uint32_t n : nodes) {
-            if (is_constant(probe, n)) continue;
-            address_counts(probe, n, counts);
-            for (unsigned i = 0; i < probe.k(n); ++i) {
-                const smaller_node s = without_slot(probe, n, i, counts);
-                const loss_probe::measure m = probe.trial(n, s.sources, s.table);
-                candidates.push_back({m.loss_sum - before, n, probe.sources(n)[i]});
-            }
+            if (base[n].constant()) continue;
+            for (unsigned i = 0; i < base[n].k(); ++i) candidates.push_back({changed_outputs(base[n], i), n, base[n].sources[i]});
         }
-        std::stable_sort(candidates.begin(), candidates.end(), [](const candidate& a, const candidate& b) {
-            return std::tie(a.loss_change, a.node, a.source) < std::tie(b.loss_change, b.node, b.source);
-        });
-        for (const candidate& c : candidates) {
-            if (is_constant(probe, c.node)) continue;
-            const auto sources = probe.sources(c.node);
-            const auto at = std::find(sources.begin(), sources.end(), c.source);
-            if (at == sources.end()) continue;
-            address_counts(probe, c.node, counts);
-            const smaller_node s = without_slot(probe, c.node, static_cast<unsigned>(at - sources.begin()), counts);
-            const loss_probe::measure m = probe.trial(c.node, s.sources, s.table);
-            if (static_cast<double>(m.correct) < floor) continue;
-            probe.accept();
-            ++dropped_[c.node];
-            ++last_.dropped;
+    std::stable_sort(candidates.begin(), candidates.end(), [](const candidate& a, const candidate& b) {
+        return std::tie(a.changed, a.node, a.source) < std::tie(b.changed, b.node, b.source);
+    });
+    std::vector<pruned_node> work;
+    const auto prefix = [&](std::size_t length, std::size_t* applied) {
+        work = base;
+        std::size_t count = 0;
+        for (std::size_t c = 0; c < length; ++c) {
+            pruned_node& p = work[candidates[c].node];
+            if (p.constant()) continue;
+            const auto at = std::find(p.sources.begin(), p.sources.end(), candidates[c].source);
+            if (at == p.sources.end()) continue;
+            drop(p, static_cast<unsigned>(at - p.sources.begin()));
+            ++count;
         }
+        if (applied) *applied = count;
+        return assemble(net, work);
+    };
+    std::size_t lo = 0, hi = candidates.size();
+    if (!within(judge(prefix(hi, nullptr)))) {
+        // lo fits (or is where the budget stands already), hi does not.
+        while (hi - lo > 1) {
+            const std::size_t mid = lo + (hi - lo) / 2;
+            (within(judge(prefix(mid, nullptr))) ? lo : hi) = mid;
+        }
+        hi = lo;
     }
-    for (const std::uint32_t n : nodes) last_.constant_nodes += is_constant(probe, n);
-    last_.correct_after = probe.current().correct;
-    return probe.network();
+    core::network result = prefix(hi, &last_.dropped);
+    for (const std::uint32_t n : nodes) {
+        dropped_[n] += base[n].k() - work[n].k() + (work[n].constant() && !base[n].constant() ? 1 : 0);
+        last_.constant_nodes += work[n].constant();
+    }
+    std::tie(last_.correct_after, last_.loss_after) = judge(result);
+    return result;
 }
 
 void prune_rule::batch(const batch_activity& a, learning_context& ctx, batch_measure& measure) {

@@ -52,6 +52,23 @@ struct population_stats_summary {
     std::vector<std::pair<std::uint32_t, std::uint64_t>> flips;  // (epoch, entries changed) per row
 };
 
+// One plasticity rule's per-node summary (/stats/<population>/rules/<rule>)
+// as curves: each quantity's mean over a population's nodes (NaNs left out;
+// NaN when every node's is) at each epoch the rule has a row of.
+struct rule_curves {
+    std::string rule;
+    std::vector<std::string> quantities;  // in the order first stored, over all populations
+    struct population_curve {
+        std::string population;
+        std::vector<std::uint32_t> epochs;       // the rule's rows for this population
+        std::vector<std::vector<double>> means;  // [quantity][row]; NaN for a quantity it lacks
+    };
+    std::vector<population_curve> populations;  // in /stats order, those the rule has rows for
+};
+
+// The rules of a run's /stats, in the order first met.
+[[nodiscard]] std::vector<rule_curves> summarize_rules(const runfile::run_stats& stats);
+
 struct run_analysis {
     std::filesystem::path file;  // the run.h5 read
     runfile::stored_attributes attributes;
@@ -66,6 +83,7 @@ struct run_analysis {
     std::vector<population_stats_summary> stats;
     std::uint64_t stats_samples = 0;
     std::string stats_split;
+    std::vector<rule_curves> rules;  // from /stats/<population>/rules (empty without)
 };
 
 // The summary of one population's stats rows (`rows` > 0).
@@ -81,7 +99,8 @@ struct run_analysis {
 [[nodiscard]] std::string format_comparison(const run_analysis& a, const run_analysis& b);
 
 // Writes dir/report.md, the data and gnuplot script beside it, and the PNG
-// plots (learning_curves.png, fan_in.png) by running `gnuplot`. Creates dir,
+// plots (learning_curves.png, fan_in.png, and with /stats node_stats.png,
+// flips.png and one rule_<rule>.png per rule) by running `gnuplot`. Creates dir,
 // which must be new or empty (a report never replaces another), whole: the
 // files go into a temporary sibling, COMPLETE is written last and the
 // directory renamed into place (core/publish.hpp), so a kill or a full disk

@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lutra/experiments/settings.hpp"
@@ -44,6 +45,10 @@ struct run_summary {
     double test_accuracy_relaxed = 0;    // the relaxed network it was hardened from
     double train_seconds = 0;            // training in this session
     double stats_seconds = 0;            // of which recording /stats (measuring, the gradient meter, writing)
+    // Of which each rule of the schedule (and "activity", the hard network's
+    // evaluation for the rules that read it), summed over this session's
+    // epochs, in the order first used.
+    std::vector<std::pair<std::string, double>> rule_seconds;
     double total_seconds = 0;            // of the run, over all its sessions
     std::uint32_t resumed_from_epoch = 0;  // the checkpoint's epoch a resumed run went on from; 0 when fresh
     bool already_finished = false;       // resume found a finished run and did nothing; only dir is set

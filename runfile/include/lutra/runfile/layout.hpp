@@ -66,8 +66,11 @@ inline constexpr dtype dtype_of<std::string> = dtype::string;
 
 enum class kind : std::uint8_t { group, dataset, attribute };
 
-// Stands for a population's name in a path.
+// Stand for a population's name, a plasticity rule's name and one of the
+// rule's quantities in a path.
 inline constexpr std::string_view population_placeholder = "<population>";
+inline constexpr std::string_view rule_placeholder = "<rule>";
+inline constexpr std::string_view quantity_placeholder = "<quantity>";
 
 // One object of the layout.
 struct object {
@@ -83,8 +86,10 @@ struct object {
         const std::size_t end = kind == layout::kind::attribute ? path.rfind("/@") : path.rfind('/');
         return end == 0 ? std::string_view("/") : path.substr(0, end);
     }
-    // The path with "<population>" replaced by `population`; paths without it are returned as they are.
-    [[nodiscard]] std::string path_for(std::string_view population) const;
+    // The path with "<population>", "<rule>" and "<quantity>" replaced by
+    // the names given; paths without them are returned as they are.
+    [[nodiscard]] std::string path_for(std::string_view population, std::string_view rule = {},
+                                       std::string_view quantity = {}) const;
 };
 
 // Objects that carry their C++ element type, so the writer and the reader
@@ -188,6 +193,15 @@ inline constexpr dataset<float> stats_sensitivity{"/stats/<population>/sensitivi
 inline constexpr dataset<float> stats_grad_abs_mean{"/stats/<population>/grad_abs_mean", 2};
 inline constexpr dataset<std::uint32_t> stats_entry_usage{"/stats/<population>/entry_usage", 3};  // optional
 
+// A plasticity rule's per-node summary (plasticity::rule::summarize) of the
+// population, for the recorded epochs of the phases it was active in: its
+// own row index, written after the rows it names, and one [R × P] dataset
+// per quantity, in the order the rule gives them. Optional.
+inline constexpr group stats_rules{"/stats/<population>/rules"};        // tracks creation order
+inline constexpr group stats_rule{"/stats/<population>/rules/<rule>"};  // tracks creation order
+inline constexpr dataset<std::uint32_t> stats_rule_epoch{"/stats/<population>/rules/<rule>/epoch"};
+inline constexpr dataset<float> stats_rule_quantity{"/stats/<population>/rules/<rule>/<quantity>", 2};
+
 // A population's datasets with one row per recorded epoch.
 inline constexpr std::array<object, 6> stats_rows{stats_activation_rate, stats_entropy,     stats_flips,
                                                   stats_grad_abs_mean,   stats_sensitivity, stats_entry_usage};
@@ -241,6 +255,10 @@ inline constexpr std::array all{
     object{stats_sensitivity},
     object{stats_grad_abs_mean},
     object{stats_entry_usage},
+    object{stats_rules},
+    object{stats_rule},
+    object{stats_rule_epoch},
+    object{stats_rule_quantity},
 };
 
 }  // namespace lutra::runfile::layout

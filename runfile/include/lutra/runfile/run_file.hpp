@@ -83,13 +83,17 @@ public:
     // epoch that finished after the last checkpoint, since it is trained again.
     void truncate_metrics(std::size_t rows);
 
-    // /stats: one row per population (each population_stats holds one row),
-    // then /stats/epoch, then a flush. The first call creates /stats with its
-    // attributes samples and split, and each population's group with its nodes.
+    // /stats: one row per population (each population_stats holds one row;
+    // each of its rules' rows is followed by that rule's epoch entry), then
+    // /stats/epoch, then a flush. The first call creates /stats with its
+    // attributes samples and split, and each population's group with its
+    // nodes. Rows a killed writer left without their /stats/epoch entry are
+    // dropped first.
     void append_stats(std::uint32_t epoch, std::span<const population_stats> rows, std::uint64_t samples,
                       std::string_view split);
     [[nodiscard]] std::vector<std::uint32_t> stats_epochs() const;  // /stats/epoch; empty without /stats
-    // Keeps the first `rows` rows of every /stats dataset, as truncate_metrics.
+    // Keeps the first `rows` rows of every /stats dataset, as truncate_metrics,
+    // and each rule's rows of the epochs those rows are of.
     void truncate_stats(std::size_t rows);
 
     // Writes everything buffered to disk.

@@ -68,6 +68,26 @@ struct stored_encoder {
 [[nodiscard]] std::string encoder_shape_problem(const core::encoder& enc, std::uint32_t width, std::uint32_t height,
                                                 std::uint32_t channels);
 
+// One quantity of a rule's per-node summary, e.g. "gain_mean".
+struct rule_quantity {
+    std::string name;           // lower-case letters, digits and '_', not "epoch"
+    std::vector<float> values;  // rows × the population's nodes; NaN where the rule has no value
+    // Bit for bit, so NaNs read back equal what was written.
+    friend bool operator==(const rule_quantity& a, const rule_quantity& b);
+};
+
+// /stats/<population>/rules/<rule>: a plasticity rule's per-node summary
+// (plasticity::rule::summarize) of the population. A rule has a row only
+// at the recorded epochs of the phases it was active in, so its epochs are
+// a subset of /stats/epoch. A writer gives one row (epochs is then ignored:
+// the row is append_stats's epoch); a quantity a row lacks is stored as NaN.
+struct rule_stats {
+    std::string rule;                       // the rule's catalogue name, e.g. "greedy"
+    std::vector<std::uint32_t> epochs;      // the epoch of each row, ascending
+    std::vector<rule_quantity> quantities;  // in the order the rule first gave them
+    friend bool operator==(const rule_stats&, const rule_stats&) = default;
+};
+
 // /stats/<population>: per-node statistics (core::measure_nodes), one row
 // per recorded epoch; matrices are row-major, rows × nodes. A writer fills
 // one row at a time with the same struct.
@@ -81,6 +101,7 @@ struct population_stats {
     std::vector<float> grad_abs_mean;         // mean |dL/dy| over the epoch's training samples (relaxed engine)
     std::uint32_t usage_k = 0;                // entry_usage has 2^usage_k counters per node
     std::vector<std::uint32_t> entry_usage;   // rows × nodes × 2^usage_k samples per address; may be empty
+    std::vector<rule_stats> rules;            // the rules' summaries, in the order first recorded; may be empty
     friend bool operator==(const population_stats&, const population_stats&) = default;
 };
 

@@ -4,31 +4,34 @@
 // dropped becomes a constant (kept as k = 1 with equal entries, which the
 // FPGA passes fold away with every node only it fed).
 //
-// At the first batch of each epoch of its phase, on the first `samples`
-// samples of the epoch (0 = all), measured exactly with the bit-sliced
-// engine (loss_probe), for the phase's nodes:
+// At the first batch of each epoch of its phase it takes the first
+// `samples` samples of the epoch (0 = all), ranks on a part of them and
+// judges on the rest (the last `validation` fraction), for the phase's
+// nodes:
 //
 //   1. every slot the table ignores is dropped: T(a) = T(a ⊕ 2^i) for every
 //      address a, so the network computes the same function;
-//   2. every remaining slot i of node n is scored by the exact change of the
-//      loss when it is dropped, ΔL(n, i) = L(without i) − L; the slots are
-//      taken in increasing ΔL and each is dropped (measured again, exactly,
-//      on the network as pruned so far) when afterwards
+//   2. every remaining slot i of node n is scored by the outputs its drop
+//      would change on the ranking samples,
 //
-//          correct ≥ correct₀ − budget · samples
+//          C(n, i) = Σ_{a : bit i of a = 0, T(a) ≠ T(a ⊕ 2^i)} min(N_a, N_{a ⊕ 2^i})
 //
-//      where correct₀ counts the samples the phase's starting network
-//      decides right (that network is kept, so every epoch measures its
-//      budget against it on that epoch's samples).
+//      (N_a = ranking samples addressing entry a), and the slots are dropped
+//      in increasing C, as many as the budget allows: the longest prefix of
+//      that order for which, on the judging samples, evaluated exactly with
+//      the bit-sliced engine,
 //
-// Dropping slot i merges each pair of addresses (a, a ⊕ 2^i), a without bit
-// i, into one entry of the smaller table:
+//          correct ≥ correct₀ − budget · samples   and   L ≤ L₀ + loss_budget · samples
 //
-//     T'(a) = T(a)               if T(a) = T(a ⊕ 2^i)
-//             T(a ⊕ 2^i)         if the samples addressed a ⊕ 2^i more often than a
-//             T(a)               otherwise
-//
-// so the merged entry answers as the more frequent of the two did.
+//      where correct₀ and L₀ (summed cross-entropy of the hard scores / τ)
+//      are those of the network the phase started with (kept, so every
+//      epoch measures against it on that epoch's samples). The prefix is
+//      found by bisection, so the judging samples decide about log2(slots)
+//      questions, not one per slot: asked slot by slot, the judge is fitted
+//      by the answers. Measured on the trained configs/mnist.yaml network
+//      with 5,000 test images as the judge and a budget of 0.2 points: slot
+//      by slot, the judge lost its 0.2 points and the other 5,000 test
+//      images lost 2.9; by bisection, the judge lost 0.2 and the others 0.06.
 //
 // The rule changes structure (k and sources), so a gradient rule sharing its
 // phase rebuilds the pruned nodes' parameters. It needs a group-sum head and
@@ -48,6 +51,8 @@ namespace lutra::plasticity {
 
 struct prune_params {
     double budget = 0.002;           // accuracy (a fraction of the samples) the phase may lose, [0, 1]
+    double loss_budget = 1e9;        // mean cross-entropy the phase may add on the measured samples, ≥ 0
+    double validation = 0.5;         // of the samples judging the budget; the rest rank the slots, [0, 0.9]
     std::size_t samples = 0;         // samples measured on, from the epoch's start; 0 = every training sample
     bool ignored_only = false;       // drop only the slots tables ignore (step 1), nothing that changes a decision
     friend bool operator==(const prune_params&, const prune_params&) = default;
@@ -79,6 +84,7 @@ public:
         std::size_t dropped = 0;          // step 2
         std::size_t constant_nodes = 0;   // nodes left constant
         std::size_t correct_before = 0, correct_after = 0, correct_reference = 0, samples = 0;
+        double loss_before = 0, loss_after = 0, loss_reference = 0;  // summed over the samples
     };
     [[nodiscard]] const result& last() const noexcept { return last_; }
 
