@@ -27,10 +27,11 @@
 // addressed often enough. At the end of each epoch every p, q, v, S0, S1 of
 // the rule is multiplied by `decay` (1 = keep all history).
 //
-// for the entries a batch (or tick) voted on, right after it, and for every
-// entry of the phase's nodes that ever received a vote at the end of each
-// epoch (after the decay; the totals S move every entry's threshold, so the
-// tables are exactly these equations of the counts after every epoch). The
+// The bits follow these equations for the entries a batch (or tick) voted
+// on, right after it, and for every entry of the phase's nodes that ever
+// received a vote at the end of each epoch (after the decay): the totals S
+// move every entry's threshold, so after every epoch the tables are exactly
+// these equations of the counts. The
 // tables are written to the network whenever a bit changed. Works from
 // batches and from ticks (the same votes, one column per stream). Cost per
 // batch: O(columns · k) per node of the phase; per epoch, O(2^k) per node;
