@@ -320,7 +320,7 @@ node_statistics measure_nodes(const network& net, const bit_matrix& inputs, cons
         st.entropy[n] = p <= 0 || p >= 1 ? 0.0F : static_cast<float>(-p * std::log2(p) - (1 - p) * std::log2(1 - p));
     }
 
-    unsigned usage_k = 0;
+    unsigned usage_k = options.usage_k;
     for (std::uint32_t n = 0; n < nodes; ++n) usage_k = std::max(usage_k, net.k(n));
     if (usage_k <= max_usage_k) {
         st.usage_k = usage_k;
@@ -332,11 +332,16 @@ node_statistics measure_nodes(const network& net, const bit_matrix& inputs, cons
 }
 
 std::vector<std::uint32_t> table_flips(const network& before, const network& after) {
-    if (before.num_nodes() != after.num_nodes() || before.arrays().k != after.arrays().k)
+    if (before.num_nodes() != after.num_nodes())
         throw error("table flips: the networks differ in shape (" + std::to_string(before.num_nodes()) + " and " +
                     std::to_string(after.num_nodes()) + " nodes)");
     std::vector<std::uint32_t> flips(before.num_nodes(), 0);
     for (std::uint32_t n = 0; n < before.num_nodes(); ++n) {
+        if (before.k(n) != after.k(n)) {
+            // A new fan-in (prune): every entry of the new table is new.
+            flips[n] = std::uint32_t{1} << after.k(n);
+            continue;
+        }
         const auto a = before.table(n);
         const auto b = after.table(n);
         for (std::size_t w = 0; w < a.size(); ++w) flips[n] += static_cast<std::uint32_t>(std::popcount(a[w] ^ b[w]));

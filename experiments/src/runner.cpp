@@ -302,7 +302,10 @@ run_summary train_run(const prepared_run& p, plasticity::session& session, runfi
         return augmented;
     };
     core::bit_matrix stats_samples;
-    plasticity::training_data data{epoch_inputs, p.data.train.labels, nullptr, {s.stats.every, s.stats.sensitivity}};
+    unsigned developed_k = 0;  // entry usage keeps the developed network's shape when rules shrink nodes
+    for (std::uint32_t n = 0; n < p.compiled.net.num_nodes(); ++n) developed_k = std::max(developed_k, p.compiled.net.k(n));
+    plasticity::training_data data{
+        epoch_inputs, p.data.train.labels, nullptr, {s.stats.every, s.stats.sensitivity, developed_k}};
     if (s.stats.every != 0) {
         const core::bit_matrix& split = s.stats.split == "test" ? p.test_bits : p.train_bits;
         stats_samples = core::first_samples(split, std::min(s.stats.samples, split.samples()));

@@ -195,6 +195,14 @@ session::session(core::network initial, session_params params, std::uint64_t see
         auto& built = rules_.emplace_back();
         for (std::size_t r = 0; r < phases_[p].rules.size(); ++r) {
             const rule_spec& spec = phases_[p].rules[r];
+            // A rule's checkpoint state and statistics are keyed by phase and name.
+            for (std::size_t earlier = 0; earlier < r; ++earlier)
+                if (phases_[p].rules[earlier].rule == spec.rule)
+                    throw core::schema_error("train.schedule[" + std::to_string(p) + "].rules[" + std::to_string(r) +
+                                                 "].rule",
+                                             "rule '" + spec.rule + "' is already in this phase (rules[" +
+                                                 std::to_string(earlier) +
+                                                 "]); a phase runs each rule once, with one set of parameters");
             const std::string path = params_.schedule.empty()
                                          ? std::string("train")
                                          : "train.schedule[" + std::to_string(p) + "].rules[" + std::to_string(r) + "]";
@@ -448,8 +456,11 @@ std::optional<node_record> node_recorder::finish_epoch(std::uint32_t epoch, cons
         const auto start = clock::now();
         record.emplace();
         record->epoch = epoch + 1;
-        record->statistics = core::measure_nodes(
-            after, samples_, {.sensitivity = params_.sensitivity, .threads = session_.params().engine.threads});
+        record->statistics =
+            core::measure_nodes(after, samples_,
+                                {.sensitivity = params_.sensitivity,
+                                 .threads = session_.params().engine.threads,
+                                 .usage_k = params_.usage_k});
         record->flips = core::table_flips(before_, after);
         record->grad_abs_mean = meter_.mean();
         record->rules = session_.summarize_rules();

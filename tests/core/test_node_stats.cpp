@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "lutra/core/error.hpp"
@@ -108,8 +109,39 @@ TEST_CASE("node statistics: flips count changed entries; shapes must match") {
     const network b = with_inverted(a, 5);
     const std::vector<std::uint32_t> flips = table_flips(a, b);
     for (std::uint32_t n = 0; n < a.num_nodes(); ++n) CHECK(flips[n] == (n == 5 ? 128U : 0U));
-    CHECK_THROWS_AS((void)table_flips(a, layered_network(6, 2)), lutra::error);
+    CHECK_THROWS_AS((void)table_flips(a, random_network({.num_inputs = 4, .nodes = 3, .layers = 1, .k = 2,
+                                                          .num_classes = 0}, 1)),
+                    lutra::error);
     CHECK_THROWS_AS((void)measure_nodes(a, random_inputs(3, 10, 1)), lutra::error);
+    // A node whose fan-in changed (a pruned node) counts its whole new table.
+    network_arrays smaller = a.arrays();
+    const std::size_t slot = a.slot_offset(5);
+    smaller.sources.erase(smaller.sources.begin() + static_cast<std::ptrdiff_t>(slot));
+    if (!smaller.delays.empty()) smaller.delays.erase(smaller.delays.begin() + static_cast<std::ptrdiff_t>(slot));
+    smaller.k[5] = static_cast<std::uint8_t>(a.k(5) - 1);
+    const std::size_t word = a.table_offset(5);
+    const std::size_t extra = table_words(a.k(5)) - table_words(smaller.k[5]);
+    smaller.tables.erase(smaller.tables.begin() + static_cast<std::ptrdiff_t>(word + 1),
+                         smaller.tables.begin() + static_cast<std::ptrdiff_t>(word + 1 + extra));
+    if (smaller.k[5] < 6) smaller.tables[word] &= (std::uint64_t{1} << (1U << smaller.k[5])) - 1;
+    const std::vector<std::uint32_t> reshaped = table_flips(a, network(smaller));
+    for (std::uint32_t n = 0; n < a.num_nodes(); ++n) CHECK(reshaped[n] == (n == 5 ? 1U << smaller.k[5] : 0U));
+}
+
+TEST_CASE("node statistics: entry usage keeps a given width when every node is smaller") {
+    const network net = layered_network(7, 2);
+    unsigned largest = 0;
+    for (std::uint32_t n = 0; n < net.num_nodes(); ++n) largest = std::max(largest, net.k(n));
+    const bit_matrix inputs = random_inputs(net.num_inputs(), 100, 4);
+    const node_statistics own = measure_nodes(net, inputs, {.sensitivity = false});
+    const node_statistics wide = measure_nodes(net, inputs, {.sensitivity = false, .usage_k = largest + 1});
+    CHECK(own.usage_k == largest);
+    CHECK(wide.usage_k == largest + 1);
+    REQUIRE(wide.entry_usage.size() == 2 * own.entry_usage.size());
+    for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
+        for (std::size_t a = 0; a < (std::size_t{1} << (largest + 1)); ++a)
+            CHECK(wide.entry_usage[(n << (largest + 1)) + a] ==
+                  (a < (std::size_t{1} << largest) ? own.entry_usage[(n << largest) + a] : 0U));
 }
 
 TEST_CASE("node statistics: the gradient meter averages |dL/dy| over the samples it saw") {

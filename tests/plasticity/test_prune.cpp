@@ -138,6 +138,35 @@ TEST_CASE("prune: a phase after gradient shrinks tables; its state resumes to th
     CHECK(resumed.state() == whole.state());
 }
 
+TEST_CASE("prune: statistics keep their shape while prune shrinks every node") {
+    const task m = synthetic("majority-9");
+    const core::network net =
+        core::random_network({.num_inputs = 9, .nodes = 60, .layers = 2, .k = 4, .num_classes = 2}, 3);
+    session_params params{.epochs = 3, .batch_size = 32, .tau = 2.0};
+    params.schedule = {
+        {.epochs = 1, .rules = {{"gradient", rule_params(gradient_params{.sharpen = 4, .optimizer = {.learning_rate = 0.05}})}}},
+        {.epochs = 2, .rules = {{"prune", rule_params(prune_params{.budget = 0.05})}}},
+    };
+    struct shapes final : epoch_observer {
+        std::vector<std::size_t> usage_sizes;
+        std::vector<std::uint32_t> flips_total;
+        void epoch_finished(const epoch_report& r) override {
+            REQUIRE(r.record != nullptr);
+            usage_sizes.push_back(r.record->statistics.entry_usage.size());
+            std::uint32_t total = 0;
+            for (const std::uint32_t f : r.record->flips) total += f;
+            flips_total.push_back(total);
+        }
+    } seen;
+    const auto inputs = [&m](std::uint32_t) -> const core::bit_matrix& { return m.inputs; };
+    const core::bit_matrix samples = core::first_samples(m.inputs, 64);
+    session s(net, params, 2);
+    s.train({inputs, m.labels, &samples, {.every = 1, .sensitivity = false, .usage_k = 4}}, seen);
+    CHECK(s.network().num_slots() < net.num_slots());
+    CHECK(seen.usage_sizes == std::vector<std::size_t>(3, 60 * 16));
+    CHECK(seen.flips_total[1] > 0);  // the pruned nodes' new tables
+}
+
 TEST_CASE("prune: parameters out of range are schema errors naming the key") {
     session_params params{.epochs = 1, .batch_size = 32, .tau = 2.0};
     params.schedule = {{.epochs = 1, .rules = {{"prune", rule_params(prune_params{.budget = 1.5})}}}};

@@ -139,6 +139,12 @@ TEST_CASE("session: a schedule of phases runs its rules in order; a rule's chang
     wrong.schedule[1].rules[1].rule = "prob";
     CHECK_THROWS_WITH_AS(session(net, wrong, 7, cat), doctest::Contains("did you mean 'probe'?"), core::schema_error);
     wrong = params;
+    wrong.schedule[1].rules[1].rule = "gradient";
+    wrong.schedule[1].rules[1].params = rule_params(gradient_params{});
+    CHECK_THROWS_WITH_AS(session(net, wrong, 7, cat),
+                         doctest::Contains("train.schedule[1].rules[1].rule: rule 'gradient' is already in this phase"),
+                         core::schema_error);
+    wrong = params;
     wrong.gradient.sharpen = 2;
     CHECK_THROWS_WITH_AS(session(net, wrong, 7, cat), doctest::Contains("give the gradient rule's parameters"),
                          core::schema_error);

@@ -35,14 +35,20 @@ struct node_statistics {
 struct node_statistics_options {
     bool sensitivity = true;  // the costliest part: one fan-out cone per node
     unsigned threads = 1;     // 0 = all cores
+    // Entry usage counters per node: 2^max(usage_k, the network's largest k).
+    // A recorder keeps the first network's, so rows keep their shape when
+    // pruning shrinks every node.
+    unsigned usage_k = 0;
 };
 
 // The network must be combinational; inputs has num_inputs() rows.
 [[nodiscard]] node_statistics measure_nodes(const network& net, const bit_matrix& inputs,
                                             const node_statistics_options& options = {});
 
-// Per node: table entries that differ between two networks of the same shape
-// (e.g. the hardened tables of two epochs). Throws lutra::error otherwise.
+// Per node: table entries that differ between two networks of the same
+// nodes (e.g. the hardened tables of two epochs); a node whose fan-in
+// changed counts every entry of its new table. Throws lutra::error when the
+// node counts differ.
 [[nodiscard]] std::vector<std::uint32_t> table_flips(const network& before, const network& after);
 
 // Σ |dL/dy| per node over the samples it has seen, fed by a trainer's

@@ -107,6 +107,10 @@ struct evaluation {
 struct record_params {
     std::uint32_t every = 1;   // record after every N-th epoch and the last; 0 = never
     bool sensitivity = true;   // the costliest statistic
+    // Entry usage counters a node: 2^max(usage_k, the network's largest k).
+    // A run gives its developed network's largest k, so rows keep their
+    // shape when rules shrink nodes (prune), resumed or not.
+    unsigned usage_k = 0;
 };
 struct node_record {
     std::uint32_t epoch = 0;                  // 1-based: after this many epochs
