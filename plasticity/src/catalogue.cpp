@@ -6,7 +6,9 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/names.hpp"
 #include "lutra/plasticity/gradient.hpp"
+#include "lutra/plasticity/rules/count.hpp"
 #include "lutra/plasticity/rules/desensitize.hpp"
+#include "lutra/plasticity/rules/greedy.hpp"
 #include "lutra/plasticity/rules/prune.hpp"
 #include "lutra/plasticity/rules/rewire.hpp"
 #include "lutra/plasticity/rules/sensitize.hpp"
@@ -70,6 +72,10 @@ void register_builtin_rules(rule_catalogue& c) {
                                           "drop the input slots that change the fewest outputs, as many as an accuracy budget allows");
     add_builtin<rewire_rule, rewire_params>(c, rewire_rule::rule_name,
                                             "re-grow the least influential input slots from the genome's candidates");
+    add_builtin<greedy_rule, greedy_params>(c, greedy_rule::rule_name,
+                                            "hill-climbing: flips and source swaps kept when the exact loss falls");
+    add_builtin<count_rule, count_params>(c, count_rule::rule_name,
+                                          "WiSARD-style votes per addressed entry; the bit follows the majority");
 }
 
 rule_catalogue& catalogue() {
