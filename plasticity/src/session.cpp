@@ -120,6 +120,7 @@ public:
         return node < s_.population_of_.size() ? s_.population_of_[node] : std::string_view();
     }
     void network_changed(const network_change& change) override {
+        if (change.what == network_change::kind::structure) s_.follow_candidates();
         for (auto& r : s_.rules_[s_.phase_]) r->network_changed(change, *this);
     }
 
@@ -187,6 +188,8 @@ session::session(core::network initial, session_params params, std::uint64_t see
         for (std::uint32_t n = 0; n < net_.num_nodes(); ++n)
             if (mask[n]) nodes.push_back(n);
     }
+    candidate_k_ = net_.arrays().k;
+    candidate_sources_ = net_.arrays().sources;
     // This batch's dL/dy for the teaching signal of rules after the gradient.
     dy_hook_ = hooks_.after_backward([this](const batch_context&, const core::relaxed_engine::activations& dy,
                                             std::span<const float>) { batch_dy_ = &dy; });
@@ -225,6 +228,36 @@ session::session(core::network initial, session_params params, std::uint64_t see
 }
 
 session::~session() { hooks_.remove(dy_hook_); }
+
+void session::follow_candidates() {
+    if (candidates_.empty()) return;
+    const core::network_arrays& now = net_.arrays();
+    if (now.k == candidate_k_) {
+        candidate_sources_ = now.sources;  // slots stay where they were (rewire, greedy's swaps)
+        return;
+    }
+    // Fewer slots in some nodes (prune keeps the others in order): each
+    // remaining slot keeps the list of the old slot it was.
+    std::vector<std::uint32_t> lists;
+    lists.reserve(now.sources.size());
+    std::size_t old_at = 0, new_at = 0;
+    for (std::size_t n = 0; n < now.k.size(); ++n) {
+        const std::size_t old_k = candidate_k_[n], new_k = now.k[n];
+        std::size_t i = 0;
+        for (std::size_t j = 0; j < new_k; ++j) {
+            while (i < old_k && candidate_sources_[old_at + i] != now.sources[new_at + j]) ++i;
+            if (i == old_k)
+                throw internal_error("session: node " + std::to_string(n) +
+                                     " changed its sources and its fan-in at once; its candidates cannot follow");
+            lists.push_back(candidates_.slot_list[old_at + i++]);
+        }
+        old_at += old_k;
+        new_at += new_k;
+    }
+    candidates_.slot_list = std::move(lists);
+    candidate_k_ = now.k;
+    candidate_sources_ = now.sources;
+}
 
 unsigned session::threads() const noexcept {
     return params_.engine.threads ? params_.engine.threads : std::max(1U, std::thread::hardware_concurrency());
@@ -370,6 +403,9 @@ session_state session::state() const {
     session_state s;
     s.epoch = epoch_;
     s.network = network_state(net_);
+    // Which candidate list each slot has, once pruning moved slots.
+    if (!candidates_.empty()) s.network.integers["candidate_lists"].assign(candidates_.slot_list.begin(),
+                                                                           candidates_.slot_list.end());
     for (const auto& r : rules_[phase_]) s.rules.emplace_back(rule_key(phase_, r->name()), r->state());
     return s;
 }
@@ -395,6 +431,20 @@ void session::apply(const session_state& state) {
                                 restored.arrays().sources == net_.arrays().sources &&
                                 restored.arrays().delays == net_.arrays().delays;
     net_ = std::move(restored);
+    if (!candidates_.empty()) {
+        const auto lists = state.network.integers.find("candidate_lists");
+        if (lists != state.network.integers.end()) {
+            if (lists->second.size() != net_.num_slots() ||
+                std::any_of(lists->second.begin(), lists->second.end(),
+                            [this](std::uint64_t l) { return l >= candidates_.num_lists(); }))
+                throw error("session restore: candidate lists that do not fit the network's slots");
+            candidates_.slot_list.assign(lists->second.begin(), lists->second.end());
+        } else if (net_.arrays().k != candidate_k_) {
+            throw error("session restore: the state's network has other fan-ins and no candidate lists");
+        }
+        candidate_k_ = net_.arrays().k;
+        candidate_sources_ = net_.arrays().sources;
+    }
     const std::uint32_t start = phase_start(phase_);
     position_ = {epoch_, epoch_ >= start ? epoch_ - start : 0, phases_[phase_].epochs};
     context_->network_changed({same_structure ? network_change::kind::tables : network_change::kind::structure, {}});

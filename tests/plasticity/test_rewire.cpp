@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "lutra/core/error.hpp"
+#include "lutra/plasticity/rules/prune.hpp"
 #include "lutra/plasticity/rules/rewire.hpp"
 #include "lutra/plasticity/session.hpp"
 #include "test_networks.hpp"
@@ -172,4 +173,37 @@ TEST_CASE("rewire: with gradient it keeps training; resumed from its state it en
     resumed.train_epoch(m.inputs, m.labels);
     CHECK(resumed.network().arrays().sources == whole.network().arrays().sources);
     CHECK(resumed.network().arrays().tables == whole.network().arrays().tables);
+}
+
+TEST_CASE("rewire after prune: candidate lists follow the slots prune moved, in the checkpoint too") {
+    const task m = synthetic("majority-9");
+    const core::network net =
+        core::random_network({.num_inputs = 9, .nodes = 40, .layers = 2, .k = 4, .num_classes = 2}, 8);
+    const core::candidate_sources c = layered_candidates(net, 20);
+    session_params params{.epochs = 3, .batch_size = 32, .tau = 2.0};
+    params.schedule = {
+        {.epochs = 1, .rules = {{"gradient", rule_params(gradient_params{.sharpen = 4, .optimizer = {.learning_rate = 0.05}})}}},
+        {.epochs = 2,
+         .rules = {{"prune", rule_params(prune_params{.budget = 0.05})},
+                   {"rewire", rule_params(rewire_params{.fraction = 0.1})}}},
+    };
+    session whole(net, params, 6, catalogue(), c);
+    whole.train_epoch(m.inputs, m.labels);
+    whole.train_epoch(m.inputs, m.labels);
+    CHECK(whole.network().num_slots() < net.num_slots());
+    core::validate(whole.candidates(), whole.network());  // every slot reads one of its own candidates
+    // A layer-2 slot still draws from layer 1, a layer-1 slot from the inputs.
+    for (std::uint32_t n = 0; n < 40; ++n)
+        for (unsigned i = 0; i < whole.network().k(n); ++i)
+            CHECK(whole.candidates().slot_list[whole.network().slot_offset(n) + i] == (n < 20 ? 0U : 1U));
+    const session_state after_two = whole.state();
+    whole.train_epoch(m.inputs, m.labels);
+    core::validate(whole.candidates(), whole.network());
+
+    session resumed(net, params, 6, catalogue(), c);
+    resumed.restore(after_two);
+    resumed.train_epoch(m.inputs, m.labels);
+    CHECK(resumed.network().arrays().sources == whole.network().arrays().sources);
+    CHECK(resumed.network().arrays().tables == whole.network().arrays().tables);
+    CHECK(resumed.candidates().slot_list == whole.candidates().slot_list);
 }

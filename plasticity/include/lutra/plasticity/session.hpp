@@ -187,6 +187,8 @@ public:
     [[nodiscard]] evaluation evaluate(const core::bit_matrix& inputs, std::span<const std::uint16_t> labels) const;
 
     [[nodiscard]] const core::network& network() const noexcept { return net_; }
+    // Each slot's allowed sources, following the slots as rules move them.
+    [[nodiscard]] const core::candidate_sources& candidates() const noexcept { return candidates_; }
     [[nodiscard]] std::uint32_t epoch() const noexcept { return epoch_; }
     [[nodiscard]] const session_params& params() const noexcept { return params_; }
     [[nodiscard]] gradient_hooks& hooks() noexcept { return hooks_; }
@@ -223,11 +225,16 @@ private:
     [[nodiscard]] std::uint32_t phase_start(std::size_t phase) const;
     void enter_phase(std::size_t phase);
     void apply(const session_state& state);
+    // Keeps each slot's candidate list with the slot when a rule changed the
+    // network's structure (prune drops slots, so later slots move).
+    void follow_candidates();
 
     session_params params_;
     std::uint64_t seed_;
     core::network net_;
     core::candidate_sources candidates_;
+    std::vector<std::uint8_t> candidate_k_;         // the fan-ins candidates_' slot lists belong to
+    std::vector<std::uint32_t> candidate_sources_;  // and those slots' sources
     std::unique_ptr<context> context_;
     gradient_hooks hooks_;
     std::vector<phase> phases_;
