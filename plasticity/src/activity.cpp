@@ -54,7 +54,9 @@ void hard_activity::entry_counts(std::uint32_t node, std::span<std::uint32_t> co
     const std::size_t entries = std::size_t{1} << net_.k(node);
     if (counts.size() < entries) throw internal_error("hard_activity::entry_counts: output too small");
     std::fill_n(counts.begin(), entries, 0U);
-    std::vector<std::uint32_t> address(columns_);
+    // Rules call this for every node of every batch: no allocation each time.
+    thread_local std::vector<std::uint32_t> address;
+    address.resize(columns_);
     addresses(node, address);
     for (std::size_t c = 0; c < columns_; ++c)
         if (where.empty() || ((where[c / 64] >> (c % 64)) & 1U)) ++counts[address[c]];

@@ -1,6 +1,7 @@
 #include "lutra/plasticity/rules/rewire.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numeric>
 
@@ -8,6 +9,14 @@
 #include "lutra/core/random.hpp"
 
 namespace lutra::plasticity {
+
+namespace {
+
+// Per slot i of a LUT6 word: the addresses with bit i clear.
+constexpr std::uint64_t slot_low_mask[6] = {0x5555555555555555ULL, 0x3333333333333333ULL, 0x0F0F0F0F0F0F0F0FULL,
+                                            0x00FF00FF00FF00FFULL, 0x0000FFFF0000FFFFULL, 0x00000000FFFFFFFFULL};
+
+}  // namespace
 
 void describe(core::schema_visitor& v, rewire_params& p) {
     v.field("fraction", p.fraction,
@@ -36,11 +45,22 @@ void rewire_rule::observe(const hard_activity& act, learning_context& ctx) {
         counts_.resize(std::size_t{1} << k);
         act.entry_counts(n, counts_);
         const std::span<const std::uint64_t> table = net.table(n);
-        const auto bit = [&table](std::size_t a) { return (table[a / 64] >> (a % 64)) & 1U; };
         for (unsigned i = 0; i < k; ++i) {
             std::uint64_t influenced = 0;
-            for (std::size_t a = 0; a < counts_.size(); ++a)
-                if (bit(a) != bit(a ^ (std::size_t{1} << i))) influenced += counts_[a];
+            if (k <= 6) {
+                // The addresses where slot i matters, T(a) ≠ T(a ⊕ 2^i), as one word.
+                const unsigned step = 1U << i;
+                const std::uint64_t low = slot_low_mask[i];
+                const std::uint64_t t = table[0];
+                std::uint64_t matters = ((t ^ (t >> step)) & low);
+                matters |= matters << step;
+                if (k < 6) matters &= (std::uint64_t{1} << (1U << k)) - 1;
+                for (; matters; matters &= matters - 1) influenced += counts_[static_cast<std::size_t>(std::countr_zero(matters))];
+            } else {
+                const auto bit = [&table](std::size_t a) { return (table[a / 64] >> (a % 64)) & 1U; };
+                for (std::size_t a = 0; a < counts_.size(); ++a)
+                    if (bit(a) != bit(a ^ (std::size_t{1} << i))) influenced += counts_[a];
+            }
             influence_[net.slot_offset(n) + i] += influenced;
         }
     }
