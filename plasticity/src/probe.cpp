@@ -7,6 +7,7 @@
 
 #include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/plasticity/rule.hpp"
 
 namespace lutra::plasticity {
 
@@ -61,6 +62,17 @@ void loss_probe::evaluate_node(std::span<const std::uint64_t> table, std::span<c
         }
         std::copy_n(v[0], n, out + w0);
     }
+}
+
+void require_measurable(std::string_view rule, const core::network& net) {
+    const std::string name(rule);
+    if (net.head().num_classes == 0)
+        throw rule_limit_error(name, rule_limit_error::no_node, "head", "needs a group-sum head to measure against");
+    for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
+        for (const std::uint32_t d : net.delays(n))
+            if (d != 0)
+                throw rule_limit_error(name, n, "delays",
+                                       "a delayed slot; " + name + " measures combinational networks on samples");
 }
 
 loss_probe::loss_probe(const core::network& net, core::bit_matrix inputs, std::vector<std::uint16_t> labels,
@@ -212,39 +224,35 @@ loss_probe::measure loss_probe::trial(std::uint32_t node, std::span<const std::u
     trial_correct_.clear();
     double delta = 0;
     std::ptrdiff_t correct_delta = 0;
-    for (const std::uint32_t n : changed_) {
-        if (classes_of_[n].empty()) continue;
-        const auto now = outputs_.row(n);
-        const std::vector<std::uint64_t>& next = scratch_[static_cast<std::size_t>(scratch_of_[n])];
-        for (std::size_t w = 0; w < words_; ++w)
-            for (std::uint64_t diff = now[w] ^ next[w]; diff; diff &= diff - 1) {
-                const auto b = static_cast<unsigned>(std::countr_zero(diff));
-                const std::size_t s = w * 64 + b;
-                if (!sample_mark_[s]) {
-                    sample_mark_[s] = 1;
-                    touched_.push_back(static_cast<std::uint32_t>(s));
+    // Every (head output, sample) whose output changed: f(node, sample, its new bit).
+    const auto for_each_changed_output = [this](auto&& f) {
+        for (const std::uint32_t n : changed_) {
+            if (classes_of_[n].empty()) continue;
+            const auto now = outputs_.row(n);
+            const std::vector<std::uint64_t>& next = scratch_[static_cast<std::size_t>(scratch_of_[n])];
+            for (std::size_t w = 0; w < words_; ++w)
+                for (std::uint64_t diff = now[w] ^ next[w]; diff; diff &= diff - 1) {
+                    const auto b = static_cast<unsigned>(std::countr_zero(diff));
+                    f(n, w * 64 + b, ((next[w] >> b) & 1U) != 0);
                 }
-            }
-    }
+        }
+    };
+    for_each_changed_output([this](std::uint32_t, std::size_t s, bool) {
+        if (!sample_mark_[s]) {
+            sample_mark_[s] = 1;
+            touched_.push_back(static_cast<std::uint32_t>(s));
+        }
+    });
     std::sort(touched_.begin(), touched_.end());
     trial_scores_.resize(touched_.size() * classes_);
     for (std::size_t t = 0; t < touched_.size(); ++t)
         std::copy_n(scores_.begin() + static_cast<std::ptrdiff_t>(touched_[t] * classes_), classes_,
                     trial_scores_.begin() + static_cast<std::ptrdiff_t>(t * classes_));
-    for (const std::uint32_t n : changed_) {
-        if (classes_of_[n].empty()) continue;
-        const auto now = outputs_.row(n);
-        const std::vector<std::uint64_t>& next = scratch_[static_cast<std::size_t>(scratch_of_[n])];
-        for (std::size_t w = 0; w < words_; ++w)
-            for (std::uint64_t diff = now[w] ^ next[w]; diff; diff &= diff - 1) {
-                const auto b = static_cast<unsigned>(std::countr_zero(diff));
-                const std::size_t s = w * 64 + b;
-                const auto t = static_cast<std::size_t>(
-                    std::lower_bound(touched_.begin(), touched_.end(), static_cast<std::uint32_t>(s)) - touched_.begin());
-                const int step = ((next[w] >> b) & 1U) ? 1 : -1;
-                for (const std::uint32_t c : classes_of_[n]) trial_scores_[t * classes_ + c] += step;
-            }
-    }
+    for_each_changed_output([this](std::uint32_t n, std::size_t s, bool bit) {
+        const auto t = static_cast<std::size_t>(
+            std::lower_bound(touched_.begin(), touched_.end(), static_cast<std::uint32_t>(s)) - touched_.begin());
+        for (const std::uint32_t c : classes_of_[n]) trial_scores_[t * classes_ + c] += bit ? 1 : -1;
+    });
     trial_loss_.resize(touched_.size());
     trial_correct_.resize(touched_.size());
     for (std::size_t t = 0; t < touched_.size(); ++t) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "lutra/core/error.hpp"
+#include "lutra/plasticity/probe.hpp"
 
 namespace lutra::plasticity {
 
@@ -21,16 +22,7 @@ greedy_rule::greedy_rule(greedy_params params, session_setup setup)
     core::check_schema(params_);
 }
 
-void greedy_rule::check(const core::network& net) const {
-    const std::string name(rule_name);
-    if (net.head().num_classes == 0)
-        throw rule_limit_error(name, rule_limit_error::no_node, "head", "needs a group-sum head to measure against");
-    for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
-        for (const std::uint32_t d : net.delays(n))
-            if (d != 0)
-                throw rule_limit_error(name, n, "delays",
-                                       "a delayed slot; greedy measures combinational networks on samples");
-}
+void greedy_rule::check(const core::network& net) const { require_measurable(rule_name, net); }
 
 void greedy_rule::count_in(const learning_context& ctx) {
     const std::uint32_t nodes = ctx.network().num_nodes();

@@ -6,6 +6,7 @@
 
 #include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/plasticity/probe.hpp"
 #include "lutra/core/loss.hpp"
 #include "lutra/core/table_function.hpp"
 #include "lutra/plasticity/session.hpp"
@@ -109,16 +110,7 @@ prune_rule::prune_rule(prune_params params, session_setup setup) : params_(param
     core::check_schema(params_);
 }
 
-void prune_rule::check(const core::network& net) const {
-    const std::string name(rule_name);
-    if (net.head().num_classes == 0)
-        throw rule_limit_error(name, rule_limit_error::no_node, "head", "needs a group-sum head to measure against");
-    for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
-        for (const std::uint32_t d : net.delays(n))
-            if (d != 0)
-                throw rule_limit_error(name, n, "delays",
-                                       "a delayed slot; prune measures combinational networks on samples");
-}
+void prune_rule::check(const core::network& net) const { require_measurable(rule_name, net); }
 
 void prune_rule::begin(learning_context& ctx) {
     check(ctx.network());

@@ -17,12 +17,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "lutra/core/bit_matrix.hpp"
 #include "lutra/core/network.hpp"
 
 namespace lutra::plasticity {
+
+// Throws rule_limit_error unless the probe can measure the network: a
+// group-sum head and no delayed slot (the check of rules that decide by it).
+void require_measurable(std::string_view rule, const core::network& net);
 
 class loss_probe {
 public:
