@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "local_rule_context.hpp"
+#include "rule_harness.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/plasticity/rules/desensitize.hpp"
 #include "lutra/plasticity/session.hpp"
@@ -12,7 +12,7 @@
 using namespace lutra;
 using namespace lutra::plasticity;
 using lutra::test::hand_activity;
-using lutra::test::local_context;
+using lutra::test::hand_context;
 using lutra::test::one_layer;
 using lutra::test::synthetic;
 using lutra::test::task;
@@ -23,7 +23,7 @@ namespace {
 // x0 + 2·x1, so a stream whose inputs are `a` drives node 0's entry a. The
 // phase applies to node 0 only.
 struct driven {
-    explicit driven(desensitize_params p) : ctx(one_layer(2, 2, 2, 2, 1), {0}), rule(p) { rule.begin(ctx); }
+    explicit driven(desensitize_params p) : ctx(one_layer(2, 2, 2, 2, 1), std::vector<std::uint32_t>{0}), rule(p) { rule.begin(ctx); }
     ~driven() { rule.end(ctx); }
     // One tick: one stream addressing `entry`, with this dy for node 0 (none when NaN).
     void stimulate(std::uint32_t entry, float dy_value = NAN) {
@@ -41,7 +41,7 @@ struct driven {
     [[nodiscard]] float y(std::uint32_t entry) const { return rule.efficacy()[entry]; }
     [[nodiscard]] float z(std::uint32_t entry) const { return rule.recovery()[entry]; }
 
-    local_context ctx;
+    hand_context ctx;
     desensitize_rule rule;
     std::uint64_t ticks = 0;
 };
@@ -169,7 +169,7 @@ TEST_CASE("desensitize: stimulus specificity — only the driven entry loses eff
 
 TEST_CASE("desensitize: a head output's consequence without dy is its being wrong") {
     // Node 0 is a head output of class 0 (one_layer: 2 nodes, 2 classes).
-    local_context ctx(one_layer(2, 2, 2, 2, 1), {0});
+    hand_context ctx(one_layer(2, 2, 2, 2, 1), std::vector<std::uint32_t>{0});
     desensitize_rule rule(habituating);
     rule.begin(ctx);
     const std::uint32_t columns[] = {1, 1};

@@ -7,11 +7,13 @@
 #include "lutra/plasticity/rules/prune.hpp"
 #include "lutra/plasticity/rules/rewire.hpp"
 #include "lutra/plasticity/session.hpp"
+#include "rule_harness.hpp"
 #include "test_networks.hpp"
 
 using namespace lutra;
 using namespace lutra::plasticity;
 using lutra::test::synthetic;
+using lutra::test::hand_context;
 using lutra::test::task;
 
 namespace {
@@ -29,32 +31,6 @@ core::candidate_sources layered_candidates(const core::network& net, std::uint32
     core::validate(c, net);
     return c;
 }
-
-// A learning_context over a network and candidates, for driving a rule by hand.
-class hand_context final : public learning_context {
-public:
-    hand_context(core::network net, core::candidate_sources c) : net_(std::move(net)), c_(std::move(c)) {
-        for (std::uint32_t n = 0; n < net_.num_nodes(); ++n) nodes_.push_back(n);
-    }
-    core::network& network() override { return net_; }
-    [[nodiscard]] const core::candidate_sources& candidates() const override { return c_; }
-    gradient_hooks& hooks() override { return hooks_; }
-    [[nodiscard]] std::uint64_t seed() const override { return 17; }
-    [[nodiscard]] unsigned threads() const override { return 1; }
-    [[nodiscard]] epoch_position position() const override { return {}; }
-    [[nodiscard]] std::size_t active_rules() const override { return 1; }
-    [[nodiscard]] std::span<const std::uint32_t> nodes() const override { return nodes_; }
-    [[nodiscard]] bool applies_to(std::uint32_t) const override { return true; }
-    [[nodiscard]] std::string_view population_of(std::uint32_t) const override { return {}; }
-    void network_changed(const network_change& change) override { changes.push_back(change); }
-    std::vector<network_change> changes;
-
-private:
-    core::network net_;
-    core::candidate_sources c_;
-    gradient_hooks hooks_;
-    std::vector<std::uint32_t> nodes_;
-};
 
 }  // namespace
 

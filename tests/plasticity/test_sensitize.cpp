@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "local_rule_context.hpp"
+#include "rule_harness.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/plasticity/rules/sensitize.hpp"
 #include "lutra/plasticity/session.hpp"
@@ -13,7 +13,7 @@ using namespace lutra;
 using namespace lutra::plasticity;
 using lutra::test::hand_activity;
 using lutra::test::hard_accuracy;
-using lutra::test::local_context;
+using lutra::test::hand_context;
 using lutra::test::one_layer;
 using lutra::test::synthetic;
 using lutra::test::task;
@@ -21,7 +21,7 @@ using lutra::test::task;
 namespace {
 
 // One gradient step through the hooks, as the gradient rule fires them.
-std::vector<float> step(local_context& ctx, std::vector<float> grad) {
+std::vector<float> step(hand_context& ctx, std::vector<float> grad) {
     const std::vector<float> theta(grad.size(), 0.0F);
     ctx.hooks().fire_before_step({0, 0, 0, 1, 0.1}, grad, theta);
     return grad;
@@ -40,7 +40,7 @@ session_params sgd_schedule(std::uint32_t epochs, double lr, std::vector<rule_sp
 
 TEST_CASE("sensitize: the gain equation on a hand-made gradient sequence — growth, flips, zeros, cap and floor") {
     // Two nodes of 4 entries; the phase applies to node 0 only.
-    local_context ctx(one_layer(2, 2, 2, 2, 1), {0});
+    hand_context ctx(one_layer(2, 2, 2, 2, 1), std::vector<std::uint32_t>{0});
     sensitize_rule rule({.gamma_up = 2.0, .gamma_down = 0.5, .gain_max = 3.0, .gain_min = 0.3, .smoothing = 0});
     rule.begin(ctx);
     // Entry 0's signs: + + + − + 0 + − + ; entry 1 stays 0; node 1's entries get steady +.
@@ -75,7 +75,7 @@ TEST_CASE("sensitize: the gain equation on a hand-made gradient sequence — gro
 }
 
 TEST_CASE("sensitize: smoothing takes the sign of the running mean, so one small reversal is no flip") {
-    local_context ctx(one_layer(2, 1, 2, 1, 1));
+    hand_context ctx(one_layer(2, 1, 2, 1, 1));
     sensitize_rule smooth({.gamma_up = 2.0, .gamma_down = 0.5, .smoothing = 0.5});
     smooth.begin(ctx);
     (void)step(ctx, {1.0F, 1.0F, 0, 0});   // e = 0.5: first sign
@@ -92,7 +92,7 @@ TEST_CASE("sensitize: smoothing takes the sign of the running mean, so one small
 }
 
 TEST_CASE("sensitize: tick() follows the sign of dy summed over the columns addressing each entry") {
-    local_context ctx(one_layer(2, 1, 2, 1, 1));
+    hand_context ctx(one_layer(2, 1, 2, 1, 1));
     sensitize_rule rule({.gamma_up = 2.0, .gamma_down = 0.5, .smoothing = 0});
     rule.begin(ctx);
     // Three streams address entries 1, 1 and 2 (inputs 01, 01, 10).
