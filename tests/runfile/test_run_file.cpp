@@ -127,6 +127,23 @@ struct h5 {
     ~h5() { close(id); }
 };
 
+// A dataset as a reader without Lutra sees it: its stored type and shape,
+// then `more` on its creation property list (layout, filters).
+template <class More>
+void check_raw_dataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& shape, More more) {
+    CAPTURE(name);
+    const h5 dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+    const h5 stored(H5Dget_type(dataset.id), H5Tclose);
+    CHECK(H5Tequal(stored.id, type) > 0);
+    const h5 space(H5Dget_space(dataset.id), H5Sclose);
+    REQUIRE(H5Sget_simple_extent_ndims(space.id) == static_cast<int>(shape.size()));
+    std::vector<hsize_t> dims(shape.size());
+    H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+    CHECK(dims == shape);
+    const h5 dcpl(H5Dget_create_plist(dataset.id), H5Pclose);
+    more(dcpl.id);
+}
+
 // Damages a run file on purpose through the raw C API.
 template <class Edit>
 void edit(const fs::path& path, Edit change) {
@@ -826,21 +843,13 @@ TEST_CASE("run file: /stats rows are appended, read back, truncated, with the do
     {  // As a reader without Lutra sees it.
         const h5 file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
         const auto check = [&](const char* name, hid_t type, std::vector<hsize_t> shape) {
-            CAPTURE(name);
-            const h5 dataset(H5Dopen2(file.id, name, H5P_DEFAULT), H5Dclose);
-            const h5 stored(H5Dget_type(dataset.id), H5Tclose);
-            CHECK(H5Tequal(stored.id, type) > 0);
-            const h5 space(H5Dget_space(dataset.id), H5Sclose);
-            REQUIRE(H5Sget_simple_extent_ndims(space.id) == static_cast<int>(shape.size()));
-            std::vector<hsize_t> dims(shape.size());
-            H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
-            CHECK(dims == shape);
-            if (shape.size() > 1) {  // the per-epoch matrices: chunked and deflated
-                const h5 dcpl(H5Dget_create_plist(dataset.id), H5Pclose);
-                CHECK(H5Pget_layout(dcpl.id) == H5D_CHUNKED);
-                CHECK(H5Pget_filter_by_id2(dcpl.id, H5Z_FILTER_DEFLATE, nullptr, nullptr, nullptr, 0, nullptr,
-                                           nullptr) >= 0);
-            }
+            check_raw_dataset(file.id, name, type, shape, [&shape](hid_t dcpl) {
+                if (shape.size() > 1) {  // the per-epoch matrices: chunked and deflated
+                    CHECK(H5Pget_layout(dcpl) == H5D_CHUNKED);
+                    CHECK(H5Pget_filter_by_id2(dcpl, H5Z_FILTER_DEFLATE, nullptr, nullptr, nullptr, 0, nullptr,
+                                               nullptr) >= 0);
+                }
+            });
         };
         check("/stats/epoch", H5T_STD_U32LE, {3});
         check("/stats/hidden/nodes", H5T_STD_U32LE, {4});
@@ -986,19 +995,11 @@ TEST_CASE("run file: rules' per-node summaries under /stats round-trip, truncate
     {  // As a reader without Lutra sees it.
         const h5 file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
         const auto check = [&](const char* name, hid_t type, std::vector<hsize_t> shape) {
-            CAPTURE(name);
-            const h5 dataset(H5Dopen2(file.id, name, H5P_DEFAULT), H5Dclose);
-            const h5 stored(H5Dget_type(dataset.id), H5Tclose);
-            CHECK(H5Tequal(stored.id, type) > 0);
-            const h5 space(H5Dget_space(dataset.id), H5Sclose);
-            REQUIRE(H5Sget_simple_extent_ndims(space.id) == static_cast<int>(shape.size()));
-            std::vector<hsize_t> dims(shape.size());
-            H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
-            CHECK(dims == shape);
-            const h5 dcpl(H5Dget_create_plist(dataset.id), H5Pclose);
-            CHECK(H5Pget_layout(dcpl.id) == H5D_CHUNKED);
-            CHECK(H5Pget_filter_by_id2(dcpl.id, H5Z_FILTER_FLETCHER32, nullptr, nullptr, nullptr, 0, nullptr, nullptr) >=
-                  0);
+            check_raw_dataset(file.id, name, type, shape, [](hid_t dcpl) {
+                CHECK(H5Pget_layout(dcpl) == H5D_CHUNKED);
+                CHECK(H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, nullptr, nullptr, nullptr, 0, nullptr,
+                                           nullptr) >= 0);
+            });
         };
         check("/stats/hidden/rules/gradient/epoch", H5T_STD_U32LE, {3});
         check("/stats/hidden/rules/gradient/gain_mean", H5T_IEEE_F32LE, {3, 4});
