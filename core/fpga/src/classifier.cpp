@@ -172,6 +172,25 @@ struct candidate {
     std::vector<signal> index;
 };
 
+// Network: node n keeps its tables, its slot order and its delays; network
+// input i reads inputs[i]. Returns the design index of network node 0.
+std::uint32_t add_network(logic_design& design, const core::network& net, std::span<const signal> inputs) {
+    const auto first = static_cast<std::uint32_t>(design.nodes.size());
+    for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
+        logic_node node;
+        for (const std::uint32_t id : net.sources(n))
+            node.inputs.push_back(id < net.num_inputs() ? inputs[id] : signal::node(first + (id - net.num_inputs())));
+        const auto delays = net.delays(n);
+        if (std::any_of(delays.begin(), delays.end(), [](std::uint32_t d) { return d != 0; }))
+            node.delays.assign(delays.begin(), delays.end());
+        node.table.assign(net.table(n).begin(), net.table(n).end());
+        node.role = part::network;
+        node.origin = n;
+        design.nodes.push_back(std::move(node));
+    }
+    return first;
+}
+
 }  // namespace
 
 std::string score_port_name(std::uint32_t class_index) { return "score" + std::to_string(class_index); }
@@ -343,21 +362,7 @@ logic_design classifier_design(const core::network& net, const core::encoder& en
         }
     }
 
-    // Network: node n keeps its tables, its slot order and its delays.
-    const auto first_network_node = static_cast<std::uint32_t>(design.nodes.size());
-    for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
-        logic_node node;
-        for (const std::uint32_t id : net.sources(n))
-            node.inputs.push_back(id < net.num_inputs() ? row_signal[id]
-                                                        : signal::node(first_network_node + (id - net.num_inputs())));
-        const auto delays = net.delays(n);
-        if (std::any_of(delays.begin(), delays.end(), [](std::uint32_t d) { return d != 0; }))
-            node.delays.assign(delays.begin(), delays.end());
-        node.table.assign(net.table(n).begin(), net.table(n).end());
-        node.role = part::network;
-        node.origin = n;
-        design.nodes.push_back(std::move(node));
-    }
+    const std::uint32_t first_network_node = add_network(design, net, row_signal);
 
     // Head: a popcount per class, then the argmax over them.
     const std::size_t group = head.outputs.size() / head.num_classes;
@@ -369,6 +374,20 @@ logic_design classifier_design(const core::network& net, const core::encoder& en
     }
     design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores)});
     for (std::uint32_t c = 0; c < head.num_classes; ++c) design.outputs.push_back({score_port_name(c), scores[c]});
+    return design;
+}
+
+logic_design network_design(const core::network& net) {
+    logic_design design;
+    design.name = std::string(network_design_name);
+    design.num_inputs = net.num_inputs();
+    if (net.num_inputs() > 0) design.input_ports.push_back({std::string(network_inputs_port_name), 0, net.num_inputs()});
+    std::vector<signal> inputs;
+    for (std::uint32_t i = 0; i < net.num_inputs(); ++i) inputs.push_back(signal::input(i));
+    const std::uint32_t first = add_network(design, net, inputs);
+    output_port nodes{std::string(network_nodes_port_name), {}};
+    for (std::uint32_t n = 0; n < net.num_nodes(); ++n) nodes.bits.push_back(signal::node(first + n));
+    if (!nodes.bits.empty()) design.outputs.push_back(std::move(nodes));
     return design;
 }
 

@@ -11,6 +11,7 @@
 #include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/fpga/classifier.hpp"
+#include "lutra/fpga/passes.hpp"
 
 namespace lutra::fpga {
 
@@ -107,6 +108,66 @@ void write_header(std::ostream& out, const module_interface& m) {
     for (std::size_t i = 0; i < ports.size(); ++i) out << "    " << ports[i] << (i + 1 < ports.size() ? ",\n" : "\n");
     out << ");\n";
 }
+
+// The network part of the generic style, shared by the classifier and the
+// network alone: a wire node<n> per node, one table per node indexed by its
+// slots, and a chain of `reg`s behind every source a delayed slot reads, as
+// long as its longest delay. Network input i is the wire <input_prefix><i>,
+// which the caller declares (only for the inputs reads_input) and drives.
+class generic_network {
+public:
+    generic_network(const core::network& net, std::string input_prefix)
+        : net_(net), input_prefix_(std::move(input_prefix)), read_(net.num_inputs(), false),
+          longest_delay_(std::size_t{net.num_inputs()} + net.num_nodes(), 0) {
+        for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
+            const auto sources = net.sources(n);
+            const auto delays = net.delays(n);
+            for (std::size_t i = 0; i < sources.size(); ++i) {
+                if (sources[i] < net.num_inputs()) read_[sources[i]] = true;
+                longest_delay_[sources[i]] = std::max(longest_delay_[sources[i]], delays[i]);
+            }
+        }
+    }
+    [[nodiscard]] bool reads_input(std::uint32_t i) const { return read_[i]; }
+
+    // Declarations first: a delayed slot may read a later node.
+    void declare(std::ostream& out) const {
+        for (std::uint32_t r = 0; r < net_.num_inputs(); ++r)
+            if (read_[r]) out << "    wire " << input_prefix_ << r << ";\n";
+        for (std::uint32_t n = 0; n < net_.num_nodes(); ++n) out << "    wire node" << n << ";\n";
+        for (std::uint32_t id = 0; id < longest_delay_.size(); ++id)
+            declare_chain(out, false, source_name(id), "_d", longest_delay_[id]);
+    }
+
+    void write(std::ostream& out) const {
+        out << "    // network\n";
+        for (std::uint32_t n = 0; n < net_.num_nodes(); ++n) {
+            const unsigned k = net_.k(n);
+            out << "    localparam [" << ((std::uint64_t{1} << k) - 1) << ":0] T" << n << " = "
+                << table_literal(k, net_.table(n)) << ";\n";
+            out << "    assign node" << n << " = T" << n << "[{";
+            const auto sources = net_.sources(n);
+            const auto delays = net_.delays(n);
+            for (unsigned i = k; i-- > 0;) {
+                out << source_name(sources[i]);
+                if (delays[i] > 0) out << "_d" << delays[i];
+                out << (i > 0 ? ", " : "");
+            }
+            out << "}];\n";
+        }
+        for (std::uint32_t id = 0; id < longest_delay_.size(); ++id)
+            write_chain(out, false, source_name(id), source_name(id), "_d", longest_delay_[id]);
+    }
+
+private:
+    [[nodiscard]] std::string source_name(std::uint32_t id) const {
+        return id < net_.num_inputs() ? input_prefix_ + str(id) : "node" + str(id - net_.num_inputs());
+    }
+    const core::network& net_;
+    std::string input_prefix_;
+    std::vector<bool> read_;
+    std::vector<std::uint32_t> longest_delay_;
+};
 
 }  // namespace
 
@@ -331,19 +392,7 @@ module_interface write_generic(const core::network& net, const core::encoder& en
     for (std::uint32_t c = 0; c < classes; ++c) m.outputs.push_back({score_port_name(c), score_width});
 
     const std::uint32_t inputs = net.num_inputs();
-    const auto source_name = [&](std::uint32_t id) {
-        return id < inputs ? "enc" + str(id) : "node" + str(id - inputs);
-    };
-    std::vector<bool> read(inputs, false);
-    std::vector<std::uint32_t> longest_delay(inputs + net.num_nodes(), 0);
-    for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
-        const auto sources = net.sources(n);
-        const auto delays = net.delays(n);
-        for (std::size_t i = 0; i < sources.size(); ++i) {
-            if (sources[i] < inputs) read[sources[i]] = true;
-            longest_delay[sources[i]] = std::max(longest_delay[sources[i]], delays[i]);
-        }
-    }
+    const generic_network body(net, "enc");
 
     out << "// " << m.name << ": written by Lutra (lutra::fpga::write_generic) as portable behavioural RTL,\n"
         << "// straight from the trained network: encoder comparators, one table per node\n"
@@ -353,39 +402,18 @@ module_interface write_generic(const core::network& net, const core::encoder& en
     out << "\n";
     write_header(out, m);
 
-    // Declarations first: a delayed slot may read a later node.
-    for (std::uint32_t r = 0; r < inputs; ++r)
-        if (read[r]) out << "    wire enc" << r << ";\n";
-    for (std::uint32_t n = 0; n < net.num_nodes(); ++n) out << "    wire node" << n << ";\n";
-    for (std::uint32_t id = 0; id < longest_delay.size(); ++id)
-        declare_chain(out, false, source_name(id), "_d", longest_delay[id]);
+    body.declare(out);
 
     out << "    // encoder: input bit r = pixel > threshold\n";
     const auto bits = enc.bits();
     const auto thresholds = enc.thresholds();
     for (std::uint32_t r = 0; r < inputs; ++r)
-        if (read[r]) {
+        if (body.reads_input(r)) {
             const std::uint32_t f = bits[r].feature;
             out << "    assign enc" << r << " = " << pixels_port_name << "[" << 8 * f + 7 << ":" << 8 * f << "] > 8'd"
                 << unsigned{thresholds[r]} << ";\n";
         }
-    out << "    // network\n";
-    for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
-        const unsigned k = net.k(n);
-        out << "    localparam [" << ((std::uint64_t{1} << k) - 1) << ":0] T" << n << " = "
-            << table_literal(k, net.table(n)) << ";\n";
-        out << "    assign node" << n << " = T" << n << "[{";
-        const auto sources = net.sources(n);
-        const auto delays = net.delays(n);
-        for (unsigned i = k; i-- > 0;) {
-            out << source_name(sources[i]);
-            if (delays[i] > 0) out << "_d" << delays[i];
-            out << (i > 0 ? ", " : "");
-        }
-        out << "}];\n";
-    }
-    for (std::uint32_t id = 0; id < longest_delay.size(); ++id)
-        write_chain(out, false, source_name(id), source_name(id), "_d", longest_delay[id]);
+    body.write(out);
 
     out << "    // head: class c's score is the popcount of its " << per_class << " outputs\n";
     for (std::uint32_t c = 0; c < classes; ++c) {
@@ -406,6 +434,50 @@ module_interface write_generic(const core::network& net, const core::encoder& en
         << "    assign " << prediction_port_name << " = best_class;\n"
         << "endmodule\n";
     return m;
+}
+
+// ------------------------------------------------------- the network alone
+
+module_interface write_network_generic(const core::network& net, const verilog_options& options, std::ostream& out) {
+    if (options.pipeline_every != 0)
+        throw error("the generic Verilog style is not pipelined (pipeline_every = " + str(options.pipeline_every) +
+                    " asked)");
+    module_interface m;
+    m.name = options.module_name.empty() ? std::string(network_design_name) : options.module_name;
+    check_name(m.name, "module name");
+    m.clocked = !net.combinational();
+    if (net.num_inputs() > 0) m.inputs.push_back({std::string(network_inputs_port_name), net.num_inputs()});
+    if (net.num_nodes() > 0) m.outputs.push_back({std::string(network_nodes_port_name), net.num_nodes()});
+    const generic_network body(net, "in");
+
+    out << "// " << m.name << ": written by Lutra (lutra::fpga::write_network_generic) as portable behavioural\n"
+        << "// RTL: a network alone, one table per node (T[address], address bit i = input slot i);\n"
+        << "// " << network_nodes_port_name << "[n] is node n's output.";
+    if (m.clocked) out << " Delay registers start at 0.";
+    out << "\n";
+    write_header(out, m);
+    body.declare(out);
+    for (std::uint32_t i = 0; i < net.num_inputs(); ++i)
+        if (body.reads_input(i)) out << "    assign in" << i << " = " << network_inputs_port_name << "[" << i << "];\n";
+    body.write(out);
+    for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
+        out << "    assign " << network_nodes_port_name << "[" << n << "] = node" << n << ";\n";
+    out << "endmodule\n";
+    return m;
+}
+
+module_interface write_network_xilinx(const core::network& net, const verilog_options& options, std::ostream& out,
+                                      simplify_stats* stats) {
+    if (options.pipeline_every != 0)
+        throw error("write_network_xilinx: pipelining (pipeline_every = " + str(options.pipeline_every) +
+                    ") would shift node outputs against the ticks; a timed network is written unpipelined");
+    logic_design design = network_design(net);
+    const simplify_stats done = simplify(design);
+    if (stats) *stats = done;
+    const cell_netlist netlist = map_cells(design);
+    verilog_options written = options;
+    written.design = &design;
+    return write_xilinx(netlist, written, out);
 }
 
 // ------------------------------------------------------------ vectors, bench
@@ -514,7 +586,7 @@ void write_testbench(const module_interface& dut, std::size_t vectors, const tes
     for (std::size_t i = 0; i < pins.size(); ++i) out << pins[i] << (i + 1 < pins.size() ? ", " : "");
     out << ");\n";
 
-    out << "    integer i;\n"
+    out << "    integer i, b, shown;\n"
         << "    integer mismatches = 0;\n"
         << "    initial begin\n"
         << "        $readmemh(\"" << options.inputs_file << "\", inputs);\n"
@@ -531,8 +603,19 @@ void write_testbench(const module_interface& dut, std::size_t vectors, const tes
     bit = 0;
     for (const verilog_port& p : dut.outputs) {
         const std::string slice = "want[" + str(bit + p.width - 1) + ":" + str(bit) + "]";
-        out << "                        if (out_" << p.name << " !== " << slice << ") $display(\"  " << p.name
-            << ": expected %0d, got %0d\", " << slice << ", out_" << p.name << ");\n";
+        if (p.width <= 64) {
+            out << "                        if (out_" << p.name << " !== " << slice << ") $display(\"  " << p.name
+                << ": expected %0d, got %0d\", " << slice << ", out_" << p.name << ");\n";
+        } else {
+            // A wide port (a network's every node) as a number says nothing: its first differing bits.
+            out << "                        shown = 0;\n"
+                << "                        for (b = 0; b < " << p.width << "; b = b + 1)\n"
+                << "                            if (out_" << p.name << "[b] !== want[" << bit << " + b] && shown < REPORT) begin\n"
+                << "                                $display(\"  " << p.name << "[%0d]: expected %0d, got %0d\", b, want["
+                << bit << " + b], out_" << p.name << "[b]);\n"
+                << "                                shown = shown + 1;\n"
+                << "                            end\n";
+        }
         bit += p.width;
     }
     out << "                    end\n"

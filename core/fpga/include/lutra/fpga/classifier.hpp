@@ -67,6 +67,25 @@ struct classifier_options {
 [[nodiscard]] logic_design classifier_design(const core::network& net, const core::encoder& enc,
                                              const classifier_options& options = {});
 
+// A network alone, with no encoder and no head — a timed network whose every
+// node is watched, tick by tick, in simulation (docs/fpga.md, "Timed
+// networks"). Ports of network_design(net), name "lutra_network":
+//
+//   input  "inputs"  net.num_inputs() bits: bit i = network input i (no port
+//                    when the network has no inputs)
+//   output "nodes"   net.num_nodes() bits: bit n = node n's output
+//
+// Network node n becomes design node n (role part::network, origin n) with
+// its table, slot order and delays, as in classifier_design. Every node is an
+// output bit, so the passes of simplify() keep every node's function
+// observable: dead-node removal finds nothing dead, and merging, folding to a
+// constant or bypassing a buffer rewires the port bit to a signal that is
+// equal tick for tick (passes.hpp).
+inline constexpr std::string_view network_design_name = "lutra_network";
+inline constexpr std::string_view network_inputs_port_name = "inputs";
+inline constexpr std::string_view network_nodes_port_name = "nodes";
+[[nodiscard]] logic_design network_design(const core::network& net);
+
 // The primary inputs of classifier_design for a split: 8·num_features rows
 // (row 8f + b = bit b of feature f's value), one column per sample. Throws
 // lutra::error if the split does not hold num_features values per sample.

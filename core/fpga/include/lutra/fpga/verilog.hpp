@@ -33,6 +33,7 @@
 #include "lutra/core/network.hpp"
 #include "lutra/fpga/cells.hpp"
 #include "lutra/fpga/design.hpp"
+#include "lutra/fpga/passes.hpp"
 
 namespace lutra::fpga {
 
@@ -79,6 +80,24 @@ module_interface write_xilinx(const cell_netlist& netlist, const verilog_options
 module_interface write_generic(const core::network& net, const core::encoder& enc, const verilog_options& options,
                                std::ostream& out);
 
+// A network alone (classifier.hpp's network_design: ports "inputs" and
+// "nodes", every node's output a port bit), for timed networks whose every
+// node is compared tick by tick in simulation.
+//
+// write_network_xilinx runs the path `lutra export` runs — network_design,
+// simplify (every pass), map_cells, write_xilinx with the design's node<n>
+// names — and, when stats is given, stores what the passes did. A node a
+// pass merged or folded away has no node<n> wire, but its port bit still
+// reads an equal signal. Throws lutra::error if options.pipeline_every ≠ 0
+// (pipelining would shift node outputs against the ticks).
+module_interface write_network_xilinx(const core::network& net, const verilog_options& options, std::ostream& out,
+                                      simplify_stats* stats = nullptr);
+// The same module as behavioural RTL straight from the network (the generic
+// style's tables and delay registers, shared with write_generic): wires
+// node<n>, no passes. Clocked when the network has delayed slots. Throws
+// lutra::error if options.pipeline_every ≠ 0.
+module_interface write_network_generic(const core::network& net, const verilog_options& options, std::ostream& out);
+
 // Input vectors and expected outputs for a module: inputs has one row per
 // input bit (ports in order, LSB first), outputs one row per output bit,
 // the same columns (one per vector).
@@ -95,6 +114,17 @@ struct test_vectors {
 // port, or the network is not combinational (the engine cannot run delays).
 [[nodiscard]] test_vectors classifier_vectors(const module_interface& dut, const core::network& net,
                                               const core::encoder& enc, const core::data_split& samples);
+
+// One vector per tick for a network alone (write_network_xilinx or
+// write_network_generic): inputs has one row per network input and one
+// column per tick (column t = the inputs of tick t); the expected outputs
+// are every node's output at tick t from core::make_stepped_engine with one
+// stream, starting from its reset state (every register 0), which is the
+// module's state after power-up. Throws lutra::error if the module's ports
+// are not "inputs" and "nodes" of the network's widths, its latency is not
+// 0, or inputs has another number of rows.
+[[nodiscard]] test_vectors network_vectors(const module_interface& dut, const core::network& net,
+                                           const core::bit_matrix& inputs);
 
 // Writes one vector per line in hex, most significant digit first: the
 // input bits to `inputs`, the expected output bits to `expected` (the
@@ -114,7 +144,10 @@ struct testbench_options {
 // expected outputs, applies one vector per clock cycle (per time step for a
 // combinational module), compares every output bit after the latency, and
 // prints "PASS <n> vectors" or the first mismatches (vector index, port,
-// expected, got) and "FAIL <m> of <n> vectors", then calls $finish. Runs in
+// expected, got; for a port wider than 64 bits the first differing bits,
+// port[bit]) and "FAIL <m> of <n> vectors", then calls $finish. A clocked
+// module is compared before the rising edge that advances its registers, so
+// with latency 0 vector t is compared at tick t (network_vectors). Runs in
 // Icarus Verilog (iverilog -g2012) and Verilator 5 (--binary --timing).
 void write_testbench(const module_interface& dut, std::size_t vectors, const testbench_options& options,
                      std::ostream& out);
