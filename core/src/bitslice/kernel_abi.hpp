@@ -23,6 +23,12 @@ struct tile_job {
     std::size_t plane_stride;
     std::size_t words;             // words per plane in this tile: a multiple of 8 (512-sample vectors)
     std::uint64_t* scratch;        // scratch_words(words) words, 64-byte aligned
+    // Timed networks (DESIGN §5): per slot its delay, node-major like sources,
+    // or null when every delay is 0. A slot with delay d ≥ 1 reads row `id`
+    // (inputs first, then nodes) of delayed_frames[d], the frame of the tick
+    // d ticks ago, whose rows are plane_stride words apart.
+    const std::uint32_t* delays = nullptr;
+    const std::uint64_t* const* delayed_frames = nullptr;
 };
 
 // Scratch of a tile: the 16 functions of two inputs for one register (at most
@@ -44,6 +50,11 @@ struct kernel_set {
     // for measuring the peak mux rate; returns a digest so nothing is
     // optimised away.
     std::uint64_t (*mux_chains)(std::uint64_t iterations, std::uint64_t seed);
+    // Evaluates one node of fan-in k on `words` words (a multiple of
+    // register_words, every plane aligned to 64 bytes): x[i] is slot i's plane,
+    // table its table_words(k) words; scratch holds scratch_words(words) words.
+    void (*evaluate_node)(unsigned k, const std::uint64_t* const* x, const std::uint64_t* table, std::size_t words,
+                          std::uint64_t* scratch, std::uint64_t* out);
     std::size_t register_words;  // 64-bit words in one register
 };
 

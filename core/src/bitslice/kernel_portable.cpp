@@ -47,5 +47,5 @@ struct vec {
 
 }  // namespace
 
-const lutra::core::kernels::kernel_set lutra::core::kernels::portable_kernels{&evaluate_tile, &count_planes, &mux_chains,
+const lutra::core::kernels::kernel_set lutra::core::kernels::portable_kernels{&evaluate_tile, &count_planes, &mux_chains, &evaluate_node,
                                                                      vec::words};

@@ -113,6 +113,7 @@ void evaluate_tile(const lutra::core::kernels::tile_job& job) {
     namespace kernels = lutra::core::kernels;
     const u64* x[16];
     const std::uint32_t* src = job.sources;
+    const std::uint32_t* delay = job.delays;
     const u64* table = job.tables;
     u64* f = job.scratch;
     u64* temps = job.scratch + kernels::function_table_words;
@@ -121,8 +122,11 @@ void evaluate_tile(const lutra::core::kernels::tile_job& job) {
         const unsigned k = job.k[n];
         for (unsigned s = 0; s < k; ++s) {
             const std::uint32_t id = src[s];
-            x[s] = id < job.num_inputs ? job.inputs + id * job.input_stride
-                                       : job.planes + (id - job.num_inputs) * job.plane_stride;
+            if (delay != nullptr && delay[s] != 0)
+                x[s] = job.delayed_frames[delay[s]] + size_t{id} * job.plane_stride;
+            else
+                x[s] = id < job.num_inputs ? job.inputs + id * job.input_stride
+                                           : job.planes + (id - job.num_inputs) * job.plane_stride;
         }
         u64* out = job.planes + size_t{n} * job.plane_stride;
         if (k <= 6)
@@ -130,8 +134,18 @@ void evaluate_tile(const lutra::core::kernels::tile_job& job) {
         else
             eval_large(k - 1, 0, x, table, job.words, f, temps, out);
         src += k;
+        if (delay != nullptr) delay += k;
         table += k <= 6 ? 1 : size_t{1} << (k - 6);
     }
+}
+
+void evaluate_node(unsigned k, const u64* const* x, const u64* table, size_t words, u64* scratch, u64* out) {
+    namespace kernels = lutra::core::kernels;
+    store_constant_functions(scratch);
+    if (k <= 6)
+        eval_lut6(k, x, table[0], words, scratch, out);
+    else
+        eval_large(k - 1, 0, x, table, words, scratch, scratch + kernels::function_table_words, out);
 }
 
 // The group-sum head's popcounts, bit-sliced: adds the planes rows[0..n) into

@@ -94,17 +94,27 @@ public:
     // Node evaluations since reset (the stepped engine: nodes × ticks).
     [[nodiscard]] std::uint64_t node_updates() const noexcept { return node_updates_; }
     // What slot i of a node read at the last tick: its source's plane, or for
-    // a delayed slot the source as it was d ticks earlier (outputs().stride() words).
+    // a delayed slot the source as it was d ticks earlier; at least
+    // ⌈streams / 64⌉ words. Needs a tick run since reset, and (the stepped
+    // engine) at most 512 streams; throws lutra::error otherwise.
     [[nodiscard]] virtual std::span<const std::uint64_t> slot_plane(std::uint32_t node, unsigned slot) const = 0;
 
-    // A node's table changed (an online rule): it is re-evaluated at the next
-    // tick even if no input changed. The table must have the node's k.
+    // Replaces a node's table (an online rule learned): from the next tick on
+    // the node computes the new table, and the event engine re-evaluates it
+    // then even if no input changed. table.size() must be table_words(k).
+    // net() keeps the tables it was built with; table() is the current one.
     virtual void set_table(std::uint32_t node, std::span<const std::uint64_t> table) = 0;
+    [[nodiscard]] std::span<const std::uint64_t> table(std::uint32_t node) const noexcept {
+        return {tables_.data() + net_.table_offset(node), table_words(net_.k(node))};
+    }
 
 protected:
     timed_engine(network net, std::size_t streams);
     void reset_counters();
+    void check_inputs(const bit_matrix& inputs) const;
+    void check_table(std::uint32_t node, std::span<const std::uint64_t> table) const;
     network net_;
+    std::vector<std::uint64_t> tables_;  // current tables, node-major as in net_
     std::size_t streams_;
     std::uint64_t tick_ = 0;
     bit_matrix outputs_;
@@ -129,8 +139,7 @@ protected:
 // [1, max_delay], and otherwise, through delay 0, an input or an earlier
 // node (node 0's zero-delay slots read inputs). Each table bit is 1 with
 // probability table_density (0.5: uniform tables; small values make sparse,
-// quiet nodes). Outputs are the last `outputs` nodes, with a group-sum head
-// of num_classes when num_classes > 0. Deterministic in the seed.
+// quiet nodes). No head. Deterministic in the seed.
 struct random_timed_params {
     std::uint32_t num_inputs = 64;
     std::uint32_t nodes = 1000;
@@ -141,5 +150,29 @@ struct random_timed_params {
     std::uint32_t zero_delay_window = 0;  // > 0: zero-delay node sources come from the previous `window` nodes (deep chains stay shallow)
 };
 [[nodiscard]] network random_timed_network(const random_timed_params& params, std::uint64_t seed);
+
+// Spikes — rising edges (0 at tick t − 1, 1 at tick t; before tick 0 counts
+// as 0) — of chosen nodes in one stream, collected as an engine runs.
+class spike_recorder {
+public:
+    struct spike {
+        std::uint64_t tick;
+        std::uint32_t node;
+        friend bool operator==(const spike&, const spike&) = default;
+    };
+    // Records `nodes` (network node indices) of stream `stream`.
+    spike_recorder(std::uint32_t num_nodes, std::span<const std::uint32_t> nodes, std::size_t stream = 0);
+    // Call after every step, from tick 0 on.
+    void observe(const timed_engine& engine);
+    // In tick order, nodes ascending within a tick.
+    [[nodiscard]] std::span<const spike> spikes() const noexcept { return spikes_; }
+    [[nodiscard]] std::size_t stream() const noexcept { return stream_; }
+
+private:
+    std::vector<std::uint8_t> recorded_;
+    std::vector<std::uint8_t> previous_;
+    std::size_t stream_;
+    std::vector<spike> spikes_;
+};
 
 }  // namespace lutra::core
