@@ -1,0 +1,89 @@
+#pragma once
+// A timed network simulated by Verilator, for comparing its speed with the
+// C++ timed engines (core/time.hpp; docs/time.md, "Verilator"). Here, not in
+// a library below: it runs external programs.
+//
+// run_verilator writes the network alone (fpga::write_network_xilinx — the
+// style `lutra export` writes — or fpga::write_network_generic; ports
+// "inputs", "nodes" and clk) and a C++ harness, Verilates and compiles them
+// (verilator -O3 --x-assign fast --x-initial fast --noassert, the Verilator
+// manual's settings "for best performance", with its makefile's default
+// OPT_FAST=-Os unless options say otherwise), then runs the model tick by
+// tick. Per tick the harness sets the inputs, evaluates with clk low, reads
+// every node's output (the values of that tick), folds them into the trace
+// digest, and raises clk (the registers advance): the same semantics as the
+// engines (a slot with delay d reads its source at t − d, 0 before tick d).
+// The stimulus is read from a file before the clock starts, so neither
+// compiling nor reading it is timed; only the tick loop is.
+//
+// The trace digest, the same for the harness and trace_digest below: per
+// tick, the node outputs as 64-bit words (node n = bit n % 64 of word
+// n / 64, the last word padded with 0), each folded in as
+// h = (rotl(h, 5) ^ word) · 0x9E3779B97F4A7C15, from h = 0x243F6A8885A308D3.
+// Equal digests mean "same network, same stimulus, same trace" is checked,
+// not assumed.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "lutra/core/bit_matrix.hpp"
+#include "lutra/core/network.hpp"
+#include "lutra/core/time.hpp"
+
+namespace lutra::experiments {
+
+// The digest of node traces, tick by tick (see above).
+class trace_digest {
+public:
+    static constexpr std::uint64_t initial = 0x243F6A8885A308D3ULL;
+    // Folds in one tick: outputs has one row per node (a timed engine's
+    // outputs()), bit `stream` of each row is that node's output.
+    void add_tick(const core::bit_matrix& outputs, std::size_t stream = 0);
+    // Folds in one word of node outputs.
+    void add_word(std::uint64_t word) noexcept {
+        value_ = ((value_ << 5) | (value_ >> 59)) ^ word;
+        value_ *= 0x9E3779B97F4A7C15ULL;
+    }
+    [[nodiscard]] std::uint64_t value() const noexcept { return value_; }
+
+private:
+    std::uint64_t value_ = initial;
+};
+
+// The stimulus of tick t is column t % stimulus.samples(): rows = the
+// network's inputs, one column per tick, repeated when ticks is larger.
+// Runs `ticks` ticks of a timed engine of that kind (1 stream) and returns
+// the digest of every node at every tick, for comparison with run_verilator's.
+[[nodiscard]] std::uint64_t engine_trace_digest(core::time_engine_kind kind, const core::network& net,
+                                                const core::bit_matrix& stimulus, std::uint64_t ticks);
+
+enum class verilog_style { xilinx, generic };
+
+struct verilator_options {
+    verilog_style style = verilog_style::xilinx;  // xilinx: the exported style (LUT/FDRE primitives, yosys's models)
+    std::string opt_fast = "-Os";  // the C++ optimisation of the model's per-cycle code (Verilator's OPT_FAST; its default)
+    unsigned jobs = 2;             // parallel C++ compilations (verilator -j)
+    std::uint32_t output_split = 0;  // > 0: verilator --output-split (statements per .cpp file); 0 = Verilator's default
+};
+
+struct verilator_run {
+    double compile_seconds = 0;    // wall time of writing nothing but verilating and compiling (verilator --build)
+    double ticks_per_second = 0;   // ticks / the tick loop's wall time
+    std::uint64_t ticks = 0;       // ticks run
+    std::uint64_t trace_digest = 0;  // of every node at every tick (see above)
+    std::filesystem::path log;     // verilator's and the compiler's output
+};
+
+// Writes into work_dir (created; files in it are overwritten): lutra_network.v,
+// harness.cpp, stimulus.bin, obj/ (the build), verilator.log (Verilator and
+// the compiler), run.log (the harness). Throws lutra::error when the
+// stimulus does not have the network's inputs as rows or has no column,
+// when verilator (or, for the Xilinx style, yosys's models of the
+// primitives) is not installed, or when verilating, compiling or running
+// fails — naming the log to read.
+verilator_run run_verilator(const core::network& net, const core::bit_matrix& stimulus, std::uint64_t ticks,
+                            const std::filesystem::path& work_dir, const verilator_options& options = {});
+
+}  // namespace lutra::experiments
