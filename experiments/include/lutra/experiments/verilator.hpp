@@ -1,6 +1,6 @@
 #pragma once
 // A timed network simulated by Verilator, for comparing its speed with the
-// C++ timed engines (core/time.hpp; docs/time.md, "Verilator"). Here, not in
+// C++ timed engines (core/time.hpp; docs/fpga.md, "Timed networks"). Here, not in
 // a library below: it runs external programs.
 //
 // run_verilator writes the network alone (fpga::write_network_xilinx — the
