@@ -76,7 +76,7 @@ std::string harness(const fpga::module_interface& dut) {
     h << "// Written by Lutra (lutra::experiments::run_verilator): drives V" << dut.name
       << " tick by tick.\n"
       << "#include <chrono>\n#include <cinttypes>\n#include <cstdint>\n#include <cstdio>\n#include <cstdlib>\n"
-      << "#include <vector>\n"
+      << "#include <ctime>\n#include <vector>\n"
       << "#include \"V" << dut.name << ".h\"\n#include \"verilated.h\"\n\n"
       << "namespace {\n"
       << "// A port of up to 64 bits is an integer, a wider one 32-bit words (VlWide).\n"
@@ -115,6 +115,8 @@ std::string harness(const fpga::module_interface& dut) {
       << "    V" << dut.name << " top{&context};\n";
     if (dut.clocked) h << "    top.clk = 0;\n";
     h << "    std::uint64_t digest = " << trace_digest::initial << "ULL;\n"
+      << "    timespec cpu_start{}, cpu_end{};\n"
+      << "    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_start);\n"
       << "    const auto start = std::chrono::steady_clock::now();\n"
       << "    for (std::uint64_t t = 0; t < ticks; ++t) {\n";
     if (has_inputs) h << "        set_port(top." << dut.inputs[0].name << ", &stimulus[(t % columns) * in_words]);\n";
@@ -131,8 +133,12 @@ std::string harness(const fpga::module_interface& dut) {
           << "        top.eval();\n";
     h << "    }\n"
       << "    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();\n"
+      << "    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_end);\n"
+      << "    const double cpu = static_cast<double>(cpu_end.tv_sec - cpu_start.tv_sec) +\n"
+      << "                       1e-9 * static_cast<double>(cpu_end.tv_nsec - cpu_start.tv_nsec);\n"
       << "    top.final();\n"
-      << "    std::printf(\"ticks %\" PRIu64 \" seconds %.9f digest %016\" PRIx64 \"\\n\", ticks, seconds, digest);\n"
+      << "    std::printf(\"ticks %\" PRIu64 \" seconds %.9f digest %016\" PRIx64 \" cpu_seconds %.9f\\n\", ticks, seconds,\n"
+      << "                digest, cpu);\n"
       << "    return 0;\n"
       << "}\n";
     return h.str();
@@ -223,11 +229,12 @@ verilator_run run_verilator(const core::network& net, const core::bit_matrix& st
         throw error(what + ": the Verilated model failed; see " + run_log.string() + ":" + tail(run_log, 15));
     std::ifstream result(run_log);
     std::string word, digest_hex;
-    double seconds = 0;
-    result >> word >> run.ticks >> word >> seconds >> word >> digest_hex;
+    double seconds = 0, cpu_seconds = 0;
+    result >> word >> run.ticks >> word >> seconds >> word >> digest_hex >> word >> cpu_seconds;
     if (!result || run.ticks != ticks)
-        throw error(what + ": cannot read 'ticks N seconds S digest D' from " + run_log.string() + ":" +
+        throw error(what + ": cannot read 'ticks N seconds S digest D cpu_seconds C' from " + run_log.string() + ":" +
                     tail(run_log, 5));
+    run.cpu_ticks_per_second = cpu_seconds > 0 ? static_cast<double>(ticks) / cpu_seconds : 0;
     run.trace_digest = std::stoull(digest_hex, nullptr, 16);
     run.ticks_per_second = seconds > 0 ? static_cast<double>(ticks) / seconds : 0;
     return run;

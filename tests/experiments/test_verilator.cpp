@@ -69,6 +69,7 @@ TEST_CASE("run_verilator: the Verilated model's trace digest equals both engines
         const verilator_run run = run_verilator(net, stimulus, ticks, dir.path / "v", {.style = style, .opt_fast = "-O0"});
         CHECK(run.ticks == ticks);
         CHECK(run.ticks_per_second > 0);
+        CHECK(run.cpu_ticks_per_second > 0);
         CHECK(run.compile_seconds > 0);
         CHECK(run.trace_digest == stepped);
     }

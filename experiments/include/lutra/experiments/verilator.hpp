@@ -71,6 +71,7 @@ struct verilator_options {
 struct verilator_run {
     double compile_seconds = 0;    // wall time of writing nothing but verilating and compiling (verilator --build)
     double ticks_per_second = 0;   // ticks / the tick loop's wall time
+    double cpu_ticks_per_second = 0;  // ticks / the tick loop's CPU time (its thread's): steadier on a shared machine
     std::uint64_t ticks = 0;       // ticks run
     std::uint64_t trace_digest = 0;  // of every node at every tick (see above)
     std::filesystem::path log;     // verilator's and the compiler's output
