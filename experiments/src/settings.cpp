@@ -38,6 +38,20 @@ void describe(config_visitor& v, infer_bench_settings& s) {
     v.field("min_seconds", s.min_seconds, "time each configuration at least this long, in seconds", 0.0, 3600.0);
 }
 
+void describe(config_visitor& v, simulate_bench_settings& s) {
+    v.section("network", s.network, "the random recurrent network with delays");
+    v.list("activity", s.activity, "input activities to measure: the share of input bits flipping per tick");
+    v.list("streams", s.streams, "stream counts to measure (the engines are bit-sliced over streams)");
+    v.list("engines", s.engines, "engines to measure: event, stepped");
+    v.field("verilator", s.verilator, "also time Verilator on the network's exported Verilog, one stream");
+    v.field("verilator_dir", s.verilator_dir, "Verilator's build directory; empty = a temporary one, removed after");
+    v.field("threads", s.threads, "engine threads (split tiles of 512 streams)", 1U, 1024U);
+    v.field("seed", s.seed, "seed of the network and the stimulus");
+    v.field("min_seconds", s.min_seconds, "time each configuration at least this long, in seconds", 0.0, 3600.0);
+    v.field("check_ticks", s.check_ticks, "ticks whose traces must agree before anything is timed", std::uint64_t{1},
+            std::uint64_t{1} << 20);
+}
+
 void describe(config_visitor& v, experiment_settings& s) {
     v.field("name", s.name, "names the run directory runs/NAME (unless --out)");
     v.field("seed", s.seed, "seed of development, initial tables and shuffling");

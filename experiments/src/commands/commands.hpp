@@ -47,4 +47,7 @@ void add_export_commands(CLI::App& app, command_table& table);   // export
 void add_genome_commands(CLI::App& app, command_table& table);   // genome show|develop|encode|decode|mutate
 void add_config_commands(CLI::App& app, command_table& table);   // config keys
 
+struct config_options;
+int cmd_bench_simulate(const config_options& cfg);  // simulate_bench.cpp, a subcommand of bench
+
 }  // namespace lutra::experiments::commands

@@ -13,6 +13,7 @@
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
+#include "lutra/core/time.hpp"
 #include "lutra/experiments/config.hpp"
 #include "lutra/plasticity/session.hpp"
 #include "lutra/topology/genome.hpp"
@@ -46,6 +47,23 @@ struct infer_bench_settings {
     std::size_t tile_samples = 4096;      // samples per engine tile, a multiple of 512
     std::uint64_t seed = 1;               // network tables, wiring and input bits
     double min_seconds = 2.0;             // time each configuration at least this long
+};
+
+// `lutra bench simulate` (docs/time.md, "Benchmark"): the timed engines on a
+// random recurrent network with delays, and Verilator on its exported
+// Verilog beside them.
+struct simulate_bench_settings {
+    core::random_timed_params network{.num_inputs = 1000, .nodes = 100000, .k_min = 6, .k_max = 6, .p_delayed = 0.3,
+                                      .max_delay = 16, .table_density = 0.05};
+    std::vector<double> activity{0.01, 0.1, 0.5};  // input bits flipping per tick and stream
+    std::vector<std::size_t> streams{1, 512};      // stream counts to measure
+    std::vector<std::string> engines{"event", "stepped"};
+    bool verilator = true;                         // also Verilator on the network's Verilog (one stream)
+    std::string verilator_dir;                     // where Verilator builds; empty = a temporary directory
+    unsigned threads = 1;                          // engine threads (tiles of 512 streams)
+    std::uint64_t seed = 1;                        // network and stimulus
+    double min_seconds = 2.0;                      // time each configuration at least this long
+    std::uint64_t check_ticks = 64;                // ticks whose traces must agree between engines and Verilator
 };
 
 // Per-node statistics recorded in run.h5's /stats (docs/run-file.md): measured
@@ -83,6 +101,7 @@ struct experiment_settings {
 void describe(config_visitor& v, experiment_settings& s);
 void describe(config_visitor& v, data_settings& s);
 void describe(config_visitor& v, infer_bench_settings& s);
+void describe(config_visitor& v, simulate_bench_settings& s);
 void describe(config_visitor& v, stats_settings& s);
 
 }  // namespace lutra::experiments
