@@ -1,0 +1,46 @@
+// Latency coding: one spike per feature and presentation, the brighter the
+// earlier: a feature of value v ≥ 1 spikes at tick
+// round((1 − v/255)·(presentation − 1)) of the presentation (halves rounded
+// up, in exact integer arithmetic), so 255 spikes at tick 0 and 1 at the
+// last tick or near it; v = 0 never spikes.
+
+#include <array>
+#include <limits>
+
+#include "kinds.hpp"
+
+namespace lutra::data::streams {
+
+namespace {
+
+class latency_coding final : public sample_coding {
+public:
+    explicit latency_coding(const stream_params& p) {
+        spike_tick_[0] = never;
+        const std::uint64_t last = p.presentation - 1;
+        for (unsigned v = 1; v < 256; ++v)
+            spike_tick_[v] = static_cast<std::uint32_t>(((255 - v) * last * 2 + 255) / 510);
+    }
+
+    void write(std::span<const std::uint8_t> features, std::size_t, std::uint32_t j, std::size_t stream,
+               core::bit_matrix& inputs) const override {
+        for (std::size_t f = 0; f < features.size(); ++f)
+            if (spike_tick_[features[f]] == j) set_input(inputs, f, stream);
+    }
+
+private:
+    static constexpr std::uint32_t never = std::numeric_limits<std::uint32_t>::max();
+    std::array<std::uint32_t, 256> spike_tick_{};
+};
+
+}  // namespace
+
+stream_shape shape_latency(const stream_params& p) { return dataset_stream_shape(p, p.dataset); }
+
+std::unique_ptr<core::stimulus> make_latency(const stream_params& p, std::size_t streams, std::uint64_t seed) {
+    const stream_shape shape = shape_latency(p);
+    return show_samples(load_split(p, p.dataset, seed), shape, shape.inputs(), streams,
+                        std::make_unique<latency_coding>(p));
+}
+
+}  // namespace lutra::data::streams
