@@ -48,7 +48,7 @@ struct stream_params {                 // the YAML section `time.input`
     std::size_t samples = 0;           // first N samples of the split (0 = all; synthetic datasets: N random ones)
     std::uint32_t presentation = 20;   // static codings: ticks each sample is shown, then the next sample
     double max_rate = 0.5;             // rate: spike probability per tick of a 255 pixel (p = max_rate·v/255), (0, 1]
-    std::uint32_t levels = 8;          // thermometer: thresholds walked one per tick, 1..255
+    std::uint32_t levels = 10;         // thermometer: thresholds walked one per tick, 1..255; divides presentation
     std::uint32_t bits = 1;            // *-rows: thermometer bits per pixel (1 = pixel > 127), 1..255
     std::uint32_t delay = 10;          // delayed-xor: label(t) = x(t) xor x(t − delay), ≥ 1
     std::uint32_t window = 4;          // parity: label(t) = parity of x(t−window+1 .. t), ≥ 1
