@@ -1,8 +1,9 @@
 // Latency coding: one spike per feature and presentation, the brighter the
 // earlier: a feature of value v ≥ 1 spikes at tick
-// round((1 − v/255)·(presentation − 1)) of the presentation (halves rounded
-// up, in exact integer arithmetic), so 255 spikes at tick 0 and 1 at the
-// last tick or near it; v = 0 never spikes.
+// round((1 − v/255)·(presentation − 1)) of the presentation, in exact
+// integer arithmetic (there are no ties: 2·(255 − v)·(presentation − 1) is
+// even, 255·odd is not), so 255 spikes at tick 0 and 1 at the last tick or
+// near it; v = 0 never spikes.
 
 #include <array>
 #include <limits>
