@@ -11,6 +11,7 @@
 
 #include "lutra/core/bit_matrix.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/core/random.hpp"
 #include "lutra/core/schema.hpp"
 #include "lutra/core/time.hpp"
 #include "lutra/data/datasets.hpp"
@@ -203,6 +204,12 @@ TEST_CASE("streams: rate coding spikes at max_rate·v/255 per tick, the same for
         REQUIRE(std::abs(static_cast<double>(spikes) - mean) <= 5 * sigma + 0.5);  // exact 0 for v = 0
     }
     for (std::uint64_t t = 0; t < p.presentation; ++t) REQUIRE(r.labels[t][0] == fake_mnist_dir::test_label(0));
+    // The draws are the documented ones: uniform(f·presentation + j) of the sample's fork of "stream-rate".
+    const lutra::counter_rng sample0 = lutra::counter_rng(11, "stream-rate").fork(0);
+    for (std::size_t f = 0; f < 784; ++f)
+        for (std::uint64_t j = 0; j < 50; ++j)
+            REQUIRE(r.at(j, f, 0) ==
+                    (sample0.uniform(f * p.presentation + j) < p.max_rate * fake_mnist_dir::pixel(0, f) / 255.0));
 
     // Three streams over 7 samples: stream s shows sample (s + 3k) mod 7 as its k-th, so sample 1 is
     // stream 1's first, stream 2's third and stream 0's sixth; a one-stream stimulus shows it second.

@@ -24,14 +24,12 @@ public:
         for (std::uint32_t i = 0; i < p.bits; ++i) thresholds_.push_back(thermometer_threshold(i, p.bits));
     }
 
-    void write(std::span<const std::uint8_t> features, std::size_t, std::uint32_t j, std::size_t stream,
-               core::bit_matrix& inputs) const override {
+    void write(const sample_block& block, std::uint32_t j, std::span<std::uint64_t> words) override {
         const std::size_t bits = thresholds_.size();
-        for (std::size_t x = 0; x < width_; ++x) {
-            const std::uint8_t v = features[j * width_ + x];
-            // Thresholds rise, so the first one v does not pass ends the pixel.
-            for (std::size_t i = 0; i < bits && v > thresholds_[i]; ++i) set_input(inputs, x * bits + i, stream);
-        }
+        const std::uint8_t* row = block.bytes.data() + std::size_t{j} * width_ * 64;
+        for (std::size_t x = 0; x < width_; ++x)
+            for (std::size_t i = 0; i < bits; ++i)
+                words[x * bits + i] = byte_mask(row + x * 64, [&](std::uint8_t v) { return v > thresholds_[i]; });
     }
 
 private:

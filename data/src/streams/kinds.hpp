@@ -5,12 +5,16 @@
 // has already checked the schema and matched the dataset name) and its
 // stimulus.
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lutra/core/bit_matrix.hpp"
 #include "lutra/core/schema.hpp"
@@ -42,16 +46,43 @@ inline void set_input(core::bit_matrix& inputs, std::size_t row, std::size_t str
 
 // ---- samples of a dataset, shown one after another (samples.cpp) ----------
 
-// How a sample becomes input bits, tick by tick.
+// The streams of one 64-stream word of the input matrix at one tick: stream
+// b of the block shows the sample whose index in the split is samples[b]
+// and whose features start at features[b]; a block has 1 … 64 streams.
+// `bytes` holds the same features feature-major, 64 bytes per feature:
+// bytes[f·64 + b] = feature f of stream b, 0 past the block's streams.
+struct sample_block {
+    std::span<const std::uint8_t* const> features;
+    std::span<const std::size_t> samples;
+    std::span<const std::uint8_t> bytes;
+};
+
+// How a sample becomes input bits, tick by tick, 64 streams at a time.
 class sample_coding {
 public:
     virtual ~sample_coding() = default;
-    // Sets stream `stream`'s inputs at tick j (0 ≤ j < ticks per sample) of
-    // showing sample `sample` (its index in the split), whose features are
-    // `features`.
-    virtual void write(std::span<const std::uint8_t> features, std::size_t sample, std::uint32_t j,
-                       std::size_t stream, core::bit_matrix& inputs) const = 0;
+    // Writes tick j (0 ≤ j < ticks per sample) of showing the block's
+    // samples: bit b of words[r] (all zero on entry, one per input) is input
+    // r of the block's stream b. Bits past the block's streams are ignored.
+    virtual void write(const sample_block& block, std::uint32_t j, std::span<std::uint64_t> words) = 0;
 };
+
+// Bit b of the result is test(v[b]) for 64 consecutive bytes. The tests
+// vectorise, and each 8 bytes of 0/1 are gathered into 8 bits by one
+// multiply (byte k lands on bit 56 + k, no carries), as core's encoder does.
+template <class Test>
+[[nodiscard]] std::uint64_t byte_mask(const std::uint8_t* v, Test test) noexcept {
+    static_assert(std::endian::native == std::endian::little, "byte_mask reads bytes 0..7 as a little-endian word");
+    std::array<std::uint8_t, 64> hit{};
+    for (unsigned i = 0; i < 64; ++i) hit[i] = test(v[i]) ? 1 : 0;
+    std::uint64_t word = 0;
+    for (unsigned k = 0; k < 8; ++k) {
+        std::uint64_t lanes = 0;
+        std::memcpy(&lanes, hit.data() + 8 * k, 8);
+        word |= ((lanes * 0x0102040810204080ULL) >> 56) << (8 * k);
+    }
+    return word;
+}
 
 // The split `p` names (p.dataset or `dataset`, p.split, p.samples), loaded.
 [[nodiscard]] data_split load_split(const stream_params& p, std::string_view dataset, std::uint64_t seed);

@@ -5,6 +5,7 @@
 // even, 255·odd is not), so 255 spikes at tick 0 and 1 at the last tick or
 // near it; v = 0 never spikes.
 
+#include <algorithm>
 #include <array>
 #include <limits>
 
@@ -23,10 +24,19 @@ public:
             spike_tick_[v] = static_cast<std::uint32_t>(((255 - v) * last * 2 + 255) / 510);
     }
 
-    void write(std::span<const std::uint8_t> features, std::size_t, std::uint32_t j, std::size_t stream,
-               core::bit_matrix& inputs) const override {
-        for (std::size_t f = 0; f < features.size(); ++f)
-            if (spike_tick_[features[f]] == j) set_input(inputs, f, stream);
+    void write(const sample_block& block, std::uint32_t j, std::span<std::uint64_t> words) override {
+        // The spike tick falls as v rises, so the values that spike at j are one interval lo..hi.
+        unsigned lo = 256, hi = 0;
+        for (unsigned v = 1; v < 256; ++v)
+            if (spike_tick_[v] == j) {
+                lo = std::min(lo, v);
+                hi = v;
+            }
+        if (lo > hi) return;
+        const auto width = static_cast<std::uint8_t>(hi - lo);
+        for (std::size_t f = 0; f < words.size(); ++f)
+            words[f] = byte_mask(block.bytes.data() + f * 64,
+                                 [&](std::uint8_t v) { return static_cast<std::uint8_t>(v - lo) <= width; });
     }
 
 private:

@@ -5,6 +5,7 @@
 // stream and thread that shows it (and again when the streams wrap around).
 
 #include <array>
+#include <cmath>
 
 #include "kinds.hpp"
 #include "lutra/core/random.hpp"
@@ -16,22 +17,25 @@ namespace {
 class rate_coding final : public sample_coding {
 public:
     rate_coding(const stream_params& p, std::uint64_t seed) : rng_(seed, "stream-rate"), presentation_(p.presentation) {
-        for (unsigned v = 0; v < 256; ++v) probability_[v] = p.max_rate * v / 255.0;
+        // uniform() is k·2^-53 for the integer k = at() >> 11, and k·2^-53 < p exactly when k < ⌈p·2^53⌉.
+        for (unsigned v = 0; v < 256; ++v)
+            below_[v] = static_cast<std::uint64_t>(std::ceil(p.max_rate * v / 255.0 * 0x1.0p53));
     }
 
-    void write(std::span<const std::uint8_t> features, std::size_t sample, std::uint32_t j, std::size_t stream,
-               core::bit_matrix& inputs) const override {
-        const counter_rng draws = rng_.fork(sample);
-        for (std::size_t f = 0; f < features.size(); ++f) {
-            const std::uint8_t v = features[f];
-            if (v != 0 && draws.uniform(f * presentation_ + j) < probability_[v]) set_input(inputs, f, stream);
+    void write(const sample_block& block, std::uint32_t j, std::span<std::uint64_t> words) override {
+        for (std::size_t b = 0; b < block.features.size(); ++b) {
+            const counter_rng draws = rng_.fork(block.samples[b]);
+            const std::uint8_t* v = block.features[b];
+            for (std::size_t f = 0; f < words.size(); ++f)
+                if (v[f] != 0)  // most pixels of an image are 0: no draw
+                    words[f] |= std::uint64_t{(draws.at(f * presentation_ + j) >> 11) < below_[v[f]]} << b;
         }
     }
 
 private:
     counter_rng rng_;
     std::uint64_t presentation_;
-    std::array<double, 256> probability_{};
+    std::array<std::uint64_t, 256> below_{};
 };
 
 }  // namespace

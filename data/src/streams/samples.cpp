@@ -2,7 +2,9 @@
 // static codings and the image-row sequences share (kinds.hpp).
 
 #include <algorithm>
+#include <array>
 #include <utility>
+#include <vector>
 
 #include "kinds.hpp"
 #include "lutra/core/error.hpp"
@@ -68,7 +70,11 @@ public:
           shape_(shape),
           features_(features_per_sample),
           streams_(streams),
-          coding_(std::move(coding)) {
+          coding_(std::move(coding)),
+          words_(shape.inputs()),
+          samples_(streams),
+          features_of_(streams),
+          bytes_((streams + 63) / 64 * 64 * std::size_t{features_per_sample}) {
         if (split_.features.size() != split_.size() * features_)
             throw internal_error("sample_stimulus: features do not match the sample count");
     }
@@ -81,9 +87,16 @@ public:
         clear_inputs(*this, inputs);
         const std::uint64_t shown = tick / shape_.ticks_per_sample;
         const auto j = static_cast<std::uint32_t>(tick % shape_.ticks_per_sample);
-        for (std::size_t s = 0; s < streams_; ++s) {
-            const std::size_t n = sample_at(shown, s);
-            coding_->write({split_.features.data() + n * features_, features_}, n, j, s, inputs);
+        if (shown != shown_) show(shown);
+        for (std::size_t word = 0; word * 64 < streams_; ++word) {
+            const std::size_t first = word * 64, count = std::min<std::size_t>(64, streams_ - first);
+            std::fill(words_.begin(), words_.end(), 0);
+            coding_->write({.features = {features_of_.data() + first, count},
+                            .samples = {samples_.data() + first, count},
+                            .bytes = {bytes_.data() + word * features_ * 64, features_ * 64}},
+                           j, words_);
+            const std::uint64_t streams_mask = count == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
+            for (std::size_t r = 0; r < words_.size(); ++r) inputs.row(r)[word] = words_[r] & streams_mask;
         }
     }
 
@@ -94,6 +107,22 @@ public:
     }
 
 private:
+    // Every stream's `shown`-th sample and its features, feature-major per
+    // block: they change once per ticks_per_sample ticks, so the transpose
+    // is paid once per sample, not per tick.
+    void show(std::uint64_t shown) {
+        for (std::size_t s = 0; s < streams_; ++s) {
+            samples_[s] = sample_at(shown, s);
+            features_of_[s] = split_.features.data() + samples_[s] * features_;
+        }
+        std::fill(bytes_.begin(), bytes_.end(), 0);
+        for (std::size_t s = 0; s < streams_; ++s) {
+            std::uint8_t* block = bytes_.data() + (s / 64) * features_ * 64 + s % 64;
+            for (std::size_t f = 0; f < features_; ++f) block[f * 64] = features_of_[s][f];
+        }
+        shown_ = shown;
+    }
+
     // The sample stream s shows as its `shown`-th: s + shown·streams, wrapping around the split.
     [[nodiscard]] std::size_t sample_at(std::uint64_t shown, std::size_t s) const noexcept {
         __extension__ using u128 = unsigned __int128;
@@ -105,6 +134,11 @@ private:
     std::uint32_t features_;
     std::size_t streams_;
     std::unique_ptr<sample_coding> coding_;
+    std::vector<std::uint64_t> words_;  // one block's input words
+    std::uint64_t shown_ = ~std::uint64_t{0};  // what samples_, features_of_ and bytes_ hold
+    std::vector<std::size_t> samples_;
+    std::vector<const std::uint8_t*> features_of_;
+    std::vector<std::uint8_t> bytes_;
 };
 
 }  // namespace

@@ -18,11 +18,10 @@ public:
         for (std::uint32_t i = 0; i < p.levels; ++i) thresholds_.push_back(thermometer_threshold(i, p.levels));
     }
 
-    void write(std::span<const std::uint8_t> features, std::size_t, std::uint32_t j, std::size_t stream,
-               core::bit_matrix& inputs) const override {
+    void write(const sample_block& block, std::uint32_t j, std::span<std::uint64_t> words) override {
         const std::uint8_t threshold = thresholds_[j % thresholds_.size()];
-        for (std::size_t f = 0; f < features.size(); ++f)
-            if (features[f] > threshold) set_input(inputs, f, stream);
+        for (std::size_t f = 0; f < words.size(); ++f)
+            words[f] = byte_mask(block.bytes.data() + f * 64, [&](std::uint8_t v) { return v > threshold; });
     }
 
 private:
