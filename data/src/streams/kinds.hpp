@@ -84,7 +84,7 @@ template <class Test>
     return word;
 }
 
-// The split `p` names (p.dataset or `dataset`, p.split, p.samples), loaded.
+// Split p.split of `dataset` (its first p.samples samples, 0 = all), loaded.
 [[nodiscard]] data_split load_split(const stream_params& p, std::string_view dataset, std::uint64_t seed);
 // The dataset's image shape and classes; throws for an unknown dataset or
 // more samples than a real one has. One input line per feature: channels
