@@ -144,33 +144,40 @@ def check_population(f, name, group, populations):
     return problems, summary, trains
 
 
+def check(path):
+    """The violations of the run file at `path` (those of the first population that has any), and the lines
+    to print when there are none. Tests import it to check many files in one process."""
+    lines = []
+    with h5py.File(path, "r") as f:
+        if text(f.attrs.get("format", b"")) != "lutra-run":
+            return [f"{path}: not a Lutra run file (no /@format 'lutra-run')"], lines
+        populations = {name: ds[:] for name, ds in f["network/populations"].items()} if "network" in f else {}
+        spikes = f.get("spikes")
+        if spikes is None:
+            return [], [f"{path}: no /spikes (a run without a timed recording)"]
+        trains_built = 0
+        for name, group in spikes.items():
+            problems, summary, trains = check_population(f, name, group, populations)
+            if problems:
+                return [f"{path}: {p}" for p in problems], lines
+            lines.append(summary)
+            trains_built += len(trains)
+        lines.append(f"{path}: {len(spikes)} populations under /spikes follow SONATA's spike-file rules and Lutra's; "
+                     f"{trains_built} neo.SpikeTrain built")
+    return [], lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="run directory or its run.h5")
     args = parser.parse_args()
     path = os.path.join(args.run, "run.h5") if os.path.isdir(args.run) else args.run
-
-    with h5py.File(path, "r") as f:
-        if text(f.attrs.get("format", b"")) != "lutra-run":
-            print(f"{path}: not a Lutra run file (no /@format 'lutra-run')", file=sys.stderr)
-            sys.exit(1)
-        populations = {name: ds[:] for name, ds in f["network/populations"].items()} if "network" in f else {}
-        spikes = f.get("spikes")
-        if spikes is None:
-            print(f"{path}: no /spikes (a run without a timed recording)")
-            return
-        checked = 0
-        for name, group in spikes.items():
-            problems, summary, trains = check_population(f, name, group, populations)
-            if problems:
-                for p in problems:
-                    print(f"{path}: {p}", file=sys.stderr)
-                sys.exit(1)
-            assert len(trains) == len(populations[name])
-            print(summary)
-            checked += 1
-        print(f"{path}: {checked} populations under /spikes follow SONATA's spike-file rules and Lutra's; "
-              f"{sum(len(populations[n]) for n in spikes)} neo.SpikeTrain built")
+    problems, lines = check(path)
+    for line in lines:
+        print(line)
+    for p in problems:
+        print(p, file=sys.stderr)
+    sys.exit(1 if problems else 0)
 
 
 if __name__ == "__main__":
