@@ -427,7 +427,7 @@ std::string format_analysis(const run_analysis& run) {
                 s += format("%s %s %s", q ? "," : "", r.quantities[q].c_str(), mean_text(c.means[q].back()).c_str());
             s += " (means over the nodes)\n";
         }
-    for (const population_activity_summary& a : run.activity) s += "spikes:     " + activity_line(a) + "\n";
+    for (const population_activity_summary& timed : run.activity) s += "spikes:     " + activity_line(timed) + "\n";
     if (run.splits.empty()) s += "learning:   no metrics rows\n";
     for (const split_summary& sp : run.splits)
         s += format("%-11s final %s (loss %.4f) at epoch %u, best %s at epoch %u\n", (sp.split + ":").c_str(),

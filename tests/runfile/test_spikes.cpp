@@ -191,7 +191,9 @@ TEST_CASE("spikes: spikes and activity round-trip per population, with SONATA's 
         CHECK(std::string(name) == "by_time");
         CHECK(value == 2);
     }
-    for (const auto& [name, type] : {std::pair{"timestamps", H5T_IEEE_F64LE}, std::pair{"node_ids", H5T_STD_U64LE}}) {
+    for (const auto& dataset : {std::pair{"timestamps", H5T_IEEE_F64LE}, std::pair{"node_ids", H5T_STD_U64LE}}) {
+        const char* name = dataset.first;  // CAPTURE's lambda cannot name a structured binding (clang 14)
+        const hid_t type = dataset.second;
         CAPTURE(name);
         const h5 d(H5Dopen2(group.id, name, H5P_DEFAULT), H5Dclose);
         const h5 stored(H5Dget_type(d.id), H5Tclose);
@@ -208,8 +210,10 @@ TEST_CASE("spikes: spikes and activity round-trip per population, with SONATA's 
         CHECK(std::string(units, H5Tget_size(type.id)) == "ms");
     }
     const h5 activity(H5Gopen2(file.id, "/activity/hidden", H5P_DEFAULT), H5Gclose);
-    for (const auto& [name, type] : {std::pair{"ticks", H5T_STD_U64LE}, std::pair{"streams", H5T_STD_U64LE},
-                                     std::pair{"tick_ms", H5T_IEEE_F64LE}}) {
+    for (const auto& attribute : {std::pair{"ticks", H5T_STD_U64LE}, std::pair{"streams", H5T_STD_U64LE},
+                                  std::pair{"tick_ms", H5T_IEEE_F64LE}}) {
+        const char* name = attribute.first;
+        const hid_t type = attribute.second;
         CAPTURE(name);
         const h5 a(H5Aopen(activity.id, name, H5P_DEFAULT), H5Aclose);
         const h5 stored(H5Aget_type(a.id), H5Tclose);
