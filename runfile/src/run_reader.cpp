@@ -950,24 +950,30 @@ std::string spikes_problem(const spike_data& d, std::uint64_t nodes, const recor
         return "node_ids has " + std::to_string(d.node_ids.size()) + " entries and timestamps " +
                std::to_string(d.timestamps_ms.size()) + "; each spike has one of each";
     const double end = recorded ? static_cast<double>(recorded->ticks) * recorded->tick_ms : 0.0;
+    // Spike i as the messages name it, made only for a message (runs have millions of spikes).
+    const auto spike = [&](std::size_t i) {
+        return "spike " + std::to_string(i) + " (node " + std::to_string(d.node_ids[i]) + " at " +
+               ms(d.timestamps_ms[i]) + ")";
+    };
+    const auto after = [&](std::size_t i) {
+        return spike(i) + " follows node " + std::to_string(d.node_ids[i - 1]) + " at " + ms(d.timestamps_ms[i - 1]);
+    };
     for (std::size_t i = 0; i < d.node_ids.size(); ++i) {
         const std::uint64_t id = d.node_ids[i];
         const double t = d.timestamps_ms[i];
-        const std::string spike = "spike " + std::to_string(i) + " (node " + std::to_string(id) + " at " + ms(t) + ")";
         if (id >= nodes)
-            return spike + ": node id " + std::to_string(id) + " is not in the population of " +
+            return spike(i) + ": node id " + std::to_string(id) + " is not in the population of " +
                    std::to_string(nodes) + " nodes (valid: 0.." + (nodes ? std::to_string(nodes - 1) : "none") + ")";
-        if (!std::isfinite(t) || t < 0) return spike + ": timestamps are finite and ≥ 0 ms";
+        if (!std::isfinite(t) || t < 0) return spike(i) + ": timestamps are finite and ≥ 0 ms";
         if (recorded && t >= end)
-            return spike + ": not before the recording's end, " + std::to_string(recorded->ticks) + " ticks × " +
+            return spike(i) + ": not before the recording's end, " + std::to_string(recorded->ticks) + " ticks × " +
                    ms(recorded->tick_ms) + " = " + ms(end);
         if (i == 0) continue;
         const std::uint64_t id0 = d.node_ids[i - 1];
         const double t0 = d.timestamps_ms[i - 1];
-        const std::string after = spike + " follows node " + std::to_string(id0) + " at " + ms(t0);
-        if (d.sorting == layout::spike_sorting::by_time && t < t0) return after + ", but sorting is by_time";
+        if (d.sorting == layout::spike_sorting::by_time && t < t0) return after(i) + ", but sorting is by_time";
         if (d.sorting == layout::spike_sorting::by_id && (id < id0 || (id == id0 && t < t0)))
-            return after + ", but sorting is by_id (node id, then time)";
+            return after(i) + ", but sorting is by_id (node id, then time)";
     }
     return {};
 }
