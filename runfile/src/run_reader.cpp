@@ -27,6 +27,7 @@
 #include "hdf5_support.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/read_file.hpp"
+#include "lutra/core/time.hpp"
 #include "lutra/runfile/layout.hpp"
 
 namespace lutra::runfile {
@@ -985,7 +986,13 @@ std::string activity_problem(const population_activity& a, std::uint64_t nodes) 
                std::to_string(nodes) + ")";
     if (r.streams == 0) return "streams is 0; a recording has at least 1";
     if (!std::isfinite(r.tick_ms) || r.tick_ms <= 0) return "tick_ms is " + format_ms(r.tick_ms) + "; it must be > 0";
-    if (r.engine.empty()) return "the engine name is empty (expected e.g. \"event\" or \"stepped\")";
+    // The engines core has, by the names core gives them.
+    const std::array kinds{core::time_engine_kind::event, core::time_engine_kind::stepped};
+    if (std::none_of(kinds.begin(), kinds.end(), [&](core::time_engine_kind k) { return core::to_string(k) == r.engine; })) {
+        std::string valid;
+        for (const core::time_engine_kind k : kinds) valid += (valid.empty() ? "" : ", ") + std::string(core::to_string(k));
+        return "the engine is \"" + r.engine + "\"; valid: " + valid;
+    }
     // A node changes at most once per tick in each stream.
     const std::uint64_t most = r.ticks > std::numeric_limits<std::uint64_t>::max() / r.streams
                                    ? std::numeric_limits<std::uint64_t>::max()

@@ -275,7 +275,8 @@ TEST_CASE("spikes: the writer refuses what is not spikes of a stored population,
     CHECK(contains(activity_refused(activity_of("hidden", 10, 0, 0.5, "event", {0, 0, 0, 0})), "streams is 0"));
     CHECK(contains(activity_refused(activity_of("hidden", 10, 1, 0.0, "event", {0, 0, 0, 0})), "tick_ms is 0 ms; it must be > 0"));
     CHECK(contains(activity_refused(activity_of("hidden", 10, 1, nan, "event", {0, 0, 0, 0})), "it must be > 0"));
-    CHECK(contains(activity_refused(activity_of("hidden", 10, 1, 1.0, "", {0, 0, 0, 0})), "the engine name is empty"));
+    CHECK(contains(activity_refused(activity_of("hidden", 10, 1, 1.0, "", {0, 0, 0, 0})), "the engine is \"\"; valid: event, stepped"));
+    CHECK(contains(activity_refused(activity_of("hidden", 10, 1, 1.0, "warp", {0, 0, 0, 0})), "the engine is \"warp\"; valid: event, stepped"));
     CHECK(f.activity_populations().empty());
 
     // Spikes and the recording of the same population agree, whichever is written first.

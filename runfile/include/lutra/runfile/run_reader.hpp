@@ -152,7 +152,7 @@ struct population_activity {
 [[nodiscard]] std::string spikes_problem(const spike_data& spikes, std::uint64_t nodes,
                                          const recording* recorded = nullptr);
 // The same for activity: toggles one per node, each at most ticks × streams;
-// streams ≥ 1; tick_ms finite and > 0; an engine name.
+// streams ≥ 1; tick_ms finite and > 0; an engine core has (core::to_string(time_engine_kind)).
 [[nodiscard]] std::string activity_problem(const population_activity& activity, std::uint64_t nodes);
 
 class run_reader {
