@@ -68,8 +68,9 @@ inline constexpr dtype dtype_of<std::string> = dtype::string;
 // How a population's spikes are ordered (SONATA's `sorting` attribute):
 // by_time sorts by timestamp (ties in any order), by_id by node id and then
 // timestamp, none not at all. Stored as an HDF5 enum over uint8 whose
-// members are sorting_names, each with its value here (h5py's and
-// libsonata's writers use the same names and values).
+// members are sorting_names, each with its value here (libsonata's
+// SpikeReader and the files its tests write with h5py.enum_dtype use the
+// same names and values).
 enum class spike_sorting : std::uint8_t { none = 0, by_id = 1, by_time = 2 };
 inline constexpr std::array<std::string_view, 3> sorting_names{"none", "by_id", "by_time"};  // by value
 template <>
