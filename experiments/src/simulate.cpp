@@ -15,6 +15,8 @@
 #include "lutra/experiments/memory.hpp"
 #include "lutra/experiments/progress.hpp"
 #include "lutra/experiments/runner.hpp"
+#include "lutra/plasticity/catalogue.hpp"
+#include "lutra/plasticity/online.hpp"
 #include "lutra/runfile/layout.hpp"
 #include "lutra/runfile/run_file.hpp"
 #include "lutra/topology/develop.hpp"
@@ -34,7 +36,8 @@ struct simulation_source {
     core::network net;
     std::vector<core::population> populations;
     std::string genome_hash;
-    bool trained = false;  // from a run directory
+    core::candidate_sources candidates;  // developed from a config: the genome's; from a run: none
+    bool trained = false;                // from a run directory
 };
 
 simulation_source from_config(const simulate_request& r) {
@@ -160,6 +163,7 @@ simulate_summary simulate(const simulate_request& request) {
         topology::compiled_network compiled = topology::compile(s.genome, graph);
         src.net = std::move(compiled.net);
         src.populations = std::move(compiled.populations);
+        src.candidates = std::move(compiled.candidates);
         src.genome_hash = topology::hash_hex(graph.hash);
     }
     if (src.net.num_inputs() != shape.inputs())
@@ -178,6 +182,18 @@ simulate_summary simulate(const simulate_request& request) {
         throw error(dir.string() + " already exists and is not an empty directory; a simulation goes into a new "
                                    "or empty directory: choose another --out or move it away");
 
+    std::unique_ptr<plasticity::online_learner> learner;
+    if (!t.learn.rules.empty()) {
+        if (t.streams > core::vector_samples)
+            throw src.where.error_at("time.streams", "online rules (time.learn) see at most 512 streams a tick, not " +
+                                                         std::to_string(t.streams));
+        try {
+            learner = std::make_unique<plasticity::online_learner>(src.net, t.learn, s.seed, plasticity::catalogue(),
+                                                                   src.candidates, src.populations, "time.learn");
+        } catch (const core::schema_error& e) {
+            throw src.where.error_at(e.path, e.problem);
+        }
+    }
     std::unique_ptr<core::stimulus> stimulus = data::make_stimulus(t.input, t.streams, s.seed);
     const core::time_engine_kind kind = t.engine == "stepped" ? core::time_engine_kind::stepped
                                                                : core::time_engine_kind::event;
@@ -195,7 +211,6 @@ simulate_summary simulate(const simulate_request& request) {
                                                            {LUTRA_VERSION, s.seed, src.genome_hash});
         file.write_text("config", to_yaml(s));
         file.write_text("genome", topology::to_text(s.genome));
-        file.write_network(src.net, src.populations);
         file.close();
         started.commit();
     }
@@ -204,6 +219,7 @@ simulate_summary simulate(const simulate_request& request) {
                  src.net.num_nodes(), src.net.depth(), core::longest_delay(src.net), t.ticks, t.streams, t.engine);
     core::spike_recorder recorder(src.net.num_nodes(), recorded_nodes, t.record_stream);
     core::bit_matrix inputs(src.net.num_inputs(), t.streams);
+    std::vector<std::uint16_t> labels(t.streams, core::stimulus::no_label);
     const auto start = std::chrono::steady_clock::now();
     {
         progress bar("simulate", t.ticks, "ticks");
@@ -211,8 +227,20 @@ simulate_summary simulate(const simulate_request& request) {
             stimulus->fill(tick, inputs);
             engine->step(inputs);
             recorder.observe(*engine);
+            if (learner) {
+                // Rules learn from ticks where every stream has a label (a
+                // delayed task has none before its delay has passed).
+                stimulus->labels(tick, labels);
+                const bool labelled = stimulus->labelled() &&
+                                      std::none_of(labels.begin(), labels.end(),
+                                                   [](std::uint16_t l) { return l == core::stimulus::no_label; });
+                plasticity::teaching_signal signal;
+                if (labelled) signal.labels = labels;
+                if (labelled || !stimulus->labelled()) learner->tick(*engine, inputs, signal);
+            }
             bar.advance();
         }
+        if (learner) learner->end();
     }
     simulate_summary summary;
     summary.seconds = seconds_since(start);
@@ -224,8 +252,11 @@ simulate_summary simulate(const simulate_request& request) {
     summary.node_updates = engine->node_updates();
     for (const std::uint64_t x : engine->toggles()) summary.toggles += x;
     summary.spikes = recorder.spikes().size();
+    if (learner) summary.tables_changed = learner->tables_changed();
 
     runfile::run_file file = runfile::run_file::open_for_append(dir / runfile::layout::file_name);
+    // The network as the simulation ended it (online rules change tables).
+    file.write_network(learner ? learner->network() : src.net, src.populations);
     // Node ids are per population (SONATA): a node's index in its population.
     std::vector<std::uint32_t> index_in_population(src.net.num_nodes(), 0);
     std::vector<std::int32_t> population_of(src.net.num_nodes(), -1);

@@ -49,6 +49,8 @@ int cmd_simulate(const simulate_options& o) {
     std::printf("activity:   %.3f%% of nodes toggle per tick and stream; %llu spikes recorded\n",
                 100.0 * static_cast<double>(s.toggles) / (ticks * static_cast<double>(s.streams) * std::max(1U, s.nodes)),
                 static_cast<unsigned long long>(s.spikes));
+    if (s.tables_changed > 0)
+        std::printf("learning:   online rules changed %llu tables\n", static_cast<unsigned long long>(s.tables_changed));
     return 0;
 }
 

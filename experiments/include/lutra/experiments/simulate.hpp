@@ -33,6 +33,7 @@ struct simulate_summary {
     std::uint64_t node_updates = 0;   // node evaluations
     std::uint64_t toggles = 0;        // output changes, all nodes and streams
     std::uint64_t spikes = 0;         // recorded (one stream)
+    std::uint64_t tables_changed = 0; // by online rules (time.learn), node × tick
 };
 
 simulate_summary simulate(const simulate_request& request);
