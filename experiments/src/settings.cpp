@@ -76,6 +76,7 @@ void describe(config_visitor& v, time_settings& s) {
     v.field("record_stream", s.record_stream, "the stream whose spikes are recorded", std::size_t{0},
             (std::size_t{1} << 20) - 1);
     v.field("tick_ms", s.tick_ms, "one tick in milliseconds (spike times in run.h5 are in ms)", core::above(0.0));
+    v.section("learn", s.learn, "plasticity rules run every tick on the stream's labels (online learning)");
 }
 
 topology::genome load_genome(const std::filesystem::path& file, std::span<const std::string> overrides) {

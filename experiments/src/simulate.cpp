@@ -109,7 +109,7 @@ memory_estimate estimate_simulation(const simulation_source& src, std::uint64_t 
     const double frames = t.engine == "stepped" ? core::longest_delay(src.net) + 1.0 : 3.0;
     memory_estimate e;
     e.terms.push_back({"time.streams", "engine state: planes of every input and node per remembered tick",
-                       (nodes + inputs) * planes * frames + src.net.num_slots() * 12.0});
+                       (nodes + inputs) * planes * frames + static_cast<double>(src.net.num_slots()) * 12.0});
     e.terms.push_back({"time.ticks",
                        "recorded spikes at most (one per recorded node every other tick, tick and node id kept "
                        "and written)",
@@ -134,9 +134,9 @@ simulate_summary simulate(const simulate_request& request) {
         try {
             return data::stream_shape_of(t.input);
         } catch (const core::schema_error& e) {
-            throw src.where.error_at("time.input" + (e.path.empty() ? "" : "." + e.path), e.problem);
-        } catch (const error& e) {
-            throw src.where.error_at("time.input", e.what());
+            throw src.where.error_at(e.path, e.problem);  // the path starts with time.input
+        } catch (const unknown_name_error& e) {
+            throw src.where.error_at(std::string(data::stream_params_path) + ".dataset", e.what());
         }
     }();
     const topology::input_shape& in = s.genome.inputs;

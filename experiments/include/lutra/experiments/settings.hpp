@@ -16,6 +16,7 @@
 #include "lutra/core/time.hpp"
 #include "lutra/data/streams.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/plasticity/online.hpp"
 #include "lutra/plasticity/session.hpp"
 #include "lutra/topology/genome.hpp"
 #include "lutra/topology/schema.hpp"
@@ -86,6 +87,7 @@ struct time_settings {
     std::vector<std::string> record;  // populations whose spikes run.h5 keeps; empty = every population
     std::size_t record_stream = 0;    // the stream whose spikes are recorded
     double tick_ms = 1.0;             // one tick in milliseconds (SONATA spike times are in ms)
+    plasticity::online_params learn;  // rules run every tick (online learning); none = the network as it is
 };
 
 // `lutra run`: one experiment — data, genome, training — into a run directory.
