@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::string_view isa_names[] = {"auto", "portable", "avx2", "avx512"};
 constexpr std::string_view stats_splits[] = {"train", "test"};
+constexpr std::string_view time_engines[] = {"event", "stepped"};
 
 }  // namespace
 
@@ -61,6 +62,21 @@ void describe(config_visitor& v, experiment_settings& s) {
     v.section("genome", s.genome, "the genome (when genome_file is empty)");
     v.section("train", s.train, "training: the gradient rule's settings, or a schedule of plasticity rules");
     v.section("stats", s.stats, "per-node statistics recorded in run.h5");
+    v.section("time", s.time, "lutra simulate: the stream, ticks, engine and what is recorded (docs/time.md)");
+}
+
+void describe(config_visitor& v, time_settings& s) {
+    v.section("input", s.input, "the stimulus: a coding of a dataset, or a sequence (docs/streams.md)");
+    v.field("ticks", s.ticks, "ticks to run", std::uint64_t{1}, std::uint64_t{1} << 40);
+    v.field("streams", s.streams, "parallel streams, each an independent run on its own inputs",
+            std::size_t{1}, std::size_t{1} << 20);
+    v.choice("engine", s.engine, time_engines,
+             "event: only nodes with a changed input run; stepped: every node every tick (the reference)");
+    v.list("record", s.record, "populations whose spikes (rising edges) run.h5 keeps; empty = every population");
+    v.field("record_stream", s.record_stream, "the stream whose spikes are recorded", std::size_t{0},
+            (std::size_t{1} << 20) - 1);
+    v.field("tick_ms", s.tick_ms, "one tick in milliseconds (spike times in run.h5 are in ms)", core::above(0.0));
+    v.section("learn", s.learn, "plasticity rules run every tick on the stream's labels (online learning)");
 }
 
 topology::genome load_genome(const std::filesystem::path& file, std::span<const std::string> overrides) {

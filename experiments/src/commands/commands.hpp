@@ -41,6 +41,7 @@ void add_version_commands(CLI::App& app, command_table& table);  // version
 void add_data_commands(CLI::App& app, command_table& table);     // data [list], data show
 void add_bench_commands(CLI::App& app, command_table& table);    // bench infer
 void add_run_commands(CLI::App& app, command_table& table);      // run, run --resume
+void add_simulate_commands(CLI::App& app, command_table& table); // simulate
 void add_eval_commands(CLI::App& app, command_table& table);     // eval
 void add_analyze_commands(CLI::App& app, command_table& table);  // analyze
 void add_export_commands(CLI::App& app, command_table& table);   // export

@@ -14,7 +14,9 @@
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/time.hpp"
+#include "lutra/data/streams.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/plasticity/online.hpp"
 #include "lutra/plasticity/session.hpp"
 #include "lutra/topology/genome.hpp"
 #include "lutra/topology/schema.hpp"
@@ -76,6 +78,18 @@ struct stats_settings {
     bool sensitivity = true;       // the costliest statistic: one fan-out cone per node
 };
 
+// `lutra simulate` (docs/time.md): the network run tick by tick on a stream.
+struct time_settings {
+    data::stream_params input;        // the stimulus: a coding of a dataset, or a sequence
+    std::uint64_t ticks = 1000;       // ticks to run
+    std::size_t streams = 1;          // parallel streams (independent runs), bit-sliced
+    std::string engine = "event";     // event | stepped (the reference; the same traces)
+    std::vector<std::string> record;  // populations whose spikes run.h5 keeps; empty = every population
+    std::size_t record_stream = 0;    // the stream whose spikes are recorded
+    double tick_ms = 1.0;             // one tick in milliseconds (SONATA spike times are in ms)
+    plasticity::online_params learn;  // rules run every tick (online learning); none = the network as it is
+};
+
 // `lutra run`: one experiment — data, genome, training — into a run directory.
 struct experiment_settings {
     std::string name = "experiment";  // names the run directory (runs/NAME) unless --out is given
@@ -86,6 +100,7 @@ struct experiment_settings {
     topology::genome genome;
     plasticity::session_params train;
     stats_settings stats;
+    time_settings time;
 };
 
 // A genome file in either form, told apart by content: YAML when it has a
@@ -103,5 +118,6 @@ void describe(config_visitor& v, data_settings& s);
 void describe(config_visitor& v, infer_bench_settings& s);
 void describe(config_visitor& v, simulate_bench_settings& s);
 void describe(config_visitor& v, stats_settings& s);
+void describe(config_visitor& v, time_settings& s);
 
 }  // namespace lutra::experiments
