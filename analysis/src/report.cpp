@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "lutra/core/error.hpp"
 #include "lutra/core/publish.hpp"
@@ -249,10 +250,89 @@ std::vector<rule_curves> summarize_rules(const runfile::run_stats& stats) {
     return rules;
 }
 
+population_activity_summary summarize_activity(const std::string& population, std::uint64_t nodes,
+                                               const runfile::spike_data* spikes,
+                                               const runfile::population_activity* activity) {
+    population_activity_summary r;
+    r.population = population;
+    r.nodes = nodes;
+    r.has_spikes = spikes != nullptr;
+    r.has_activity = activity != nullptr;
+    const double nan = std::nan("");
+    r.mean_rate_hz = nan;
+    r.toggles_per_node_tick = nan;
+    if (activity != nullptr) {
+        r.recording = activity->recording;
+        const double changes = static_cast<double>(r.recording.ticks) * static_cast<double>(r.recording.streams);
+        std::uint64_t total = 0;
+        for (const std::uint64_t t : activity->toggles) {
+            total += t;
+            const double rate = changes > 0 ? static_cast<double>(t) / changes : 0.0;
+            ++r.toggle_rate[std::min<std::size_t>(population_activity_summary::bins - 1,
+                                                  static_cast<std::size_t>(rate * population_activity_summary::bins))];
+        }
+        if (nodes > 0 && changes > 0) r.toggles_per_node_tick = static_cast<double>(total) / (static_cast<double>(nodes) * changes);
+    }
+    if (spikes != nullptr) {
+        r.spikes = spikes->node_ids.size();
+        std::vector<bool> spiked(nodes, false);
+        for (const std::uint64_t id : spikes->node_ids)
+            if (id < nodes) spiked[id] = true;
+        r.silent = static_cast<std::uint64_t>(std::count(spiked.begin(), spiked.end(), false));
+        const double seconds =
+            activity != nullptr ? static_cast<double>(r.recording.ticks) * r.recording.tick_ms / 1000.0 : 0.0;
+        if (nodes > 0 && seconds > 0) r.mean_rate_hz = static_cast<double>(r.spikes) / (static_cast<double>(nodes) * seconds);
+        // The first spikes in time, whatever order the file keeps them in.
+        std::vector<std::size_t> order(r.spikes);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        if (spikes->sorting != runfile::layout::spike_sorting::by_time)
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+                return spikes->timestamps_ms[a] < spikes->timestamps_ms[b];
+            });
+        const std::size_t shown = std::min(order.size(), population_activity_summary::max_raster_spikes);
+        r.raster_cut = shown < order.size();
+        const double scale = activity != nullptr ? 1.0 / r.recording.tick_ms : 1.0;
+        for (std::size_t i = 0; i < shown; ++i) {
+            r.raster_x.push_back(spikes->timestamps_ms[order[i]] * scale);
+            r.raster_node.push_back(spikes->node_ids[order[i]]);
+        }
+    }
+    return r;
+}
+
 namespace {
 
 // "1.5", "NaN": a mean as gnuplot reads it and the reports print it.
 std::string mean_text(double x) { return std::isnan(x) ? std::string("NaN") : format("%.6g", x); }
+
+// "4.28e+02": a rate, "-" when it is unknown.
+std::string rate_text(double x) { return std::isnan(x) ? std::string("-") : format("%.4g", x); }
+
+// "hidden: 40 nodes, 1713 spikes, mean rate 428.2 Hz, 0.42 toggles per node per tick (200 ticks × 0.5 ms, 4
+// streams, event engine)": a timed run's record of a population, as format_analysis prints it.
+std::string activity_line(const population_activity_summary& a) {
+    std::string s = format("%s: %llu nodes, ", a.population.c_str(), static_cast<unsigned long long>(a.nodes));
+    s += a.has_spikes ? format("%llu spikes (%llu nodes silent), mean rate %s Hz", static_cast<unsigned long long>(a.spikes),
+                               static_cast<unsigned long long>(a.silent), rate_text(a.mean_rate_hz).c_str())
+                      : std::string("no spikes recorded");
+    if (!a.has_activity) return s + " (no /activity: no recording length)";
+    const runfile::recording& r = a.recording;
+    return s + format(", %s toggles per node per tick (%llu ticks × %g ms, %llu streams, %s engine)",
+                      rate_text(a.toggles_per_node_tick).c_str(), static_cast<unsigned long long>(r.ticks), r.tick_ms,
+                      static_cast<unsigned long long>(r.streams), r.engine.c_str());
+}
+
+// "rule_greedy", "raster_Schicht__": a plot's file stem from `prefix` and a
+// name, its characters other than letters and digits made '_', and a number
+// added when that stem is among `taken` (two names may differ only in such characters).
+std::string plot_stem(const std::string& prefix, const std::string& name, const std::vector<std::string>& taken) {
+    std::string stem = prefix;
+    for (char c : name) stem += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    std::string base = stem;
+    for (std::size_t k = 2; std::find(taken.begin(), taken.end(), base + ".png") != taken.end(); ++k)
+        base = stem + "_" + std::to_string(k);
+    return base;
+}
 
 std::string histogram_text(const std::array<std::uint32_t, population_stats_summary::bins>& counts) {
     std::string s;
@@ -286,6 +366,21 @@ run_analysis analyze_run(const std::filesystem::path& path) {
             for (const runfile::population_stats& p : st.populations)
                 run.stats.push_back(summarize_stats(p, st.epochs));
         run.rules = summarize_rules(st);
+    }
+    // A timed run's record, per population in gene order.
+    const std::vector<std::string> spiking = reader.spike_populations();
+    const std::vector<std::string> recorded = reader.activity_populations();
+    const auto has = [](const std::vector<std::string>& names, const std::string& name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    for (const core::population& p : pops) {
+        if (!has(spiking, p.name) && !has(recorded, p.name)) continue;
+        std::optional<runfile::spike_data> spikes;
+        std::optional<runfile::population_activity> activity;
+        if (has(spiking, p.name)) spikes = reader.spikes(p.name);
+        if (has(recorded, p.name)) activity = reader.activity(p.name);
+        run.activity.push_back(summarize_activity(p.name, p.nodes.size(), spikes ? &*spikes : nullptr,
+                                                  activity ? &*activity : nullptr));
     }
     return run;
 }
@@ -332,6 +427,7 @@ std::string format_analysis(const run_analysis& run) {
                 s += format("%s %s %s", q ? "," : "", r.quantities[q].c_str(), mean_text(c.means[q].back()).c_str());
             s += " (means over the nodes)\n";
         }
+    for (const population_activity_summary& timed : run.activity) s += "spikes:     " + activity_line(timed) + "\n";
     if (run.splits.empty()) s += "learning:   no metrics rows\n";
     for (const split_summary& sp : run.splits)
         s += format("%-11s final %s (loss %.4f) at epoch %u, best %s at epoch %u\n", (sp.split + ":").c_str(),
@@ -389,6 +485,21 @@ std::string format_comparison(const run_analysis& a, const run_analysis& b) {
         statistic("mean entropy", [](const population_stats_summary& p) { return format("%.3f", p.mean_entropy); });
         statistic("top sensitivity", [](const population_stats_summary& p) {
             return p.most_sensitive.empty() ? std::string("0") : percent(p.most_sensitive.front().sensitivity);
+        });
+        if (a.activity.empty() && b.activity.empty()) continue;  // no timed run: no rows for one
+        const auto timed = [&](const char* label, auto value) {
+            row(name + " " + label, [&](const run_analysis& r) {
+                for (const population_activity_summary& p : r.activity)
+                    if (p.population == name) return value(p);
+                return std::string("-");
+            });
+        };
+        timed("spikes", [](const population_activity_summary& p) {
+            return p.has_spikes ? std::to_string(p.spikes) : std::string("-");
+        });
+        timed("spike rate (Hz)", [](const population_activity_summary& p) { return rate_text(p.mean_rate_hz); });
+        timed("toggles/node/tick", [](const population_activity_summary& p) {
+            return rate_text(p.toggles_per_node_tick);
         });
     }
     for (std::size_t k = 0; k < num_function_kinds; ++k) {
@@ -522,11 +633,7 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
     // epoch, one line per population; its data one block per population.
     std::vector<std::string> rule_plots;
     for (const rule_curves& r : run.rules) {
-        std::string base = "rule_";
-        for (char c : r.rule) base += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-        const std::string stem = base;  // two names may differ only in characters that became '_'
-        for (std::size_t k = 2; std::find(rule_plots.begin(), rule_plots.end(), base + ".png") != rule_plots.end(); ++k)
-            base = stem + "_" + std::to_string(k);
+        const std::string base = plot_stem("rule_", r.rule, rule_plots);
         rule_plots.push_back(base + ".png");
         std::string data;
         for (const rule_curves::population_curve& c : r.populations) {
@@ -570,6 +677,61 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
         if (r.quantities.empty()) empty_panel("no quantities");
         gp += "unset multiplot\nunset output\n";
     }
+    // A timed run: a raster per population with spikes (tick on x, node id
+    // on y), and the histogram of the nodes' toggle rates.
+    std::vector<std::string> raster_plots;
+    for (const population_activity_summary& a : run.activity) {
+        if (!a.has_spikes) {
+            raster_plots.emplace_back();
+            continue;
+        }
+        const std::string base = plot_stem("raster_", a.population, raster_plots);
+        raster_plots.push_back(base + ".png");
+        std::string data = a.has_activity ? "# tick node\n" : "# ms node\n";
+        for (std::size_t i = 0; i < a.raster_x.size(); ++i)
+            data += format("%.9g %llu\n", a.raster_x[i], static_cast<unsigned long long>(a.raster_node[i]));
+        write_file(base + ".dat", data, "plot data");
+        std::string title = "spikes of " + a.population;
+        if (a.raster_cut)
+            title += format(" (the first %zu of %llu)", population_activity_summary::max_raster_spikes,
+                            static_cast<unsigned long long>(a.spikes));
+        gp += format("set output '%s'\nset terminal pngcairo size 1000,450 noenhanced\n", raster_plots.back().c_str());
+        gp += "set title " + gnuplot_quote(title) + "\nset style data points\nunset key\nset ylabel 'node id'\n";
+        gp += a.has_activity ? format("set xlabel 'tick'\nset xrange [0:%llu]\n",
+                                      static_cast<unsigned long long>(std::max<std::uint64_t>(a.recording.ticks, 1)))
+                             : std::string("set xlabel 'ms'\nset xrange [0:*]\n");
+        gp += format("set yrange [-0.5:%g]\n", static_cast<double>(std::max<std::uint64_t>(a.nodes, 1)) - 0.5);
+        // gnuplot refuses to plot a file without points: a silent population's raster says so.
+        gp += a.raster_x.empty() ? "set label 1 'no spikes' at graph 0.5, 0.5 center\nplot -1 notitle\nunset label 1\n"
+                                 : format("plot %s using 1:2 with points pt 7 ps 0.3 notitle\n",
+                                          gnuplot_quote(base + ".dat").c_str());
+        gp += "set xrange [*:*]\nset yrange [*:*]\nset key\nunset output\n";
+    }
+    const bool any_activity = std::any_of(run.activity.begin(), run.activity.end(),
+                                          [](const population_activity_summary& a) { return a.has_activity; });
+    if (any_activity) {
+        std::string hist = "rate";
+        std::size_t columns = 0;
+        for (const population_activity_summary& a : run.activity)
+            if (a.has_activity) {
+                hist += " " + column_header(a.population);
+                ++columns;
+            }
+        hist += "\n";
+        for (std::size_t b = 0; b < population_activity_summary::bins; ++b) {
+            hist += format("%.2f", (static_cast<double>(b) + 0.5) / population_activity_summary::bins);
+            for (const population_activity_summary& a : run.activity)
+                if (a.has_activity) hist += format(" %u", a.toggle_rate[b]);
+            hist += "\n";
+        }
+        write_file("activity.dat", hist, "plot data");
+        gp += "set output 'activity.png'\nset terminal pngcairo size 800,450 noenhanced\n";
+        gp += "set title 'switching activity'\nset xlabel 'toggles per tick and stream (bin centre)'\n";
+        gp += "set ylabel 'nodes'\nset key top right\nset style data histograms\n";
+        gp += "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\nset yrange [0:*]\n";
+        gp += format("plot for [i=2:%zu] 'activity.dat' using i:xtic(1) title columnheader(i)\n", columns + 1);
+        gp += "unset output\n";
+    }
     write_file("plots.gp", gp, "gnuplot script");
     run_gnuplot(out.staging() / "plots.gp", out.staging());
     // gnuplot may exit 0 with a plot cut short (a full disk): a PNG is whole
@@ -577,6 +739,9 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
     std::vector<std::string> plots{"learning_curves.png", "fan_in.png"};
     if (!run.stats.empty()) plots.insert(plots.end(), {"node_stats.png", "flips.png"});
     plots.insert(plots.end(), rule_plots.begin(), rule_plots.end());
+    for (const std::string& raster : raster_plots)
+        if (!raster.empty()) plots.push_back(raster);
+    if (any_activity) plots.push_back("activity.png");
     for (const std::string& png : plots) {
         if (!std::filesystem::exists(out.staging() / png))
             throw io_error((dir / png).string(), "draw plots with gnuplot", "gnuplot did not write the plot");
@@ -672,6 +837,30 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
                 for (const std::vector<double>& m : c.means) md += " " + mean_text(m[row]) + " |";
                 md += "\n";
             }
+    }
+    if (!run.activity.empty()) {
+        md += "\n## Spikes and activity\n\nA timed run's record (`/spikes`, SONATA's layout, and `/activity` in the "
+              "run file). A spike is a rising edge of a node's output in the recorded stream; the mean rate is "
+              "spikes per node per second of that stream; toggles count output changes in every stream, here per "
+              "node, tick and stream.\n\n";
+        md += "| population | nodes | spikes | silent nodes | mean rate (Hz) | toggles per node per tick | ticks | "
+              "tick (ms) | streams | engine |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+        for (const population_activity_summary& a : run.activity) {
+            const runfile::recording& r = a.recording;
+            md += format("| %s | %llu | %s | %s | %s | %s | %s | %s | %s | %s |\n", a.population.c_str(),
+                         static_cast<unsigned long long>(a.nodes),
+                         a.has_spikes ? std::to_string(a.spikes).c_str() : "-",
+                         a.has_spikes ? std::to_string(a.silent).c_str() : "-", rate_text(a.mean_rate_hz).c_str(),
+                         rate_text(a.toggles_per_node_tick).c_str(),
+                         a.has_activity ? std::to_string(r.ticks).c_str() : "-",
+                         a.has_activity ? format("%g", r.tick_ms).c_str() : "-",
+                         a.has_activity ? std::to_string(r.streams).c_str() : "-",
+                         a.has_activity ? r.engine.c_str() : "-");
+        }
+        if (any_activity) md += "\n![switching activity](activity.png)\n";
+        for (std::size_t i = 0; i < run.activity.size(); ++i)
+            if (!raster_plots[i].empty())
+                md += format("\n![spikes of %s](%s)\n", run.activity[i].population.c_str(), raster_plots[i].c_str());
     }
     md += "\n## Metrics\n\n| epoch | split | loss | accuracy | seconds |\n|---:|---|---:|---:|---:|\n";
     for (const runfile::metrics_row& r : run.metrics)

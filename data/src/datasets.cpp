@@ -89,7 +89,7 @@ struct catalogue_entry {
     dataset_shape (*shape)(std::string_view name, const dataset_options& options) = nullptr;
 };
 
-constexpr dataset_shape mnist_shape = {mnist_side * mnist_side, mnist_classes, 60000, 10000};
+constexpr dataset_shape mnist_shape = {mnist_side * mnist_side, mnist_classes, 60000, 10000, mnist_side, mnist_side, 1};
 
 const std::array<catalogue_entry, 5> catalogue = {{
     {.name = "mnist",
@@ -166,12 +166,6 @@ search_result search(const catalogue_entry& e) {
     return result;
 }
 
-std::vector<std::string_view> catalogue_names() {
-    std::vector<std::string_view> names;
-    for (const catalogue_entry& e : catalogue) names.push_back(e.name);
-    return names;
-}
-
 // Keeps the first n samples (n = 0: all) of one split of a real dataset.
 void keep_first(data_split& split, std::size_t n, std::size_t num_features, std::string_view dataset_name,
                 std::string_view option) {
@@ -186,6 +180,12 @@ void keep_first(data_split& split, std::size_t n, std::size_t num_features, std:
 }
 
 }  // namespace
+
+std::vector<std::string_view> dataset_names() {
+    std::vector<std::string_view> names;
+    for (const catalogue_entry& e : catalogue) names.push_back(e.name);
+    return names;
+}
 
 fs::path data_dir() {
     const auto env = [](const char* variable) -> std::optional<fs::path> {
@@ -225,7 +225,7 @@ const catalogue_entry& find_entry(std::string_view name) {
     const auto entry =
         std::find_if(catalogue.begin(), catalogue.end(), [&](const catalogue_entry& e) { return matches(e, name); });
     if (entry == catalogue.end()) {
-        const std::vector<std::string_view> names = catalogue_names();
+        const std::vector<std::string_view> names = dataset_names();
         throw unknown_name_error(
             "dataset", std::string(name),
             "unknown dataset '" + std::string(name) + "'; valid: " + join_names(names) + did_you_mean(name, names));

@@ -49,10 +49,10 @@ bool whole_truth_table(unsigned bits, const dataset_options& options) {
 dataset_shape boolean_shape(unsigned bits, const dataset_options& options) {
     if (whole_truth_table(bits, options)) {
         const std::size_t rows = std::size_t{1} << bits;
-        return {bits, 2, rows, rows};
+        return {bits, 2, rows, rows, bits, 1, 1};
     }
     return {bits, 2, options.train_samples != 0 ? options.train_samples : default_train_samples,
-            options.test_samples != 0 ? options.test_samples : default_test_samples};
+            options.test_samples != 0 ? options.test_samples : default_test_samples, bits, 1, 1};
 }
 
 dataset boolean_task(std::string name, unsigned bits, label_fn label, const dataset_options& options) {

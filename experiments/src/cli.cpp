@@ -62,6 +62,7 @@ int run_cli(int argc, char** argv) {
     commands::add_data_commands(app, table);
     commands::add_bench_commands(app, table);
     commands::add_run_commands(app, table);
+    commands::add_simulate_commands(app, table);
     commands::add_eval_commands(app, table);
     commands::add_analyze_commands(app, table);
     commands::add_export_commands(app, table);

@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::string_view isa_names[] = {"auto", "portable", "avx2", "avx512"};
 constexpr std::string_view stats_splits[] = {"train", "test"};
+constexpr std::string_view time_engines[] = {"event", "stepped"};
 
 }  // namespace
 
@@ -38,6 +39,20 @@ void describe(config_visitor& v, infer_bench_settings& s) {
     v.field("min_seconds", s.min_seconds, "time each configuration at least this long, in seconds", 0.0, 3600.0);
 }
 
+void describe(config_visitor& v, simulate_bench_settings& s) {
+    v.section("network", s.network, "the random recurrent network with delays");
+    v.list("activity", s.activity, "input activities to measure: the share of input bits flipping per tick");
+    v.list("streams", s.streams, "stream counts to measure (the engines are bit-sliced over streams)");
+    v.list("engines", s.engines, "engines to measure: event, stepped");
+    v.field("verilator", s.verilator, "also time Verilator on the network's exported Verilog, one stream");
+    v.field("verilator_dir", s.verilator_dir, "Verilator's build directory; empty = a temporary one, removed after");
+    v.field("threads", s.threads, "engine threads (split tiles of 512 streams)", 1U, 1024U);
+    v.field("seed", s.seed, "seed of the network and the stimulus");
+    v.field("min_seconds", s.min_seconds, "time each configuration at least this long, in seconds", 0.0, 3600.0);
+    v.field("check_ticks", s.check_ticks, "ticks whose traces must agree before anything is timed", std::uint64_t{1},
+            std::uint64_t{1} << 20);
+}
+
 void describe(config_visitor& v, experiment_settings& s) {
     v.field("name", s.name, "names the run directory runs/NAME (unless --out)");
     v.field("seed", s.seed, "seed of development, initial tables and shuffling");
@@ -47,6 +62,21 @@ void describe(config_visitor& v, experiment_settings& s) {
     v.section("genome", s.genome, "the genome (when genome_file is empty)");
     v.section("train", s.train, "training: the gradient rule's settings, or a schedule of plasticity rules");
     v.section("stats", s.stats, "per-node statistics recorded in run.h5");
+    v.section("time", s.time, "lutra simulate: the stream, ticks, engine and what is recorded (docs/time.md)");
+}
+
+void describe(config_visitor& v, time_settings& s) {
+    v.section("input", s.input, "the stimulus: a coding of a dataset, or a sequence (docs/streams.md)");
+    v.field("ticks", s.ticks, "ticks to run", std::uint64_t{1}, std::uint64_t{1} << 40);
+    v.field("streams", s.streams, "parallel streams, each an independent run on its own inputs",
+            std::size_t{1}, std::size_t{1} << 20);
+    v.choice("engine", s.engine, time_engines,
+             "event: only nodes with a changed input run; stepped: every node every tick (the reference)");
+    v.list("record", s.record, "populations whose spikes (rising edges) run.h5 keeps; empty = every population");
+    v.field("record_stream", s.record_stream, "the stream whose spikes are recorded", std::size_t{0},
+            (std::size_t{1} << 20) - 1);
+    v.field("tick_ms", s.tick_ms, "one tick in milliseconds (spike times in run.h5 are in ms)", core::above(0.0));
+    v.section("learn", s.learn, "plasticity rules run every tick on the stream's labels (online learning)");
 }
 
 topology::genome load_genome(const std::filesystem::path& file, std::span<const std::string> overrides) {

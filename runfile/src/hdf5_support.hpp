@@ -226,6 +226,19 @@ inline handle metrics_type(bool in_file, const site& s) {
     return type;
 }
 
+// SONATA's spike sorting as an HDF5 enum over uint8: in memory (native) or
+// in the file (little-endian), members layout::sorting_names with their
+// values. HDF5 converts enums member by member, by name.
+inline handle sorting_type(bool in_file, const site& s) {
+    const std::string what = "make the sorting type";
+    handle type = checked(H5Tenum_create(in_file ? H5T_STD_U8LE : H5T_NATIVE_UINT8), H5Tclose, s, what);
+    for (std::size_t v = 0; v < layout::sorting_names.size(); ++v) {
+        const std::uint8_t value = static_cast<std::uint8_t>(v);
+        checked(H5Tenum_insert(type.get(), std::string(layout::sorting_names[v]).c_str(), &value), s, what);
+    }
+    return type;
+}
+
 // Whether a link exists at `path` (its parent groups must).
 inline bool exists(hid_t file, const std::string& path, const site& s) {
     const htri_t e = H5Lexists(file, path.c_str(), H5P_DEFAULT);

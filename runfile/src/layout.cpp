@@ -28,6 +28,8 @@ std::string to_string(dtype t) {
             return "string(" + std::to_string(split_bytes) + ")";
         case dtype::compound:
             return "compound";
+        case dtype::enumeration:
+            return "enum";
     }
     throw internal_error("layout::to_string: unknown dtype " + std::to_string(static_cast<int>(t)));
 }

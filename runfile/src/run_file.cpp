@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string_view>
@@ -109,27 +110,48 @@ void checksummed_chunks(hid_t dcpl, std::span<const hsize_t> chunk, bool compres
 
 // --- attributes -------------------------------------------------------------
 
-template <class T>
-void write_attribute(hid_t file, const layout::attribute<T>& a, std::type_identity_t<T> value, const site& s) {
-    const std::string owner(a.owner());
-    const std::string name(a.name());
+// Where an attribute of `population` goes: its owner's path and its name.
+struct attribute_place {
+    std::string path;   // "/spikes/hidden/timestamps/@units"
+    std::string owner;  // "/spikes/hidden/timestamps"
+    std::string name;   // "units"
+    attribute_place(const layout::object& a, std::string_view population) : path(a.path_for(population)) {
+        const std::size_t at = path.rfind("/@");
+        owner = at == 0 ? "/" : path.substr(0, at);
+        name = path.substr(at + 2);
+    }
+};
+
+// Writes one scalar attribute of HDF5 type `file_type` from `value` in `memory_type`.
+void write_scalar_attribute(hid_t file, const attribute_place& a, hid_t file_type, hid_t memory_type,
+                            const void* value, const site& s) {
     const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
-    const handle id = checked(H5Acreate_by_name(file, owner.c_str(), name.c_str(), file_type<T>(), space.get(),
+    const handle id = checked(H5Acreate_by_name(file, a.owner.c_str(), a.name.c_str(), file_type, space.get(),
                                                 H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                              H5Aclose, s, "cannot create attribute " + std::string(a.path));
-    checked(H5Awrite(id.get(), memory_type<T>(), &value), s, "cannot write attribute " + std::string(a.path));
+                              H5Aclose, s, "cannot create attribute " + a.path);
+    checked(H5Awrite(id.get(), memory_type, value), s, "cannot write attribute " + a.path);
 }
 
-void write_attribute(hid_t file, const layout::attribute<std::string>& a, const std::string& value, const site& s) {
-    const std::string owner(a.owner());
-    const std::string name(a.name());
-    check_text(value, "attribute " + name, s);
+template <class T>
+void write_attribute(hid_t file, const layout::attribute<T>& a, std::type_identity_t<T> value, const site& s,
+                     std::string_view population = {}) {
+    write_scalar_attribute(file, attribute_place(a, population), file_type<T>(), memory_type<T>(), &value, s);
+}
+
+void write_attribute(hid_t file, const layout::attribute<std::string>& a, const std::string& value, const site& s,
+                     std::string_view population = {}) {
+    const attribute_place place(a, population);
+    check_text(value, "attribute " + place.name, s);
     const handle type = string_type(a.type, s, value.size());
-    const handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, s, "make a scalar dataspace");
-    const handle id = checked(H5Acreate_by_name(file, owner.c_str(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                                                H5P_DEFAULT, H5P_DEFAULT),
-                              H5Aclose, s, "cannot create attribute " + std::string(a.path));
-    checked(H5Awrite(id.get(), type.get(), padded(value).data()), s, "cannot write attribute " + std::string(a.path));
+    write_scalar_attribute(file, place, type.get(), type.get(), padded(value).data(), s);
+}
+
+void write_attribute(hid_t file, const layout::attribute<layout::spike_sorting>& a, layout::spike_sorting value,
+                     const site& s, std::string_view population = {}) {
+    const handle stored = sorting_type(true, s);
+    const handle memory = sorting_type(false, s);
+    const auto raw = static_cast<std::uint8_t>(value);
+    write_scalar_attribute(file, attribute_place(a, population), stored.get(), memory.get(), &raw, s);
 }
 
 // --- groups and 1-D arrays -----------------------------------------------------
@@ -796,6 +818,110 @@ void run_file::append_stats(std::uint32_t epoch, std::span<const population_stat
 
 std::vector<std::uint32_t> run_file::stats_epochs() const {
     return has(layout::stats.name()) ? reader().stats().epochs : std::vector<std::uint32_t>{};
+}
+
+namespace {
+
+// The size of a population of the file's /network, which spikes and
+// activity refer to: a population that is not there is refused, naming those that are.
+std::uint64_t stored_population_size(const run_reader& r, std::string_view population, const site& s) {
+    if (!r.has(layout::network.name()))
+        s.reject("the run file has no " + std::string(layout::network.path) +
+                 " yet; write the network first, since node ids index its populations");
+    std::string names;
+    for (const core::population& p : r.populations()) {
+        if (p.name == population) return p.nodes.size();
+        names += (names.empty() ? "" : ", ") + p.name;
+    }
+    s.reject("population '" + std::string(population) + "' is not in " + std::string(layout::network_populations.path) +
+             " (" + (names.empty() ? std::string("it has none") : "it has: " + names) + ")");
+}
+
+// The recording of `population`'s activity, when the file has it.
+std::optional<recording> stored_recording(const run_reader& r, std::string_view population) {
+    const std::vector<std::string> recorded = r.activity_populations();
+    if (std::find(recorded.begin(), recorded.end(), population) == recorded.end()) return std::nullopt;
+    return r.activity(population).recording;
+}
+
+// Creates the group `g` (/spikes, /activity) unless it exists, tracking creation order.
+void ensure_ordered_group(hid_t file, const layout::group& g, const site& s) {
+    if (!exists(file, std::string(g.path), s)) create_group(file, g, s, {.ordered = true});
+}
+
+}  // namespace
+
+void run_file::write_spikes(std::string_view population, std::span<const std::uint64_t> node_ids,
+                            std::span<const double> timestamps_ms) {
+    const std::string path = layout::spikes_population.path_for(population);
+    const site s{path_.string(), "write " + path};
+    check_writable(s.operation);
+    check_name(population, "population", s);
+    const spike_data spikes{.population = std::string(population),
+                            .sorting = layout::spike_sorting::by_time,
+                            .node_ids = {node_ids.begin(), node_ids.end()},
+                            .timestamps_ms = {timestamps_ms.begin(), timestamps_ms.end()}};
+    {
+        const run_reader r = reader();
+        const std::uint64_t nodes = stored_population_size(r, population, s);
+        const std::optional<recording> recorded = stored_recording(r, population);
+        if (const std::string problem = spikes_problem(spikes, nodes, recorded ? &*recorded : nullptr);
+            !problem.empty())
+            s.reject(problem);
+    }
+    // Lutra's order within a tick, so that the same run writes the same bytes.
+    for (std::size_t i = 1; i < node_ids.size(); ++i)
+        if (timestamps_ms[i] == timestamps_ms[i - 1] && node_ids[i] <= node_ids[i - 1])
+            s.reject("spike " + std::to_string(i) + " (node " + std::to_string(node_ids[i]) +
+                     ") follows node " + std::to_string(node_ids[i - 1]) +
+                     " at the same time; spikes of one time go in ascending node id, each node once");
+    ensure_ordered_group(file_, layout::spikes, s);
+    check_absent(file_, path, s);
+    create_group(file_, layout::spikes_population, s, {.utf8_name = true}, population);
+    write_attribute(file_, layout::spikes_sorting, spikes.sorting, s, population);
+    write_array(file_, layout::spikes_timestamps, timestamps_ms, s, population);
+    write_attribute(file_, layout::spikes_timestamps_units, std::string(layout::spike_units), s, population);
+    write_array(file_, layout::spikes_node_ids, node_ids, s, population);
+    flush();
+}
+
+std::vector<std::string> run_file::spike_populations() const { return reader().spike_populations(); }
+
+spike_data run_file::read_spikes(std::string_view population) const { return reader().spikes(population); }
+
+void run_file::write_activity(const population_activity& activity) {
+    const std::string& population = activity.population;
+    const std::string path = layout::activity_population.path_for(population);
+    const site s{path_.string(), "write " + path};
+    check_writable(s.operation);
+    check_name(population, "population", s);
+    check_text(activity.recording.engine, "the engine name", s);
+    {
+        const run_reader r = reader();
+        const std::uint64_t nodes = stored_population_size(r, population, s);
+        if (const std::string problem = activity_problem(activity, nodes); !problem.empty()) s.reject(problem);
+        const std::vector<std::string> spiking = r.spike_populations();
+        if (std::find(spiking.begin(), spiking.end(), population) != spiking.end())
+            if (const std::string problem = spikes_problem(r.spikes(population), nodes, &activity.recording);
+                !problem.empty())
+                s.reject("the population's spikes disagree with this recording: " + problem);
+    }
+    ensure_ordered_group(file_, layout::activity, s);
+    check_absent(file_, path, s);
+    create_group(file_, layout::activity_population, s, {.utf8_name = true}, population);
+    const recording& r = activity.recording;
+    write_attribute(file_, layout::activity_ticks, r.ticks, s, population);
+    write_attribute(file_, layout::activity_streams, r.streams, s, population);
+    write_attribute(file_, layout::activity_tick_ms, r.tick_ms, s, population);
+    write_attribute(file_, layout::activity_engine, r.engine, s, population);
+    write_array(file_, layout::activity_toggles, activity.toggles, s, population);
+    flush();
+}
+
+std::vector<std::string> run_file::activity_populations() const { return reader().activity_populations(); }
+
+population_activity run_file::read_activity(std::string_view population) const {
+    return reader().activity(population);
 }
 
 void run_file::truncate_stats(std::size_t rows) {

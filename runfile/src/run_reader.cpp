@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <csignal>
 #include <cstddef>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -25,6 +27,7 @@
 #include "hdf5_support.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/read_file.hpp"
+#include "lutra/core/time.hpp"
 #include "lutra/runfile/layout.hpp"
 
 namespace lutra::runfile {
@@ -64,11 +67,18 @@ std::string type_name(hid_t type) {
     }
 }
 
-// A root object name: one path component.
-void check_name(std::string_view name, const site& s) {
+// "1.5 ms": a time as the errors print it.
+std::string format_ms(double t) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.10g ms", t);
+    return text;
+}
+
+// A root object name or a population's: one path component.
+void check_name(std::string_view name, const site& s, std::string_view what = "text name") {
     if (name.empty() || name == "." || name.find('/') != std::string_view::npos ||
         name.find('\0') != std::string_view::npos)
-        throw error(s.file + ": " + s.operation + ": text name '" + std::string(name) +
+        throw error(s.file + ": " + s.operation + ": " + std::string(what) + " '" + std::string(name) +
                     "' is not a valid name: it must be non-empty, not '.', and without '/'");
 }
 
@@ -139,9 +149,9 @@ void check_storage(hid_t dataset, const std::string& path, std::uint64_t count, 
         s.fail(path + " is stored without its Fletcher-32 checksum, which every dataset of format_version 2 has");
 }
 
-// The attribute `a` of `owner`, the object at a.owner().
-handle open_attribute(hid_t owner, const layout::object& a, const site& s) {
-    const std::string path(a.path);
+// The attribute `a` of `owner`, the object at a.owner() (of `population`).
+handle open_attribute(hid_t owner, const layout::object& a, const site& s, std::string_view population = {}) {
+    const std::string path = a.path_for(population);
     const std::string name(a.name());
     const htri_t e = H5Aexists(owner, name.c_str());
     if (e < 0) s.fail_hdf5("cannot look up " + path);
@@ -154,10 +164,10 @@ handle open_attribute(hid_t owner, const layout::object& a, const site& s) {
 
 // An integer attribute, stored as any integer type, range-checked into T.
 template <class T>
-T read_attribute(hid_t owner, const layout::attribute<T>& attribute, const site& s) {
+T read_attribute(hid_t owner, const layout::attribute<T>& attribute, const site& s, std::string_view population = {}) {
     static_assert(std::is_integral_v<T>, "string attributes have their own read_attribute");
-    const std::string path(attribute.path);
-    const handle a = open_attribute(owner, attribute, s);
+    const std::string path = attribute.path_for(population);
+    const handle a = open_attribute(owner, attribute, s, population);
     const handle type = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
     if (H5Tget_class(type.get()) != H5T_INTEGER)
         s.fail(path + " is stored as " + type_name(type.get()) + ", expected an integer");
@@ -207,12 +217,47 @@ std::string read_string(hid_t stored, const std::string& path, std::uint64_t max
 constexpr std::uint64_t max_attribute_bytes = 64 * 1024;
 
 // A scalar string attribute.
-std::string read_attribute(hid_t owner, const layout::attribute<std::string>& attribute, const site& s) {
-    const std::string path(attribute.path);
-    const handle a = open_attribute(owner, attribute, s);
+std::string read_attribute(hid_t owner, const layout::attribute<std::string>& attribute, const site& s,
+                           std::string_view population = {}) {
+    const std::string path = attribute.path_for(population);
+    const handle a = open_attribute(owner, attribute, s, population);
     const handle stored = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
     return read_string(stored.get(), path, max_attribute_bytes, s,
                        [&](hid_t memory, void* buffer) { return H5Aread(a.get(), memory, buffer); });
+}
+
+// A scalar floating-point attribute, stored as float32 or float64.
+double read_attribute(hid_t owner, const layout::attribute<double>& attribute, const site& s,
+                      std::string_view population = {}) {
+    const std::string path = attribute.path_for(population);
+    const handle a = open_attribute(owner, attribute, s, population);
+    const handle type = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
+    if (H5Tget_class(type.get()) != H5T_FLOAT)
+        s.fail(path + " is stored as " + type_name(type.get()) + ", expected a float");
+    double value = 0;
+    if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, &value) < 0) s.fail_hdf5("cannot read " + path);
+    return value;
+}
+
+// SONATA's sorting: an enum whose members HDF5 converts by name into ours; a
+// member of another name (or none of ours) is refused.
+layout::spike_sorting read_attribute(hid_t owner, const layout::attribute<layout::spike_sorting>& attribute,
+                                     const site& s, std::string_view population = {}) {
+    const std::string path = attribute.path_for(population);
+    const handle a = open_attribute(owner, attribute, s, population);
+    const handle type = checked(H5Aget_type(a.get()), H5Tclose, s, "cannot read the type of " + path);
+    std::string valid;
+    for (const std::string_view name : layout::sorting_names) valid += (valid.empty() ? "" : ", ") + std::string(name);
+    if (H5Tget_class(type.get()) != H5T_ENUM)
+        s.fail(path + " is stored as " + type_name(type.get()) + ", expected an enum of " + valid);
+    const handle memory = sorting_type(false, s);
+    std::uint8_t value = 0xFF;
+    // HDF5 fails, or writes all ones, for a stored value none of our names has.
+    if (H5Aread(a.get(), memory.get(), &value) < 0 || value >= layout::sorting_names.size()) {
+        H5Eclear2(H5E_DEFAULT);
+        s.fail(path + " is not one of " + valid);
+    }
+    return static_cast<layout::spike_sorting>(value);
 }
 
 // A dataset of T whose shape is known before anything is allocated.
@@ -749,6 +794,8 @@ void run_reader::verify() const {
     if (has(layout::encoder.name())) (void)encoder();
     (void)metrics();
     if (has_stats()) (void)stats();
+    for (const std::string& population : spike_populations()) (void)spikes(population);
+    for (const std::string& population : activity_populations()) (void)activity(population);
 }
 
 bool run_reader::has(std::string_view name) const {
@@ -810,6 +857,151 @@ run_stats run_reader::stats() const {
         r.populations.push_back(std::move(p));
     }
     return r;
+}
+
+namespace {
+
+// The nodes of a population of /network: the length of its list.
+std::uint64_t population_size(const source& f, std::string_view population, const site& s) {
+    return open_array(f, layout::network_population, s, population).size;
+}
+
+// /activity/<population>'s attributes; `group` is that group.
+recording read_recording(hid_t group, std::string_view population, const site& s) {
+    recording r;
+    r.ticks = read_attribute(group, layout::activity_ticks, s, population);
+    r.streams = read_attribute(group, layout::activity_streams, s, population);
+    r.tick_ms = read_attribute(group, layout::activity_tick_ms, s, population);
+    r.engine = read_attribute(group, layout::activity_engine, s, population);
+    return r;
+}
+
+// The members of the group at `path`, in creation order; none without it.
+std::vector<std::string> members_if_any(const source& f, std::string_view path, const site& s) {
+    if (!exists(f.id, std::string(path), s)) return {};
+    return link_names(f, std::string(path), s);
+}
+
+}  // namespace
+
+std::vector<std::string> run_reader::spike_populations() const {
+    const site s{path_.string(), "read " + std::string(layout::spikes.path)};
+    return members_if_any(source(file_, format_version_, s), layout::spikes.path, s);
+}
+
+spike_data run_reader::spikes(std::string_view population) const {
+    const site s{path_.string(), "read " + layout::spikes_population.path_for(population)};
+    check_name(population, s, "population");
+    const source f(file_, format_version_, s);
+    const std::uint64_t nodes = population_size(f, population, s);
+    spike_data d;
+    d.population = std::string(population);
+    const handle group = open_object(file_, layout::spikes_population, s, population);
+    // SONATA: without the attribute no order can be assumed.
+    const htri_t sorted = H5Aexists(group.get(), std::string(layout::spikes_sorting.name()).c_str());
+    if (sorted < 0) s.fail_hdf5("cannot look up " + layout::spikes_sorting.path_for(population));
+    d.sorting = sorted > 0 ? read_attribute(group.get(), layout::spikes_sorting, s, population)
+                           : layout::spike_sorting::none;
+    const array_dataset timestamps = open_array(f, layout::spikes_timestamps, s, population);
+    if (const std::string units = read_attribute(timestamps.id.get(), layout::spikes_timestamps_units, s, population);
+        units != layout::spike_units)
+        s.fail(layout::spikes_timestamps_units.path_for(population) + " is \"" + units + "\", expected \"" +
+               std::string(layout::spike_units) + "\"");
+    const array_dataset node_ids = open_array(f, layout::spikes_node_ids, s, population);
+    if (node_ids.size != timestamps.size)
+        s.fail(node_ids.path + " has " + std::to_string(node_ids.size) + " entries, expected " +
+               std::to_string(timestamps.size) + " (one per timestamp)");
+    d.timestamps_ms = read_all<double>(timestamps, s);
+    d.node_ids = read_all<std::uint64_t>(node_ids, s);
+    std::optional<recording> recorded;
+    if (const std::string at = layout::activity_population.path_for(population);
+        exists(file_, std::string(layout::activity.path), s) && exists(file_, at, s))
+        recorded = read_recording(open_object(file_, layout::activity_population, s, population).get(), population, s);
+    if (const std::string problem = spikes_problem(d, nodes, recorded ? &*recorded : nullptr); !problem.empty())
+        s.fail(problem);
+    return d;
+}
+
+std::vector<std::string> run_reader::activity_populations() const {
+    const site s{path_.string(), "read " + std::string(layout::activity.path)};
+    return members_if_any(source(file_, format_version_, s), layout::activity.path, s);
+}
+
+population_activity run_reader::activity(std::string_view population) const {
+    const site s{path_.string(), "read " + layout::activity_population.path_for(population)};
+    check_name(population, s, "population");
+    const source f(file_, format_version_, s);
+    const std::uint64_t nodes = population_size(f, population, s);
+    population_activity a;
+    a.population = std::string(population);
+    const handle group = open_object(file_, layout::activity_population, s, population);
+    a.recording = read_recording(group.get(), population, s);
+    const array_dataset toggles = open_array(f, layout::activity_toggles, s, population);
+    if (toggles.size != nodes)
+        s.fail(toggles.path + " has " + std::to_string(toggles.size) + " entries, expected " + std::to_string(nodes) +
+               " (one per node of " + layout::network_population.path_for(population) + ")");
+    a.toggles = read_all<std::uint64_t>(toggles, s);
+    if (const std::string problem = activity_problem(a, nodes); !problem.empty()) s.fail(problem);
+    return a;
+}
+
+std::string spikes_problem(const spike_data& d, std::uint64_t nodes, const recording* recorded) {
+    const auto ms = [](double t) { return format_ms(t); };
+    if (d.node_ids.size() != d.timestamps_ms.size())
+        return "node_ids has " + std::to_string(d.node_ids.size()) + " entries and timestamps " +
+               std::to_string(d.timestamps_ms.size()) + "; each spike has one of each";
+    const double end = recorded ? static_cast<double>(recorded->ticks) * recorded->tick_ms : 0.0;
+    // Spike i as the messages name it, made only for a message (runs have millions of spikes).
+    const auto spike = [&](std::size_t i) {
+        return "spike " + std::to_string(i) + " (node " + std::to_string(d.node_ids[i]) + " at " +
+               ms(d.timestamps_ms[i]) + ")";
+    };
+    const auto after = [&](std::size_t i) {
+        return spike(i) + " follows node " + std::to_string(d.node_ids[i - 1]) + " at " + ms(d.timestamps_ms[i - 1]);
+    };
+    for (std::size_t i = 0; i < d.node_ids.size(); ++i) {
+        const std::uint64_t id = d.node_ids[i];
+        const double t = d.timestamps_ms[i];
+        if (id >= nodes)
+            return spike(i) + ": node id " + std::to_string(id) + " is not in the population of " +
+                   std::to_string(nodes) + " nodes (valid: 0.." + (nodes ? std::to_string(nodes - 1) : "none") + ")";
+        if (!std::isfinite(t) || t < 0) return spike(i) + ": timestamps are finite and ≥ 0 ms";
+        if (recorded && t >= end)
+            return spike(i) + ": not before the recording's end, " + std::to_string(recorded->ticks) + " ticks × " +
+                   ms(recorded->tick_ms) + " = " + ms(end);
+        if (i == 0) continue;
+        const std::uint64_t id0 = d.node_ids[i - 1];
+        const double t0 = d.timestamps_ms[i - 1];
+        if (d.sorting == layout::spike_sorting::by_time && t < t0) return after(i) + ", but sorting is by_time";
+        if (d.sorting == layout::spike_sorting::by_id && (id < id0 || (id == id0 && t < t0)))
+            return after(i) + ", but sorting is by_id (node id, then time)";
+    }
+    return {};
+}
+
+std::string activity_problem(const population_activity& a, std::uint64_t nodes) {
+    const recording& r = a.recording;
+    if (a.toggles.size() != nodes)
+        return "toggles has " + std::to_string(a.toggles.size()) + " values, expected one per node of the population (" +
+               std::to_string(nodes) + ")";
+    if (r.streams == 0) return "streams is 0; a recording has at least 1";
+    if (!std::isfinite(r.tick_ms) || r.tick_ms <= 0) return "tick_ms is " + format_ms(r.tick_ms) + "; it must be > 0";
+    // The engines core has, by the names core gives them.
+    const std::array kinds{core::time_engine_kind::event, core::time_engine_kind::stepped};
+    if (std::none_of(kinds.begin(), kinds.end(), [&](core::time_engine_kind k) { return core::to_string(k) == r.engine; })) {
+        std::string valid;
+        for (const core::time_engine_kind k : kinds) valid += (valid.empty() ? "" : ", ") + std::string(core::to_string(k));
+        return "the engine is \"" + r.engine + "\"; valid: " + valid;
+    }
+    // A node changes at most once per tick in each stream.
+    const std::uint64_t most = r.ticks > std::numeric_limits<std::uint64_t>::max() / r.streams
+                                   ? std::numeric_limits<std::uint64_t>::max()
+                                   : r.ticks * r.streams;
+    for (std::size_t i = 0; i < a.toggles.size(); ++i)
+        if (a.toggles[i] > most)
+            return "node " + std::to_string(i) + " toggled " + std::to_string(a.toggles[i]) + " times, more than once per tick and stream (" +
+                   std::to_string(r.ticks) + " ticks × " + std::to_string(r.streams) + " streams)";
+    return {};
 }
 
 bool operator==(const rule_quantity& a, const rule_quantity& b) {

@@ -183,3 +183,76 @@ TEST_CASE("report: each rule's summary as its mean over a population's nodes, pr
     CHECK(fs::file_size(out / "rule_greedy.png") > 1000);
     CHECK(contains(slurp(out / "rule_gain.dat"), "# zeta: epoch gain_mean unset\n1 2 NaN\n2 4 NaN\n"));
 }
+
+TEST_CASE("report: a timed run's spikes and activity, printed, compared, tabled and plotted") {
+    const test_dir dir("report-spikes");
+    write_run_file(dir.path / "v1.h5", {});
+    const runfile::run_reader v1(dir.path / "v1.h5");
+    const std::vector<core::population> pops = v1.populations();
+    REQUIRE(pops.size() == 2);  // zeta (2 nodes), alpha (1 node)
+    // zeta spikes at ticks 1 and 3 (node 0) and 2 (node 1) of 10 ticks of 0.5 ms over 2 streams; alpha toggles
+    // but has no spikes recorded.
+    const fs::path path = dir.path / "run.h5";
+    {
+        runfile::run_file f = runfile::run_file::create(path, {"0.1.0", 1, ""});
+        for (const runfile::metrics_row& m : v1.metrics()) f.append_metrics(m);
+        f.write_network(v1.network(), pops);
+        f.write_spikes("zeta", std::vector<std::uint64_t>{0, 1, 0}, std::vector<double>{0.5, 1.0, 1.5});
+        runfile::population_activity zeta;
+        zeta.population = "zeta";
+        zeta.recording = {.ticks = 10, .streams = 2, .tick_ms = 0.5, .engine = "event"};
+        zeta.toggles = {4, 2};
+        f.write_activity(zeta);
+        runfile::population_activity alpha = zeta;
+        alpha.population = "alpha";
+        alpha.toggles = {0};
+        f.write_activity(alpha);
+        f.mark_finished();
+    }
+    const run_analysis run = analyze_run(path);
+    REQUIRE(run.activity.size() == 2);
+    const population_activity_summary& z = run.activity[0];
+    CHECK(z.population == "zeta");
+    CHECK(z.spikes == 3);
+    CHECK(z.mean_rate_hz == doctest::Approx(300.0));          // 3 spikes / (2 nodes × 5 ms)
+    CHECK(z.toggles_per_node_tick == doctest::Approx(0.15));  // 6 toggles / (2 nodes × 10 ticks × 2 streams)
+    CHECK(z.toggle_rate[2] == 1);                              // node 0: 4 / 20
+    CHECK(z.toggle_rate[1] == 1);                              // node 1: 2 / 20
+    CHECK(z.raster_x == std::vector<double>{1.0, 2.0, 3.0});  // ticks
+    CHECK(z.raster_node == std::vector<std::uint64_t>{0, 1, 0});
+    CHECK_FALSE(run.activity[1].has_spikes);
+    CHECK(std::isnan(run.activity[1].mean_rate_hz));
+
+    const std::string text = format_analysis(run);
+    CHECK(contains(text, "spikes:     zeta: 2 nodes, 3 spikes (0 nodes silent), mean rate 300 Hz, 0.15 toggles per "
+                         "node per tick (10 ticks × 0.5 ms, 2 streams, event engine)"));
+    CHECK(contains(text, "spikes:     alpha: 1 nodes, no spikes recorded, 0 toggles per node per tick"));
+    CHECK(contains(format_comparison(run, run), "zeta spike rate (Hz)"));
+    // A run without a timed record prints, compares and reports as before.
+    const run_analysis plain = analyze_run(dir.path / "v1.h5");
+    CHECK(plain.activity.empty());
+    CHECK_FALSE(contains(format_analysis(plain), "spikes:"));
+    CHECK_FALSE(contains(format_comparison(plain, plain), "spike rate"));
+
+    if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+        MESSAGE("gnuplot is not installed (bash .ci/setup installs it): the spike plots were not checked");
+        return;
+    }
+    const fs::path out = dir.path / "report";
+    write_report(run, out);
+    const std::string md = slurp(out / "report.md");
+    CHECK(contains(md, "## Spikes and activity"));
+    CHECK(contains(md, "| zeta | 2 | 3 | 0 | 300 | 0.15 | 10 | 0.5 | 2 | event |"));
+    CHECK(contains(md, "| alpha | 1 | - | - | - | 0 | 10 | 0.5 | 2 | event |"));
+    CHECK(contains(md, "![spikes of zeta](raster_zeta.png)"));
+    CHECK_FALSE(contains(md, "raster_alpha"));
+    CHECK(contains(md, "![switching activity](activity.png)"));
+    CHECK(fs::file_size(out / "raster_zeta.png") > 1000);
+    CHECK(fs::file_size(out / "activity.png") > 1000);
+    CHECK(slurp(out / "raster_zeta.dat") == "# tick node\n1 0\n2 1\n3 0\n");
+    CHECK(contains(slurp(out / "activity.dat"), "rate \"zeta\" \"alpha\"\n0.05 0 1\n0.15 1 0\n0.25 1 0\n"));
+    const fs::path out_plain = dir.path / "report-plain";
+    write_report(plain, out_plain);
+    CHECK_FALSE(contains(slurp(out_plain / "report.md"), "Spikes and activity"));
+    CHECK_FALSE(fs::exists(out_plain / "activity.png"));
+}

@@ -302,3 +302,22 @@ TEST_CASE("timed engines refuse what they cannot run") {
     CHECK_THROWS_AS((void)engine->slot_plane(0, 0), lutra::error);
     CHECK_THROWS_AS(random_timed_network({.k_min = 3, .k_max = 2}, 1), lutra::error);
 }
+
+TEST_CASE("random flips flip inputs at the asked activity, the same for the same seed") {
+    random_flips a(200, 70, 0.1, 3), b(200, 70, 0.1, 3);
+    bit_matrix x(200, 70), y(200, 70);
+    a.fill(0, x);
+    b.fill(0, y);
+    CHECK(x == y);
+    std::size_t flips = 0;
+    for (std::uint64_t t = 1; t <= 20; ++t) {
+        const bit_matrix before = x;
+        a.fill(t, x);
+        for (std::size_t r = 0; r < 200; ++r)
+            for (std::size_t s = 0; s < 70; ++s) flips += before.get(r, s) != x.get(r, s);
+    }
+    // 280,000 draws at p = 0.1: mean 28,000, standard deviation 159.
+    CHECK(flips > 27000);
+    CHECK(flips < 29000);
+    CHECK_THROWS_AS(random_flips(1, 1, 1.5, 1), lutra::error);
+}

@@ -15,38 +15,16 @@
 #include "lutra/data/idx.hpp"
 #include "lutra/core/names.hpp"
 #include "lutra/core/random.hpp"
+#include "support/env_override.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using lutra::test::env_override;
 using lutra::test::temp_dir;
 using namespace lutra::core;
 using namespace lutra::data;
 
 namespace {
-
-// Sets (or, with nullopt, unsets) an environment variable for one scope.
-class env_override {
-public:
-    env_override(const char* name, const std::optional<std::string>& value) : name_(name) {
-        if (const char* old = std::getenv(name)) old_ = old;
-        if (value)
-            setenv(name, value->c_str(), 1);
-        else
-            unsetenv(name);
-    }
-    ~env_override() {
-        if (old_)
-            setenv(name_, old_->c_str(), 1);
-        else
-            unsetenv(name_);
-    }
-    env_override(const env_override&) = delete;
-    env_override& operator=(const env_override&) = delete;
-
-private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
 
 // Text in doctest's string type, which doctest::Contains matches.
 doctest::String what(const std::exception& e) { return e.what(); }
@@ -267,6 +245,9 @@ TEST_CASE("dataset: list_datasets shows every catalogue entry") {
         }
     }
     CHECK(names == std::vector<std::string>{"mnist", "fashion-mnist", "xor", "parity-N", "majority-N"});
+    // dataset_names lists the same, without looking for files.
+    const std::vector<std::string_view> plain = dataset_names();
+    CHECK(std::vector<std::string>(plain.begin(), plain.end()) == names);
 }
 
 TEST_CASE("dataset: a missing real dataset says what was looked for where and how to install it") {
@@ -393,6 +374,9 @@ TEST_CASE("dataset: dataset_shape_of tells what load_dataset returns, without lo
         CHECK(shape.classes == d.num_classes);
         CHECK(shape.train_samples == d.train.size());
         CHECK(shape.test_samples == d.test.size());
+        CHECK(shape.width == d.width);
+        CHECK(shape.height == d.height);
+        CHECK(shape.channels == d.channels);
     }
     // Real datasets: their own sizes, or fewer when asked; no files needed.
     const dataset_shape mnist = dataset_shape_of("mnist", {.seed = 1, .train_samples = 500, .test_samples = 0});
@@ -400,6 +384,9 @@ TEST_CASE("dataset: dataset_shape_of tells what load_dataset returns, without lo
     CHECK(mnist.classes == 10);
     CHECK(mnist.train_samples == 500);
     CHECK(mnist.test_samples == 10000);
+    CHECK(mnist.width == 28);
+    CHECK(mnist.height == 28);
+    CHECK(mnist.channels == 1);
     CHECK(dataset_shape_of("fashion-mnist", {.seed = 1, .train_samples = 1000000, .test_samples = 0}).train_samples ==
           60000);
     CHECK_THROWS_AS((void)dataset_shape_of("parity-99"), lutra::unknown_name_error);

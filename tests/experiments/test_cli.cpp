@@ -264,6 +264,9 @@ TEST_CASE("cli: config keys lists every key with its type, range or choices, def
     const auto bench = run_lutra("config keys bench-infer");
     CHECK(bench.exit_code == 0);
     CHECK(line_of(bench.output, "isa").find("one of auto, portable, avx2, avx512") != std::string::npos);
+    const auto bench_simulate = run_lutra("config keys bench-simulate");
+    CHECK(bench_simulate.exit_code == 0);
+    CHECK(line_of(bench_simulate.output, "network.table_density").find("0.05") != std::string::npos);
     const auto data = run_lutra("config keys data");
     CHECK(data.exit_code == 0);
     CHECK(line_of(data.output, "encoder.bits").find("integer in 1..255") != std::string::npos);
@@ -277,7 +280,7 @@ TEST_CASE("cli: config keys lists every key with its type, range or choices, def
     const auto unknown = run_lutra("config keys genom");
     CHECK(unknown.exit_code == 2);
     CHECK(unknown.output.find("unknown settings 'genom' (did you mean 'genome'?)") != std::string::npos);
-    CHECK(unknown.output.find("valid: experiment, genome, bench-infer, data, rules") != std::string::npos);
+    CHECK(unknown.output.find("valid: experiment, genome, bench-infer, bench-simulate, data, rules") != std::string::npos);
 }
 
 TEST_CASE("cli: every rejection of a training setting happens before the run directory exists") {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "fuzz_input.hpp"
 #include "lutra/runfile/run_reader.hpp"
@@ -21,6 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     expect_lutra_errors_only([&] { (void)reader->metrics(); });
     expect_lutra_errors_only([&] {
         if (reader->has_stats()) (void)reader->stats();
+    });
+    expect_lutra_errors_only([&] {
+        for (const std::string& population : reader->spike_populations()) (void)reader->spikes(population);
+    });
+    expect_lutra_errors_only([&] {
+        for (const std::string& population : reader->activity_populations()) (void)reader->activity(population);
     });
     expect_lutra_errors_only([&] { (void)reader->encoder(); });
     expect_lutra_errors_only([&] { (void)reader->read_text("config"); });

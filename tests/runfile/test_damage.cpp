@@ -1,5 +1,5 @@
 // Damaged run files: a small real run.h5 (texts, network, populations,
-// encoder, metrics, /stats) with bits flipped at every byte offset, one file
+// encoder, metrics, /stats, /spikes, /activity) with bits flipped at every byte offset, one file
 // per offset. Reading each part must give exactly the original or throw a
 // lutra::io_error — never another exception, never a crash (run this suite
 // under ASan + UBSan too), never different data.
@@ -99,6 +99,8 @@ struct parts {
     std::string encoder_kind;
     std::vector<metrics_row> metrics;
     run_stats stats;
+    spike_data spikes;
+    population_activity activity;
 };
 
 bool same_network(const core::network_arrays& a, const core::network_arrays& b) {
@@ -123,6 +125,14 @@ void write_sample(const fs::path& path) {
     }
     const std::vector<core::population> populations{{"hidden", {0, 1, 2, 3, 4, 5}}, {"out", {6, 7}}};
     f.write_network(net, populations);
+    // A timed run's record of "hidden": spikes of 4 nodes over 8 ticks, and their toggles over 2 streams.
+    f.write_spikes("hidden", std::vector<std::uint64_t>{1, 4, 0, 1, 5, 2, 3},
+                   std::vector<double>{0.0, 0.0, 1.5, 1.5, 3.0, 4.5, 10.5});
+    population_activity activity;
+    activity.population = "hidden";
+    activity.recording = {.ticks = 8, .streams = 2, .tick_ms = 1.5, .engine = "event"};
+    activity.toggles = {3, 5, 2, 1, 4, 7};
+    f.write_activity(activity);
 }
 
 // Reads each part of `path`, checking it against `expected`; counts the
@@ -168,6 +178,8 @@ void read_and_compare(const fs::path& path, const parts& expected, outcome& out,
     }, r);
     part("metrics", [&](const run_reader& x) { return x.metrics() == expected.metrics; }, r);
     part("stats", [&](const run_reader& x) { return x.stats() == expected.stats; }, r);
+    part("spikes", [&](const run_reader& x) { return x.spikes("hidden") == expected.spikes; }, r);
+    part("activity", [&](const run_reader& x) { return x.activity("hidden") == expected.activity; }, r);
 }
 
 parts read_parts(const fs::path& path) {
@@ -184,6 +196,8 @@ parts read_parts(const fs::path& path) {
     p.thresholds.assign(e.encoder.thresholds().begin(), e.encoder.thresholds().end());
     p.metrics = r.metrics();
     p.stats = r.stats();
+    p.spikes = r.spikes("hidden");
+    p.activity = r.activity("hidden");
     return p;
 }
 

@@ -6,6 +6,7 @@
 
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
+#include "lutra/core/schema.hpp"
 #include "lutra/core/time.hpp"
 
 namespace lutra::core {
@@ -85,6 +86,32 @@ void spike_recorder::observe(const timed_engine& engine) {
     }
 }
 
+// ------------------------------------------------------------ random flips
+
+random_flips::random_flips(std::uint32_t num_inputs, std::size_t streams, double activity, std::uint64_t seed)
+    : num_inputs_(num_inputs), streams_(streams), seed_(seed) {
+    if (!(activity >= 0 && activity <= 1)) throw error("random flips: activity must lie in [0, 1]");
+    threshold_ = activity >= 1 ? ~std::uint64_t{0} : static_cast<std::uint64_t>(std::ldexp(activity, 64));
+}
+
+void random_flips::fill(std::uint64_t tick, bit_matrix& inputs) {
+    if (inputs.rows() != num_inputs_ || inputs.samples() < streams_)
+        throw error("random flips: inputs of " + std::to_string(inputs.rows()) + " rows × " +
+                    std::to_string(inputs.samples()) + " streams, expected " + std::to_string(num_inputs_) + " × " +
+                    std::to_string(streams_));
+    // Inputs keep their bits between ticks: the caller passes the same matrix.
+    const counter_rng rng = counter_rng(seed_, "random-flips").fork(tick);
+    for (std::uint32_t r = 0; r < num_inputs_; ++r) {
+        const counter_rng row = rng.fork(r);
+        for (std::size_t s = 0; s < streams_; ++s) {
+            const std::uint64_t draw = row.at(s);
+            const bool flip = tick == 0 ? (draw >> 63) != 0 : draw < threshold_;
+            if (tick == 0) inputs.set(r, s, flip);
+            else if (flip) inputs.set(r, s, !inputs.get(r, s));
+        }
+    }
+}
+
 // ---------------------------------------------------------- random networks
 
 network random_timed_network(const random_timed_params& p, std::uint64_t seed) {
@@ -126,6 +153,19 @@ network random_timed_network(const random_timed_params& p, std::uint64_t seed) {
         a.tables.insert(a.tables.end(), words.begin(), words.end());
     }
     return network(std::move(a));
+}
+
+void describe(schema_visitor& v, random_timed_params& p) {
+    v.field("inputs", p.num_inputs, "input bits", 1U, 1U << 24);
+    v.field("nodes", p.nodes, "LUT nodes", 1U, 1U << 26);
+    v.field("k_min", p.k_min, "smallest fan-in", 1U, max_k);
+    v.field("k_max", p.k_max, "largest fan-in", 1U, max_k);
+    v.field("p_delayed", p.p_delayed, "share of slots with a delay ≥ 1 (from any input or node)", closed(0.0, 1.0));
+    v.field("max_delay", p.max_delay, "delays are drawn from 1 … max_delay", 1U, 1U << 16);
+    v.field("table_density", p.table_density, "probability of a 1 per table bit: 0.5 uniform, small = quiet nodes",
+            closed(0.0, 1.0));
+    v.field("zero_delay_window", p.zero_delay_window,
+            "zero-delay node sources come from the previous N nodes; 0 = any earlier node", 0U, 1U << 26);
 }
 
 }  // namespace lutra::core

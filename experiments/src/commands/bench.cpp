@@ -84,6 +84,11 @@ void add_bench_commands(CLI::App& app, command_table& table) {
     auto cfg = std::make_shared<config_options>();
     cfg->add_to(*bench_infer, "benchmark settings (configs/bench-infer.yaml)");
     table.add(*bench_infer, [cfg] { return cmd_bench_infer(*cfg); });
+    auto* bench_simulate = bench->add_subcommand(
+        "simulate", "the timed engines (event, stepped) and Verilator on a random recurrent network with delays");
+    auto sim_cfg = std::make_shared<config_options>();
+    sim_cfg->add_to(*bench_simulate, "benchmark settings (configs/bench-simulate.yaml)");
+    table.add(*bench_simulate, [sim_cfg] { return cmd_bench_simulate(*sim_cfg); });
 }
 
 }  // namespace lutra::experiments::commands

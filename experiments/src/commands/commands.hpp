@@ -41,10 +41,14 @@ void add_version_commands(CLI::App& app, command_table& table);  // version
 void add_data_commands(CLI::App& app, command_table& table);     // data [list], data show
 void add_bench_commands(CLI::App& app, command_table& table);    // bench infer
 void add_run_commands(CLI::App& app, command_table& table);      // run, run --resume
+void add_simulate_commands(CLI::App& app, command_table& table); // simulate
 void add_eval_commands(CLI::App& app, command_table& table);     // eval
 void add_analyze_commands(CLI::App& app, command_table& table);  // analyze
 void add_export_commands(CLI::App& app, command_table& table);   // export
 void add_genome_commands(CLI::App& app, command_table& table);   // genome show|develop|encode|decode|mutate
 void add_config_commands(CLI::App& app, command_table& table);   // config keys
+
+struct config_options;
+int cmd_bench_simulate(const config_options& cfg);  // simulate_bench.cpp, a subcommand of bench
 
 }  // namespace lutra::experiments::commands

@@ -47,6 +47,7 @@ constexpr std::array settings_table{
     settings_entry{"genome", "lutra genome, an experiment's genome_file and its genome section",
                    list_keys<topology::genome>},
     settings_entry{"bench-infer", "lutra bench infer", list_keys<infer_bench_settings>},
+    settings_entry{"bench-simulate", "lutra bench simulate", list_keys<simulate_bench_settings>},
     settings_entry{"data", "lutra data show and an experiment's data section", list_keys<data_settings>},
     settings_entry{"rules", "an experiment's train.schedule[].rules[] entries, by rule (RULE.KEY)", rule_keys},
 };
@@ -100,7 +101,8 @@ void add_config_commands(CLI::App& app, command_table& table) {
     auto what = std::make_shared<std::string>("experiment");
     keys_cmd
         ->add_option("what", *what,
-                     "which settings: experiment (lutra run), genome, bench-infer (lutra bench infer), data "
+                     "which settings: experiment (lutra run, lutra simulate), genome, bench-infer (lutra bench infer), "
+                     "bench-simulate (lutra bench simulate), data "
                      "(lutra data show) or rules (the plasticity rules' parameters)")
         ->check(CLI::Validator(
             [](std::string& name) -> std::string {

@@ -69,6 +69,37 @@ struct rule_curves {
 // The rules of a run's /stats, in the order first met.
 [[nodiscard]] std::vector<rule_curves> summarize_rules(const runfile::run_stats& stats);
 
+// A population's record of a timed run (/spikes and /activity): its spike
+// count and rate, its switching activity, and the raster to plot.
+struct population_activity_summary {
+    inline static constexpr std::size_t bins = 10;  // toggle-rate histogram over [0, 1] in tenths; 1.0 in the last
+    inline static constexpr std::size_t max_raster_spikes = 200'000;  // the raster shows the first ones in time
+    std::string population;
+    std::uint64_t nodes = 0;
+    bool has_spikes = false;
+    bool has_activity = false;
+    runfile::recording recording;  // with activity: ticks, streams, tick_ms, engine
+    std::uint64_t spikes = 0;      // in the recorded stream
+    std::uint64_t silent = 0;      // nodes without a spike
+    // Spikes per node per second of the recorded stream: spikes / (nodes ·
+    // ticks · tick_ms / 1000); NaN without activity (no recording length) or nodes.
+    double mean_rate_hz = 0;
+    // Output changes per node per tick and stream: toggles / (nodes · ticks ·
+    // streams), 0..1; NaN without activity, nodes or ticks.
+    double toggles_per_node_tick = 0;
+    std::array<std::uint32_t, bins> toggle_rate{};  // nodes per bin of toggles / (ticks · streams)
+    // The raster: each spike's tick (timestamp / tick_ms; without activity its
+    // ms) and node id, the first max_raster_spikes in time.
+    std::vector<double> raster_x;
+    std::vector<std::uint64_t> raster_node;
+    bool raster_cut = false;  // more spikes than max_raster_spikes
+};
+
+// The summary of one population of `nodes` nodes from its spikes and/or its activity (either may be null).
+[[nodiscard]] population_activity_summary summarize_activity(const std::string& population, std::uint64_t nodes,
+                                                             const runfile::spike_data* spikes,
+                                                             const runfile::population_activity* activity);
+
 struct run_analysis {
     std::filesystem::path file;  // the run.h5 read
     runfile::stored_attributes attributes;
@@ -84,6 +115,8 @@ struct run_analysis {
     std::uint64_t stats_samples = 0;
     std::string stats_split;
     std::vector<rule_curves> rules;  // from /stats/<population>/rules (empty without)
+    // From /spikes and /activity (empty without): populations with either, in gene order.
+    std::vector<population_activity_summary> activity;
 };
 
 // The summary of one population's stats rows (`rows` > 0).
@@ -100,7 +133,9 @@ struct run_analysis {
 
 // Writes dir/report.md, the data and gnuplot script beside it, and the PNG
 // plots (learning_curves.png, fan_in.png, and with /stats node_stats.png,
-// flips.png and one rule_<rule>.png per rule) by running `gnuplot`. Creates dir,
+// flips.png and one rule_<rule>.png per rule; with /spikes one
+// raster_<population>.png per population, with /activity activity.png) by
+// running `gnuplot`. Creates dir,
 // which must be new or empty (a report never replaces another), whole: the
 // files go into a temporary sibling, COMPLETE is written last and the
 // directory renamed into place (core/publish.hpp), so a kill or a full disk

@@ -150,6 +150,25 @@ struct random_timed_params {
     std::uint32_t zero_delay_window = 0;  // > 0: zero-delay node sources come from the previous `window` nodes (deep chains stay shallow)
 };
 [[nodiscard]] network random_timed_network(const random_timed_params& params, std::uint64_t seed);
+class schema_visitor;
+void describe(schema_visitor& v, random_timed_params& p);
+
+// A stimulus for tests and benchmarks: every input bit of every stream
+// flips with probability `activity` at each tick (tick 0 draws each bit
+// with probability 1/2). Endless; deterministic in the seed.
+class random_flips final : public stimulus {
+public:
+    random_flips(std::uint32_t num_inputs, std::size_t streams, double activity, std::uint64_t seed);
+    [[nodiscard]] std::uint32_t num_inputs() const override { return num_inputs_; }
+    [[nodiscard]] std::size_t streams() const override { return streams_; }
+    void fill(std::uint64_t tick, bit_matrix& inputs) override;
+
+private:
+    std::uint32_t num_inputs_;
+    std::size_t streams_;
+    std::uint64_t threshold_;  // a flip where a 64-bit draw falls below it
+    std::uint64_t seed_;
+};
 
 // Spikes — rising edges (0 at tick t − 1, 1 at tick t; before tick 0 counts
 // as 0) — of chosen nodes in one stream, collected as an engine runs.

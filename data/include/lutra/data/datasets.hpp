@@ -41,6 +41,10 @@ struct dataset_info {
 // Every real dataset, installed or not, and every synthetic family.
 [[nodiscard]] std::vector<dataset_info> list_datasets();
 
+// The catalogue's names, families as patterns ("parity-N"), without looking
+// for files: the "valid: …" of messages.
+[[nodiscard]] std::vector<std::string_view> dataset_names();
+
 // What load_dataset would return, known without loading or generating it,
 // so that sizes can be checked before anything is allocated.
 struct dataset_shape {
@@ -48,6 +52,7 @@ struct dataset_shape {
     std::uint32_t classes = 0;
     std::size_t train_samples = 0;  // real datasets: at most their size (load_dataset refuses more)
     std::size_t test_samples = 0;
+    std::uint32_t width = 0, height = 0, channels = 0;  // the image shape, as core::dataset has it
 };
 
 // The shape of load_dataset(name, options); throws as load_dataset does for

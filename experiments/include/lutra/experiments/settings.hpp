@@ -13,7 +13,10 @@
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
+#include "lutra/core/time.hpp"
+#include "lutra/data/streams.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/plasticity/online.hpp"
 #include "lutra/plasticity/session.hpp"
 #include "lutra/topology/genome.hpp"
 #include "lutra/topology/schema.hpp"
@@ -48,6 +51,23 @@ struct infer_bench_settings {
     double min_seconds = 2.0;             // time each configuration at least this long
 };
 
+// `lutra bench simulate` (docs/time.md, "Benchmark"): the timed engines on a
+// random recurrent network with delays, and Verilator on its exported
+// Verilog beside them.
+struct simulate_bench_settings {
+    core::random_timed_params network{.num_inputs = 1000, .nodes = 100000, .k_min = 6, .k_max = 6, .p_delayed = 0.3,
+                                      .max_delay = 16, .table_density = 0.05};
+    std::vector<double> activity{0.01, 0.1, 0.5};  // input bits flipping per tick and stream
+    std::vector<std::size_t> streams{1, 512};      // stream counts to measure
+    std::vector<std::string> engines{"event", "stepped"};
+    bool verilator = true;                         // also Verilator on the network's Verilog (one stream)
+    std::string verilator_dir;                     // where Verilator builds; empty = a temporary directory
+    unsigned threads = 1;                          // engine threads (tiles of 512 streams)
+    std::uint64_t seed = 1;                        // network and stimulus
+    double min_seconds = 2.0;                      // time each configuration at least this long
+    std::uint64_t check_ticks = 64;                // ticks whose traces must agree between engines and Verilator
+};
+
 // Per-node statistics recorded in run.h5's /stats (docs/run-file.md): measured
 // on the hardened network after an epoch, on the first `samples` samples of a
 // split; the mean |dL/dy| comes from that epoch's training batches.
@@ -56,6 +76,18 @@ struct stats_settings {
     std::size_t samples = 1000;    // samples the statistics are measured on, the first N of the split
     std::string split = "train";   // train | test
     bool sensitivity = true;       // the costliest statistic: one fan-out cone per node
+};
+
+// `lutra simulate` (docs/time.md): the network run tick by tick on a stream.
+struct time_settings {
+    data::stream_params input;        // the stimulus: a coding of a dataset, or a sequence
+    std::uint64_t ticks = 1000;       // ticks to run
+    std::size_t streams = 1;          // parallel streams (independent runs), bit-sliced
+    std::string engine = "event";     // event | stepped (the reference; the same traces)
+    std::vector<std::string> record;  // populations whose spikes run.h5 keeps; empty = every population
+    std::size_t record_stream = 0;    // the stream whose spikes are recorded
+    double tick_ms = 1.0;             // one tick in milliseconds (SONATA spike times are in ms)
+    plasticity::online_params learn;  // rules run every tick (online learning); none = the network as it is
 };
 
 // `lutra run`: one experiment — data, genome, training — into a run directory.
@@ -68,6 +100,7 @@ struct experiment_settings {
     topology::genome genome;
     plasticity::session_params train;
     stats_settings stats;
+    time_settings time;
 };
 
 // A genome file in either form, told apart by content: YAML when it has a
@@ -83,6 +116,8 @@ struct experiment_settings {
 void describe(config_visitor& v, experiment_settings& s);
 void describe(config_visitor& v, data_settings& s);
 void describe(config_visitor& v, infer_bench_settings& s);
+void describe(config_visitor& v, simulate_bench_settings& s);
 void describe(config_visitor& v, stats_settings& s);
+void describe(config_visitor& v, time_settings& s);
 
 }  // namespace lutra::experiments

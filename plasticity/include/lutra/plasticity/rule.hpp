@@ -9,7 +9,7 @@
 //
 //   begin(ctx)                      the phase starts (or a resumed run re-enters it)
 //   batch(activity, ctx)            once per minibatch, rules in schedule order
-//   tick(activity, ctx)             once per tick, for the event engine (none drives it yet)
+//   tick(activity, ctx)             once per tick of a timed engine (online_learner, online.hpp)
 //   end_epoch(ctx)                  after each epoch; the network must then be current
 //   end(ctx)                        the phase is over
 //
@@ -106,6 +106,11 @@ struct tick_activity {
     std::uint64_t tick;                 // ticks since the stream started
     const hard_activity& hard;          // node outputs and slot planes at this tick, ≤ 512 streams
     teaching_signal signal;             // labels or reward per stream; dy when a gradient runs in time
+    // The nodes whose output changed at this tick (in some stream), ascending:
+    // the events, for rules that keep per-node state up to date lazily (as
+    // NEST's synapses do) — touching only these and catching up on the ticks
+    // in between — instead of visiting every node every tick.
+    std::span<const std::uint32_t> changed = {};
 };
 
 // What a batch's rules measured: the loss summed over its samples and the

@@ -40,6 +40,7 @@ enum class dtype : std::uint8_t {
     string,        // UTF-8, NUL-padded to its own length (format_version 1: variable-length)
     fixed_string,  // split_bytes bytes, NUL-padded ASCII
     compound,      // a row of named members (metrics_members)
+    enumeration,   // named values over uint8 (sorting_names: SONATA's spike sorting)
 };
 
 // "uint8", "float64", "string", "string(16)", "compound"; "" for none: the
@@ -63,6 +64,17 @@ template <>
 inline constexpr dtype dtype_of<double> = dtype::float64;
 template <>
 inline constexpr dtype dtype_of<std::string> = dtype::string;
+
+// How a population's spikes are ordered (SONATA's `sorting` attribute):
+// by_time sorts by timestamp (ties in any order), by_id by node id and then
+// timestamp, none not at all. Stored as an HDF5 enum over uint8 whose
+// members are sorting_names, each with its value here (libsonata's
+// SpikeReader and the files its tests write with h5py.enum_dtype use the
+// same names and values).
+enum class spike_sorting : std::uint8_t { none = 0, by_id = 1, by_time = 2 };
+inline constexpr std::array<std::string_view, 3> sorting_names{"none", "by_id", "by_time"};  // by value
+template <>
+inline constexpr dtype dtype_of<spike_sorting> = dtype::enumeration;
 
 enum class kind : std::uint8_t { group, dataset, attribute };
 
@@ -206,6 +218,32 @@ inline constexpr dataset<float> stats_rule_quantity{"/stats/<population>/rules/<
 inline constexpr std::array<object, 6> stats_rows{stats_activation_rate, stats_entropy,     stats_flips,
                                                   stats_grad_abs_mean,   stats_sensitivity, stats_entry_usage};
 
+// --- /spikes: each population's spikes, SONATA's spike-file layout -----------------
+//
+// A spike of a node is a rising edge of its output (0 at tick t − 1, 1 at
+// tick t; before tick 0 counts as 0) in one recorded stream, at time
+// t · tick_ms (/activity/<population>/@tick_ms). Node ids are indices into
+// the population (SONATA's node ids are per population): node_ids[i] = j is
+// the population's node j, network node /network/populations/<population>[j].
+
+inline constexpr group spikes{"/spikes"};                         // tracks creation order
+inline constexpr group spikes_population{"/spikes/<population>"};  // one population's spikes
+inline constexpr attribute<spike_sorting> spikes_sorting{"/spikes/<population>/@sorting"};  // Lutra writes by_time
+inline constexpr dataset<double> spikes_timestamps{"/spikes/<population>/timestamps"};
+inline constexpr attribute<std::string> spikes_timestamps_units{"/spikes/<population>/timestamps/@units"};
+inline constexpr std::string_view spike_units = "ms";  // the one unit of timestamps
+inline constexpr dataset<std::uint64_t> spikes_node_ids{"/spikes/<population>/node_ids"};
+
+// --- /activity: each population's output changes over a timed run ---------------
+
+inline constexpr group activity{"/activity"};  // tracks creation order
+inline constexpr group activity_population{"/activity/<population>"};
+inline constexpr attribute<std::uint64_t> activity_ticks{"/activity/<population>/@ticks"};
+inline constexpr attribute<std::uint64_t> activity_streams{"/activity/<population>/@streams"};
+inline constexpr attribute<double> activity_tick_ms{"/activity/<population>/@tick_ms"};
+inline constexpr attribute<std::string> activity_engine{"/activity/<population>/@engine"};
+inline constexpr dataset<std::uint64_t> activity_toggles{"/activity/<population>/toggles"};
+
 // --- everything, in the order of docs/run-file.md --------------------------------
 
 inline constexpr std::array all{
@@ -259,6 +297,19 @@ inline constexpr std::array all{
     object{stats_rule},
     object{stats_rule_epoch},
     object{stats_rule_quantity},
+    object{spikes},
+    object{spikes_population},
+    object{spikes_sorting},
+    object{spikes_timestamps},
+    object{spikes_timestamps_units},
+    object{spikes_node_ids},
+    object{activity},
+    object{activity_population},
+    object{activity_ticks},
+    object{activity_streams},
+    object{activity_tick_ms},
+    object{activity_engine},
+    object{activity_toggles},
 };
 
 }  // namespace lutra::runfile::layout

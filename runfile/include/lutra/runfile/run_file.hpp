@@ -96,6 +96,24 @@ public:
     // and each rule's rows of the epochs those rows are of.
     void truncate_stats(std::size_t rows);
 
+    // /spikes/<population>: a population's spikes (layout.hpp says what a
+    // spike is), sorted by time with ties by node id, node ids indices into
+    // the population (< its size), timestamps in ms, finite and ≥ 0; stored
+    // with sorting by_time. The population must be in /network (write it
+    // first); with /activity/<population>, every timestamp must lie before
+    // its end. Written once per population, then flushed.
+    void write_spikes(std::string_view population, std::span<const std::uint64_t> node_ids,
+                      std::span<const double> timestamps_ms);
+    [[nodiscard]] std::vector<std::string> spike_populations() const;
+    [[nodiscard]] spike_data read_spikes(std::string_view population) const;
+    // /activity/<population>: its toggles and recording (activity_problem's
+    // checks; with /spikes/<population>, its spikes must lie before the
+    // recording's end). The population must be in /network. Written once per
+    // population, then flushed.
+    void write_activity(const population_activity& activity);
+    [[nodiscard]] std::vector<std::string> activity_populations() const;
+    [[nodiscard]] population_activity read_activity(std::string_view population) const;
+
     // Writes everything buffered to disk.
     void flush();
     // Marks the run finished (/@finished = 1) and flushes: the last write of a

@@ -114,6 +114,47 @@ struct run_stats {
     friend bool operator==(const run_stats&, const run_stats&) = default;
 };
 
+// /spikes/<population>: one population's spikes in SONATA's layout
+// (layout.hpp says what a spike is). A writer gives them sorted by time,
+// ties by node id (sorting by_time); a reader gets them as stored.
+struct spike_data {
+    std::string population;
+    layout::spike_sorting sorting = layout::spike_sorting::by_time;  // the order the file claims (and has)
+    std::vector<std::uint64_t> node_ids;                              // index in the population, < its size
+    std::vector<double> timestamps_ms;                                // ms from tick 0; one per node id
+    friend bool operator==(const spike_data&, const spike_data&) = default;
+};
+
+// How a timed run was recorded: /activity/<population>'s attributes.
+struct recording {
+    std::uint64_t ticks = 0;    // ticks run (0 .. ticks − 1)
+    std::uint64_t streams = 1;  // parallel streams, ≥ 1; spikes come from one of them
+    double tick_ms = 1.0;       // milliseconds a tick lasts, > 0
+    std::string engine;         // the engine that ran it: "event" or "stepped" (core::time_engine_kind)
+    friend bool operator==(const recording&, const recording&) = default;
+};
+
+// /activity/<population>: per node, output changes summed over all streams
+// (core::timed_engine::toggles of the population's nodes; tick 0's output is
+// compared with 0), at most ticks × streams each.
+struct population_activity {
+    std::string population;
+    runfile::recording recording;
+    std::vector<std::uint64_t> toggles;  // one per node of the population, in population order
+    friend bool operator==(const population_activity&, const population_activity&) = default;
+};
+
+// What is wrong with spikes of a population of `nodes` nodes — a node id
+// out of range, lengths that differ, a timestamp not finite or negative, an
+// order the sorting does not hold — or "" when nothing is. With `recorded`,
+// also a timestamp at or after its end (ticks × tick_ms). The writer and
+// the reader both check with it.
+[[nodiscard]] std::string spikes_problem(const spike_data& spikes, std::uint64_t nodes,
+                                         const recording* recorded = nullptr);
+// The same for activity: toggles one per node, each at most ticks × streams;
+// streams ≥ 1; tick_ms finite and > 0; an engine core has (core::to_string(time_engine_kind)).
+[[nodiscard]] std::string activity_problem(const population_activity& activity, std::uint64_t nodes);
+
 class run_reader {
 public:
     // Opens `path`, a run.h5 or a run directory holding one, read-only, and
@@ -147,6 +188,15 @@ public:
     // population's nodes; has_stats() is false for runs recorded without.
     [[nodiscard]] bool has_stats() const;
     [[nodiscard]] run_stats stats() const;
+    // /spikes: the populations with spikes, in the order written (empty
+    // without /spikes), and one population's, checked by spikes_problem
+    // against its /network population and, when it has /activity, its recording.
+    [[nodiscard]] std::vector<std::string> spike_populations() const;
+    [[nodiscard]] spike_data spikes(std::string_view population) const;
+    // /activity: the populations with activity, in the order written (empty
+    // without /activity), and one population's, checked by activity_problem.
+    [[nodiscard]] std::vector<std::string> activity_populations() const;
+    [[nodiscard]] population_activity activity(std::string_view population) const;
     // /encoder, checked by core::encoder::from_parts and encoder_shape_problem.
     [[nodiscard]] stored_encoder encoder() const;
     // /<name>: a scalar text such as "config" or "genome". `name` is one path
