@@ -265,8 +265,15 @@ simulate_summary simulate(const simulate_request& request) {
             index_in_population[src.populations[p].nodes[i]] = static_cast<std::uint32_t>(i);
             population_of[src.populations[p].nodes[i]] = static_cast<std::int32_t>(p);
         }
+    // Activity first: spikes are checked against the recording's end.
+    const runfile::recording recording{t.ticks, t.streams, t.tick_ms, t.engine};
+    for (const core::population& pop : src.populations) {
+        runfile::population_activity activity{pop.name, recording, {}};
+        for (const std::uint32_t n : pop.nodes) activity.toggles.push_back(engine->toggles()[n]);
+        file.write_activity(activity);
+    }
     for (const std::size_t p : recorded) {
-        std::vector<std::pair<std::uint64_t, std::uint64_t>> spikes;  // (tick, node id)
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> spikes;  // (tick, node id): by time, ties by id
         for (const core::spike_recorder::spike& x : recorder.spikes())
             if (population_of[x.node] == static_cast<std::int32_t>(p))
                 spikes.emplace_back(x.tick, index_in_population[x.node]);
@@ -278,11 +285,6 @@ simulate_summary simulate(const simulate_request& request) {
             times.push_back(static_cast<double>(tick) * t.tick_ms);
         }
         file.write_spikes(src.populations[p].name, ids, times);
-    }
-    for (const core::population& pop : src.populations) {
-        std::vector<std::uint64_t> toggles;
-        for (const std::uint32_t n : pop.nodes) toggles.push_back(engine->toggles()[n]);
-        file.write_activity(pop.name, toggles, {t.ticks, t.streams, t.tick_ms, t.engine});
     }
     file.mark_finished();
     file.close();

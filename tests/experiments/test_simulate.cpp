@@ -1,0 +1,106 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "lutra/runfile/run_file.hpp"
+#include "support/run_lutra.hpp"
+#include "support/temp_dir.hpp"
+
+using lutra::test::run_lutra;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string timed_config = std::string(LUTRA_CONFIGS_DIR) + "/time/parity-recurrent.yaml";
+
+}  // namespace
+
+TEST_CASE("cli: simulate writes a run directory; both engines record the same spikes and toggles") {
+    const lutra::test::temp_dir dir("lutra-test-simulate");
+    const auto event = run_lutra("--quiet simulate " + timed_config + " --out " + (dir.path / "event").string() +
+                                 " --ticks 300 --streams 3");
+    REQUIRE(event.exit_code == 0);
+    CHECK(event.output.find("300 ticks × 3 streams, event engine") != std::string::npos);
+    for (const char* file : {"config.yaml", "genome.yaml", "genome.dna", "run.h5", "summary.txt"}) {
+        CAPTURE(file);
+        CHECK(fs::exists(dir.path / "event" / file));
+    }
+    const auto stepped = run_lutra("--quiet simulate " + timed_config + " --out " + (dir.path / "stepped").string() +
+                                   " --ticks 300 --streams 3 --engine stepped");
+    REQUIRE(stepped.exit_code == 0);
+    const auto a = lutra::runfile::run_file::open(dir.path / "event" / "run.h5");
+    const auto b = lutra::runfile::run_file::open(dir.path / "stepped" / "run.h5");
+    CHECK(a.finished());
+    CHECK(a.spike_populations() == std::vector<std::string>{"hidden", "out"});  // time.record
+    CHECK(a.activity_populations().size() == 3);                              // every population
+    for (const std::string& pop : a.spike_populations()) {
+        CAPTURE(pop);
+        CHECK_FALSE(a.read_spikes(pop).node_ids.empty());
+        CHECK(a.read_spikes(pop).node_ids == b.read_spikes(pop).node_ids);
+        CHECK(a.read_spikes(pop).timestamps_ms == b.read_spikes(pop).timestamps_ms);
+    }
+    for (const std::string& pop : a.activity_populations()) {
+        CHECK(a.read_activity(pop).toggles == b.read_activity(pop).toggles);
+        CHECK(a.read_activity(pop).recording.ticks == 300);
+    }
+    CHECK(b.read_activity("hidden").recording.engine == "stepped");
+    // The same network was simulated: a config's network is developed as `lutra run` would.
+    CHECK(a.read_network().arrays().tables == b.read_network().arrays().tables);
+
+    // Never into a directory that holds something.
+    const auto again = run_lutra("--quiet simulate " + timed_config + " --out " + (dir.path / "event").string());
+    CHECK(again.exit_code == 1);
+    CHECK(again.output.find("not an empty directory") != std::string::npos);
+}
+
+TEST_CASE("cli: simulate refuses bad input before anything is written, naming what and where") {
+    const lutra::test::temp_dir dir("lutra-test-simulate");
+    const auto out = dir.path / "x";
+    const auto refused = [&](const std::string& args, const std::string& message) {
+        CAPTURE(args);
+        const auto r = run_lutra("simulate " + args + " --out " + out.string());
+        CHECK(r.exit_code == 1);
+        CHECK(r.output.find(message) != std::string::npos);
+        if (r.output.find(message) == std::string::npos) MESSAGE(r.output);
+        CHECK_FALSE(fs::exists(out));
+    };
+    refused(timed_config + " --set time.input.coding=ratte", "time.input.coding");
+    refused(timed_config + " --set time.input.dataset=paritty", "time.input.dataset");
+    refused(timed_config + " --engine warp", "time.engine");
+    refused(timed_config + " --record hiden", "no population 'hiden' in the network (did you mean 'hidden'?)");
+    refused(timed_config + " --set genome.inputs.width=2",
+            "the genome's inputs are 2×1×1 but the stream (time.input: sequence of parity) gives 1×1×1");
+    refused(timed_config + " --set time.record_stream=9 --streams 2", "time.record_stream");
+    // A zero-delay cycle, named with the nodes on it.
+    refused(timed_config + " --set genome.projections[2].delay.kind=constant --set genome.projections[2].delay.min=0",
+            "projections[2].delay: a recurrent projection needs every delay ≥ 1");
+    refused(timed_config + " --set genome.projections[2].rule=random --set genome.projections[2].delay.kind=default",
+            "zero-delay cycle hidden[");
+    // Recording that cannot fit: refused with the size it would need.
+    refused(timed_config + " --ticks 1000000000000", "time.ticks");
+    // An online rule that does not exist.
+    refused(timed_config + " --set 'time.learn.rules=[{rule: cout}]'", "time.learn.rules[0]");
+    // A run directory without a timed network.
+    const auto parity = dir.path / "parity";
+    REQUIRE(run_lutra("--quiet run " + std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml --out " + parity.string() +
+                      " --set train.epochs=1")
+                .exit_code == 0);
+    refused(parity.string(), "holds a network without a delayed connection");
+}
+
+TEST_CASE("cli: simulate runs online rules from time.learn and keeps the network they leave") {
+    const lutra::test::temp_dir dir("lutra-test-simulate");
+    const auto r = run_lutra("--quiet simulate " + timed_config + " --out " + (dir.path / "learn").string() +
+                             " --ticks 200 --set 'time.learn.rules=[{rule: count}]' --set 'time.learn.populations=[out]'");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.find("online rules changed") != std::string::npos);
+    const auto learned = lutra::runfile::run_file::open(dir.path / "learn" / "run.h5").read_network();
+    const auto plain = run_lutra("--quiet simulate " + timed_config + " --out " + (dir.path / "plain").string() +
+                                 " --ticks 200");
+    REQUIRE(plain.exit_code == 0);
+    const auto developed = lutra::runfile::run_file::open(dir.path / "plain" / "run.h5").read_network();
+    CHECK(learned.arrays().tables != developed.arrays().tables);
+    CHECK(learned.arrays().sources == developed.arrays().sources);
+}
