@@ -114,7 +114,7 @@ std::string harness(const fpga::module_interface& dut) {
       << "    VerilatedContext context;\n"
       << "    V" << dut.name << " top{&context};\n";
     if (dut.clocked) h << "    top.clk = 0;\n";
-    h << "    std::uint64_t digest = " << trace_digest::initial << "ULL;\n"
+    h << "    std::uint64_t digest = 0;\n"
       << "    timespec cpu_start{}, cpu_end{};\n"
       << "    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_start);\n"
       << "    const auto start = std::chrono::steady_clock::now();\n"
@@ -125,8 +125,7 @@ std::string harness(const fpga::module_interface& dut) {
       << "        get_port(top." << dut.outputs[0].name << ", nodes.data());\n"
       << "        for (std::size_t w = 0; w < out_words; w += 2) {\n"
       << "            const std::uint64_t word = nodes[w] | static_cast<std::uint64_t>(nodes[w + 1]) << 32;\n"
-      << "            digest = ((digest << 5) | (digest >> 59)) ^ word;\n"
-      << "            digest *= 0x9E3779B97F4A7C15ULL;\n"
+      << "            digest = (digest ^ word) * 0x100000001b3ULL;  // time_bench.hpp's trace_digest\n"
       << "        }\n";
     if (dut.clocked)
         h << "        top.clk = 1;\n"
@@ -146,17 +145,6 @@ std::string harness(const fpga::module_interface& dut) {
 
 }  // namespace
 
-void trace_digest::add_tick(const core::bit_matrix& outputs, std::size_t stream) {
-    std::uint64_t word = 0;
-    for (std::size_t n = 0; n < outputs.rows(); ++n) {
-        word |= std::uint64_t{outputs.get(n, stream)} << (n % 64);
-        if (n % 64 == 63 || n + 1 == outputs.rows()) {
-            add_word(word);
-            word = 0;
-        }
-    }
-}
-
 std::uint64_t engine_trace_digest(core::time_engine_kind kind, const core::network& net,
                                   const core::bit_matrix& stimulus, std::uint64_t ticks) {
     if (stimulus.rows() != net.num_inputs() || stimulus.samples() == 0)
@@ -164,12 +152,24 @@ std::uint64_t engine_trace_digest(core::time_engine_kind kind, const core::netwo
                     str(stimulus.samples()) + " ticks; it needs the network's " + str(net.num_inputs()) +
                     " inputs as rows and at least one tick");
     const auto engine = core::make_timed_engine(kind, net, {.streams = 1});
-    trace_digest digest;
+    std::uint64_t d = 0;
     for (std::uint64_t t = 0; t < ticks; ++t) {
         engine->step(core::sample_range(stimulus, t % stimulus.samples(), 1));
-        digest.add_tick(engine->outputs());
+        for (std::uint32_t first = 0; first < net.num_nodes(); first += 64) {
+            std::uint64_t w = 0;
+            for (std::uint32_t n = first; n < net.num_nodes() && n < first + 64; ++n)
+                w |= std::uint64_t{engine->outputs().get(n, 0)} << (n - first);
+            d = (d ^ w) * 0x100000001b3ULL;
+        }
     }
-    return digest.value();
+    return d;
+}
+
+core::bit_matrix stimulus_columns(const stimulus_tape& tape) {
+    core::bit_matrix m(tape.num_inputs(), tape.period());
+    for (std::size_t t = 0; t < tape.period(); ++t)
+        for (std::uint32_t i = 0; i < tape.num_inputs(); ++i) m.set(i, t, tape.at(t).get(i, 0));
+    return m;
 }
 
 verilator_run run_verilator(const core::network& net, const core::bit_matrix& stimulus, std::uint64_t ticks,

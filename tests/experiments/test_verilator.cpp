@@ -6,6 +6,7 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/core/time.hpp"
+#include "lutra/experiments/time_bench.hpp"
 #include "lutra/experiments/verilator.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
@@ -28,26 +29,17 @@ core::bit_matrix random_stimulus(std::uint32_t inputs, std::size_t ticks, double
 
 }  // namespace
 
-TEST_CASE("trace_digest: one word per 64 nodes per tick, in order; a changed bit or tick order changes it") {
-    core::bit_matrix a(70, 1), b(70, 1);
-    a.set(3, 0, true);
-    a.set(69, 0, true);
-    trace_digest d1;
-    d1.add_tick(a);
-    trace_digest d2;
-    d2.add_word(std::uint64_t{1} << 3);
-    d2.add_word(std::uint64_t{1} << 5);
-    CHECK(d1.value() == d2.value());
-    b.set(3, 0, true);
-    trace_digest d3;
-    d3.add_tick(b);
-    CHECK(d3.value() != d1.value());
-    trace_digest ab, ba;
-    ab.add_tick(a);
-    ab.add_tick(b);
-    ba.add_tick(b);
-    ba.add_tick(a);
-    CHECK(ab.value() != ba.value());
+TEST_CASE("engine_trace_digest and stimulus_columns: the digest of time_bench.hpp's trace_digest on its tape") {
+    const core::network net = core::random_timed_network({.num_inputs = 12, .nodes = 150, .max_delay = 5}, 2);
+    const stimulus_tape tape(net.num_inputs(), 1, 0.2, 10, 7);
+    const core::bit_matrix columns = stimulus_columns(tape);
+    REQUIRE(columns.samples() == tape.period());
+    const auto engine = core::make_stepped_engine(net);
+    for (const std::uint64_t ticks : {1, 20, 45}) {
+        CAPTURE(ticks);
+        CHECK(engine_trace_digest(core::time_engine_kind::stepped, net, columns, ticks) ==
+              trace_digest(*engine, tape, ticks));
+    }
 }
 
 TEST_CASE("run_verilator: the Verilated model's trace digest equals both engines' on a recurrent network") {

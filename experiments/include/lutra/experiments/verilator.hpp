@@ -16,12 +16,11 @@
 // The stimulus is read from a file before the clock starts, so neither
 // compiling nor reading it is timed; only the tick loop is.
 //
-// The trace digest, the same for the harness and trace_digest below: per
-// tick, the node outputs as 64-bit words (node n = bit n % 64 of word
-// n / 64, the last word padded with 0), each folded in as
-// h = (rotl(h, 5) ^ word) · 0x9E3779B97F4A7C15, from h = 0x243F6A8885A308D3.
-// Equal digests mean "same network, same stimulus, same trace" is checked,
-// not assumed.
+// The trace digest is time_bench.hpp's trace_digest: per tick, node n's
+// output is bit n % 64 of word n / 64, and each word w updates the digest
+// d ← (d ⊕ w) · 0x100000001b3 (mod 2^64) from d = 0, words and ticks in
+// order. Equal digests mean "same network, same stimulus, same trace" is
+// checked, not assumed.
 
 #include <cstddef>
 #include <cstdint>
@@ -31,26 +30,9 @@
 #include "lutra/core/bit_matrix.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/time.hpp"
+#include "lutra/experiments/time_bench.hpp"
 
 namespace lutra::experiments {
-
-// The digest of node traces, tick by tick (see above).
-class trace_digest {
-public:
-    static constexpr std::uint64_t initial = 0x243F6A8885A308D3ULL;
-    // Folds in one tick: outputs has one row per node (a timed engine's
-    // outputs()), bit `stream` of each row is that node's output.
-    void add_tick(const core::bit_matrix& outputs, std::size_t stream = 0);
-    // Folds in one word of node outputs.
-    void add_word(std::uint64_t word) noexcept {
-        value_ = ((value_ << 5) | (value_ >> 59)) ^ word;
-        value_ *= 0x9E3779B97F4A7C15ULL;
-    }
-    [[nodiscard]] std::uint64_t value() const noexcept { return value_; }
-
-private:
-    std::uint64_t value_ = initial;
-};
 
 // The stimulus of tick t is column t % stimulus.samples(): rows = the
 // network's inputs, one column per tick, repeated when ticks is larger.
@@ -58,6 +40,11 @@ private:
 // the digest of every node at every tick, for comparison with run_verilator's.
 [[nodiscard]] std::uint64_t engine_trace_digest(core::time_engine_kind kind, const core::network& net,
                                                 const core::bit_matrix& stimulus, std::uint64_t ticks);
+
+// A tape's stream 0 as such a stimulus: tape.period() columns, column t =
+// tape.at(t)'s stream 0, so run_verilator replays the tape exactly as
+// trace_digest(engine, tape, ticks) and time_engine do.
+[[nodiscard]] core::bit_matrix stimulus_columns(const stimulus_tape& tape);
 
 enum class verilog_style { xilinx, generic };
 
