@@ -573,8 +573,14 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
     gp += "set terminal pngcairo size 1000,450 noenhanced\nset key bottom right\nset grid\n";
     gp += "set output 'learning_curves.png'\nset multiplot layout 1,2\nset xlabel 'epoch'\n";
     for (const char* what : {"loss", "accuracy"}) {
-        gp += format("set title '%s'\nset ylabel '%s'\nplot ", what, what);
-        if (split_files.empty()) gp += "NaN title 'no metrics'";
+        gp += format("set title '%s'\nset ylabel '%s'\n", what, what);
+        // A run without metrics (a simulation) gets an empty, labelled frame:
+        // gnuplot refuses to plot nothing at all.
+        if (split_files.empty())
+            gp += "set label 1 'no metrics (not trained)' at graph 0.5,0.5 center\nplot [0:1][0:1] 2 notitle\n"
+                  "unset label 1";
+        else
+            gp += "plot ";
         for (std::size_t i = 0; i < split_files.size(); ++i)
             gp += format("%s%s using 1:%d with linespoints title %s", i ? ", " : "",
                          gnuplot_quote(split_files[i]).c_str(), std::strcmp(what, "loss") == 0 ? 2 : 3,
