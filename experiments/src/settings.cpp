@@ -15,6 +15,7 @@ namespace {
 constexpr std::string_view isa_names[] = {"auto", "portable", "avx2", "avx512"};
 constexpr std::string_view stats_splits[] = {"train", "test"};
 constexpr std::string_view time_engines[] = {"event", "stepped"};
+constexpr std::string_view verilog_styles[] = {"generic", "xilinx"};
 
 }  // namespace
 
@@ -44,7 +45,12 @@ void describe(config_visitor& v, simulate_bench_settings& s) {
     v.list("activity", s.activity, "input activities to measure: the share of input bits flipping per tick");
     v.list("streams", s.streams, "stream counts to measure (the engines are bit-sliced over streams)");
     v.list("engines", s.engines, "engines to measure: event, stepped");
-    v.field("verilator", s.verilator, "also time Verilator on the network's exported Verilog, one stream");
+    v.field("verilator", s.verilator, "also time Verilator on a network of verilator_nodes, one stream, beside the engines");
+    v.field("verilator_nodes", s.verilator_nodes, "nodes of the network Verilator and the engines run side by side",
+            1U, 1U << 26);
+    v.choice("verilator_style", s.verilator_style, verilog_styles, "the Verilog Verilator compiles");
+    v.field("verilator_ticks", s.verilator_ticks, "ticks Verilator runs (the engines' digests cover the same)",
+            std::uint64_t{1}, std::uint64_t{1} << 40);
     v.field("verilator_dir", s.verilator_dir, "Verilator's build directory; empty = a temporary one, removed after");
     v.field("threads", s.threads, "engine threads (split tiles of 512 streams)", 1U, 1024U);
     v.field("seed", s.seed, "seed of the network and the stimulus");

@@ -42,12 +42,27 @@ int cmd_bench_simulate(const config_options& cfg) {
     const core::network net = core::random_timed_network(s.network, s.seed);
     std::printf("           depth %u, %zu slots\n", net.depth(), net.num_slots());
     const std::vector<simulate_bench_row> rows = run_simulate_bench(s, net);
-    std::printf("\n%-10s %8s %9s %14s %18s %15s\n", "engine", "streams", "activity", "ticks/s", "node updates/s",
-                "node activity");
-    for (const simulate_bench_row& r : rows)
-        std::printf("%-10s %8zu %8.0f%% %14s %18s %14.3f%%\n", r.engine.c_str(), r.streams, 100 * r.activity,
-                    format_si(r.ticks_per_second).c_str(), format_si(r.node_updates_per_second).c_str(),
-                    100 * r.node_activity);
+    const auto print_rows = [](const std::vector<simulate_bench_row>& table) {
+        std::printf("%-10s %8s %9s %14s %18s %15s\n", "engine", "streams", "activity", "ticks/s", "node updates/s",
+                    "node activity");
+        for (const simulate_bench_row& r : table)
+            std::printf("%-10s %8zu %8.0f%% %14s %18s %14.3f%%\n", r.engine.c_str(), r.streams, 100 * r.activity,
+                        format_si(r.ticks_per_second).c_str(), format_si(r.node_updates_per_second).c_str(),
+                        100 * r.node_activity);
+    };
+    std::printf("\n");
+    print_rows(rows);
+    if (s.verilator) {
+        core::random_timed_params small = s.network;
+        small.nodes = s.verilator_nodes;
+        const core::network side = core::random_timed_network(small, s.seed);
+        const verilator_comparison c = run_verilator_comparison(s, side);
+        std::printf("\nside by side with Verilator (%s style, compiled in %s, not timed) on %u nodes, the same "
+                    "network parameters, the same stimulus; traces of %llu ticks equal:\n",
+                    s.verilator_style.c_str(), format_duration(c.compile_seconds).c_str(), s.verilator_nodes,
+                    static_cast<unsigned long long>(s.verilator_ticks));
+        print_rows(c.rows);
+    }
     return 0;
 }
 

@@ -60,7 +60,12 @@ struct simulate_bench_settings {
     std::vector<double> activity{0.01, 0.1, 0.5};  // input bits flipping per tick and stream
     std::vector<std::size_t> streams{1, 512};      // stream counts to measure
     std::vector<std::string> engines{"event", "stepped"};
-    bool verilator = true;                         // also Verilator on the network's Verilog (one stream)
+    // Verilator beside the engines, on a network of verilator_nodes (same
+    // parameters otherwise): it cannot compile 100,000 nodes here (docs/time.md).
+    bool verilator = true;
+    std::uint32_t verilator_nodes = 2000;
+    std::string verilator_style = "generic";       // generic | xilinx (the exported primitives, ~4× slower in Verilator)
+    std::uint64_t verilator_ticks = 50000;         // ticks Verilator runs (and the engines' digests cover)
     std::string verilator_dir;                     // where Verilator builds; empty = a temporary directory
     unsigned threads = 1;                          // engine threads (tiles of 512 streams)
     std::uint64_t seed = 1;                        // network and stimulus
