@@ -55,15 +55,20 @@ time_bench_result time_engine(core::timed_engine& engine, const stimulus_tape& t
 std::uint64_t trace_digest(core::timed_engine& engine, const stimulus_tape& tape, std::uint64_t ticks) {
     engine.reset();
     std::uint64_t d = 0;
-    const std::uint32_t nodes = engine.net().num_nodes();
     for (std::uint64_t t = 0; t < ticks; ++t) {
         engine.step(tape.at(t));
-        for (std::uint32_t first = 0; first < nodes; first += 64) {
-            std::uint64_t w = 0;
-            for (std::uint32_t n = first; n < nodes && n < first + 64; ++n)
-                w |= std::uint64_t{engine.outputs().get(n, 0)} << (n - first);
-            d = (d ^ w) * 0x100000001b3ULL;
-        }
+        d = fold_tick(d, engine);
+    }
+    return d;
+}
+
+std::uint64_t fold_tick(std::uint64_t d, const core::timed_engine& engine) {
+    const std::uint32_t nodes = engine.net().num_nodes();
+    for (std::uint32_t first = 0; first < nodes; first += 64) {
+        std::uint64_t w = 0;
+        for (std::uint32_t n = first; n < nodes && n < first + 64; ++n)
+            w |= std::uint64_t{engine.outputs().get(n, 0)} << (n - first);
+        d = (d ^ w) * 0x100000001b3ULL;
     }
     return d;
 }

@@ -155,12 +155,7 @@ std::uint64_t engine_trace_digest(core::time_engine_kind kind, const core::netwo
     std::uint64_t d = 0;
     for (std::uint64_t t = 0; t < ticks; ++t) {
         engine->step(core::sample_range(stimulus, t % stimulus.samples(), 1));
-        for (std::uint32_t first = 0; first < net.num_nodes(); first += 64) {
-            std::uint64_t w = 0;
-            for (std::uint32_t n = first; n < net.num_nodes() && n < first + 64; ++n)
-                w |= std::uint64_t{engine->outputs().get(n, 0)} << (n - first);
-            d = (d ^ w) * 0x100000001b3ULL;
-        }
+        d = fold_tick(d, *engine);
     }
     return d;
 }

@@ -57,5 +57,7 @@ struct time_bench_result {
 // Per tick, node n's bit goes to bit n % 64 of word n / 64, and each word w
 // updates the digest d ← (d ⊕ w) · 0x100000001b3 (mod 2^64), words in order.
 [[nodiscard]] std::uint64_t trace_digest(core::timed_engine& engine, const stimulus_tape& tape, std::uint64_t ticks);
+// One tick of that digest: the engine's outputs of stream 0 folded into d.
+[[nodiscard]] std::uint64_t fold_tick(std::uint64_t d, const core::timed_engine& engine);
 
 }  // namespace lutra::experiments
