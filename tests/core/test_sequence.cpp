@@ -217,7 +217,7 @@ TEST_CASE("sequence: backpropagation through time equals finite differences, who
                 for (std::uint32_t t = 0; t < ticks; ++t)
                     for (std::uint32_t n = 0; n < nodes; ++n)
                         for (std::size_t s = 0; s < samples; ++s)
-                            REQUIRE(close(y.node(unrolled_node(t, n, nodes))[s],
+                            REQUIRE(close(y.node(engine.row(t, n))[s],
                                           yd[(std::size_t{t} * nodes + n) * samples + s], 1e-5));
 
                 // The loss reads the last tick's nodes and one node at tick 4.
@@ -230,7 +230,7 @@ TEST_CASE("sequence: backpropagation through time equals finite differences, who
                         for (std::size_t s = 0; s < samples; ++s) {
                             const std::size_t i = (std::size_t{t} * nodes + n) * samples + s;
                             r[i] = rng.uniform(i) - 0.5;
-                            dy.node(unrolled_node(t, n, nodes))[s] = static_cast<float>(r[i]);
+                            dy.node(engine.row(t, n))[s] = static_cast<float>(r[i]);
                         }
                     }
                 std::vector<float> grad(w.size(), 0.0F);
@@ -249,7 +249,7 @@ TEST_CASE("sequence: backpropagation through time equals finite differences, who
                 for (std::uint32_t t = 0; t < split; ++t)
                     for (std::uint32_t n = 0; n < nodes; ++n)
                         for (std::size_t s = 0; s < samples; ++s)
-                            if (!(t == 4 && n == 2)) CHECK(dy.node(unrolled_node(t, n, nodes))[s] == 0.0F);
+                            if (!(t == 4 && n == 2)) CHECK(dy.node(engine.row(t, n))[s] == 0.0F);
             }
         }
     }
@@ -268,11 +268,18 @@ TEST_CASE("sequence: hardened entries make the relaxed engine the unrolled hard 
         activations y1, y2;
         one.forward(flat, 0, 300, w, y1);
         two.forward(flat, 0, 300, w, y2);
-        for (std::uint32_t r = 1; r < one.rows(); ++r)
-            for (std::size_t s = 0; s < 300; ++s) {
-                REQUIRE(y1.node(r)[s] == (hard.get(r, s) ? 1.0F : 0.0F));
-                REQUIRE(y2.node(r)[s] == y1.node(r)[s]);
+        std::uint32_t live = 0;
+        for (std::uint32_t t = 0; t < ticks; ++t)
+            for (std::uint32_t n = 0; n < 60; ++n) {
+                const std::uint32_t r = one.row(t, n);
+                if (r == no_tick) continue;
+                ++live;
+                for (std::size_t s = 0; s < 300; ++s) {
+                    REQUIRE(y1.node(r)[s] == (hard.get(unrolled_node(t, n, 60), s) ? 1.0F : 0.0F));
+                    REQUIRE(y2.node(r)[s] == y1.node(r)[s]);
+                }
             }
+        CHECK(live + 1 == one.rows());
         // Gradients bit-identical across thread counts.
         activations d1(one.rows(), 300), d2(one.rows(), 300);
         for (const std::uint32_t out : one.head().outputs) {
@@ -287,4 +294,45 @@ TEST_CASE("sequence: hardened entries make the relaxed engine the unrolled hard 
         CHECK(g1 == g2);
         CHECK(std::any_of(g1.begin(), g1.end(), [](float g) { return g != 0.0F; }));
     }
+}
+
+TEST_CASE("sequence: the live unrolled network drops copies no readout reads and classifies the same") {
+    // Two layers, the second reading the first without delay, the first
+    // reading the input through delays: before the last tick, only the
+    // first layer's copies that the delays reach are live.
+    network_arrays a;
+    a.num_inputs = 2;
+    for (std::uint32_t n = 0; n < 8; ++n) {  // layer 1: input i at delay n % 4
+        a.k.push_back(2);
+        a.sources.insert(a.sources.end(), {0, 1});
+        a.delays.insert(a.delays.end(), {n % 4, (n + 1) % 4});
+        a.tables.push_back(0b0110 ^ (n & 1U));
+    }
+    for (std::uint32_t n = 0; n < 4; ++n) {  // layer 2: two of layer 1, the head
+        a.k.push_back(2);
+        a.sources.insert(a.sources.end(), {2 + 2 * n, 3 + 2 * n});
+        a.delays.insert(a.delays.end(), {0, 0});
+        a.tables.push_back(0b1000);
+    }
+    a.head = {.num_classes = 2, .outputs = {8, 9, 10, 11}};
+    const network net(std::move(a));
+    const sequence_spec spec{.ticks = 10};
+    const live_unrolled live = unroll_live(net, spec);
+    CHECK(live.net.num_nodes() == 1 + 12);  // the constant and the last tick's copies
+    const bit_matrix flat = random_inputs(20, 200, 3);
+    CHECK(bitslice_engine(live.net).classify(flat).scores == bitslice_engine(unroll(net, spec)).classify(flat).scores);
+    // A recurrent network keeps what its feedback carries to the end.
+    const network rec = recurrent_network(4, 30, 5, 3, 3, 7);
+    const sequence_spec window{.ticks = 7, .readout = {4, 6}};
+    const live_unrolled rec_live = unroll_live(rec, window);
+    CHECK(rec_live.net.num_nodes() < unroll(rec, window).num_nodes());
+    const bit_matrix rec_in = random_inputs(28, 150, 4);
+    CHECK(bitslice_engine(rec_live.net).classify(rec_in).scores ==
+          bitslice_engine(unroll(rec, window)).classify(rec_in).scores);
+    for (std::uint32_t t = 0; t < 7; ++t)
+        for (std::uint32_t n = 0; n < 30; ++n)
+            if (const std::uint32_t r = rec_live.row[unrolled_node(t, n, 30)]; r != no_tick) {
+                CHECK(rec_live.origin[r] == n);
+                CHECK(rec_live.tick[r] == t);
+            }
 }

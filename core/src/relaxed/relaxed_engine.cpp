@@ -170,20 +170,27 @@ relaxed_engine::relaxed_engine(network net, relaxed_options options)
         if (net_.k(n) > relaxed_max_k)
             throw error("relaxed engine: node " + str(n) + " has k = " + str(net_.k(n)) +
                         "; the relaxed engine takes k ≤ " + str(relaxed_max_k) + " (2^k trainable entries per node)");
-    const network& kernel = sequence_ ? kernel_net_.emplace(unroll(net_, *sequence_)) : net_;
+    std::optional<live_unrolled> live;
+    if (sequence_) {
+        live.emplace(unroll_live(net_, *sequence_));
+        kernel_net_.emplace(std::move(live->net));
+        row_ = std::move(live->row);
+    }
+    const network& kernel = kernel_net();
     slot_offset_.resize(kernel.num_nodes());
     kernel_entry_offset_.resize(std::size_t{kernel.num_nodes()} + 1);
     for (std::uint32_t n = 0; n < kernel.num_nodes(); ++n) slot_offset_[n] = kernel.slot_offset(n);
     if (sequence_) {
-        // Row 0 is the constant; copy (t, n) shares node n's entries.
-        const std::uint32_t nodes = net_.num_nodes();
+        // Row 0 is the constant; a copy of node n shares n's entries.
         kernel_entry_offset_[0] = 0;
-        for (std::uint32_t r = 1; r < kernel.num_nodes(); ++r) kernel_entry_offset_[r] = entry_offset_[(r - 1) % nodes];
+        for (std::uint32_t r = 1; r < kernel.num_nodes(); ++r) kernel_entry_offset_[r] = entry_offset_[live->origin[r]];
         kernel_entry_offset_.back() = entry_offset_.back();
-        const std::vector<std::uint32_t> readout = readout_ticks(*sequence_);
-        const std::uint32_t last = readout.back();
+        const std::uint32_t last = readout_ticks(*sequence_).back();
         const std::uint32_t window = sequence_->bptt_window;
-        grad_floor_ = window == 0 || window > last ? 1 : unrolled_node(last + 1 - window, 0, nodes);
+        // Rows are tick-major: the window starts at the first row of its first tick.
+        const std::uint32_t first_tick = window == 0 || window > last ? 0 : last + 1 - window;
+        grad_floor_ = static_cast<std::uint32_t>(
+            std::lower_bound(live->tick.begin() + 1, live->tick.end(), first_tick) - live->tick.begin());
     } else {
         std::copy(entry_offset_.begin(), entry_offset_.end(), kernel_entry_offset_.begin());
     }

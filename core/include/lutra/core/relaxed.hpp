@@ -39,8 +39,9 @@
 //
 // Sequences (relaxed_options::sequence, core/sequence.hpp): a timed network
 // is trained on sequence samples by backpropagation through time. The engine
-// runs core::unroll's network — node n at tick t is row unrolled_node(t, n),
-// row 0 the constant 0 that delayed slots read before their first tick — with
+// runs core::unroll_live's network — the copies of the nodes at each tick
+// that some readout depends on, row(t, n) the row of node n at tick t, row 0
+// the constant 0 that delayed slots read before their first tick — with
 // every copy of node n reading and training n's entries: dL/dw_a is summed
 // over the ticks. The inputs are the flat sequences (ticks · I rows) and
 // head() is the readout ticks' copies of the head. With bptt_window = W the
@@ -152,7 +153,13 @@ public:
                   const activations& y, activations& dy, std::span<float> grad_w) const;
 
     [[nodiscard]] const network& net() const noexcept { return net_; }
-    // Activation rows: the nodes, or 1 + ticks · nodes for sequences.
+    // Node n's row at tick t (sequences), or no_tick for a copy no readout
+    // depends on (not computed). Static samples: row(0, n) = n.
+    [[nodiscard]] std::uint32_t row(std::uint32_t tick, std::uint32_t n) const noexcept {
+        if (!sequence_) return tick == 0 ? n : no_tick;
+        return row_[unrolled_node(tick, n, net_.num_nodes())];
+    }
+    // Activation rows: the nodes, or the live copies and the constant for sequences.
     [[nodiscard]] std::uint32_t rows() const noexcept { return kernel_net_ ? kernel_net_->num_nodes() : net_.num_nodes(); }
     // Input rows a sample has: the network's inputs, or ticks · inputs.
     [[nodiscard]] std::uint32_t input_rows() const noexcept {
@@ -174,6 +181,7 @@ private:
     network net_;
     std::optional<sequence_spec> sequence_;
     std::optional<network> kernel_net_;            // sequences: the unrolled network the kernels run
+    std::vector<std::uint32_t> row_;               // sequences: unroll()'s node → row, or no_tick
     std::vector<std::size_t> slot_offset_;         // of the network the kernels run
     std::vector<std::size_t> kernel_entry_offset_; // per kernel node: its entries (a copy shares its node's)
     std::uint32_t grad_floor_ = 0;
