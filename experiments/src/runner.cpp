@@ -101,9 +101,9 @@ void check_before_loading(const experiment_settings& s, const config_source& whe
         } catch (const core::schema_error& e) {
             throw where.error_at(e.path, e.problem);
         }
-        if (s.data.augment_shift != 0)
-            throw where.error_at("data.augment_shift", "augmentation moves static images; a sequence run (time.sequence) "
-                                                       "reads its samples from time.input; set it to 0");
+        if (s.data.augment_shift != 0 && !s.time.input.dataset.ends_with("-rows"))
+            throw where.error_at("data.augment_shift", "augmentation moves images; '" + s.time.input.dataset +
+                                                       "' has none; set it to 0");
         if (s.genome.head.classes != shape.classes)
             throw where.genome_error_at("head.classes", "the head has " + std::to_string(s.genome.head.classes) +
                                                             " classes, but the stream '" + s.time.input.dataset +
@@ -140,6 +140,8 @@ struct prepared_run {
     core::encoder enc;
     core::bit_matrix train_bits;
     core::bit_matrix test_bits;
+    core::dataset images;          // sequence runs of image rows: the images, augmented as data.augment_shift says
+    core::encoder image_encoder;   // and their whole-image encoder, whose bits are the flat sequences
     std::uint64_t graph_hash = 0;
     std::string genome_hash;  // graph_hash as hex
     topology::compiled_network compiled;
@@ -155,6 +157,8 @@ prepared_run prepare(experiment_settings settings) {
     if (is_sequence_run(s)) {
         spdlog::info("reading sequences of {}", s.time.input.dataset);
         sequence_data d = load_sequences(s.time.input, s.time.sequence, s.seed);
+        p.images = std::move(d.images);
+        p.image_encoder = std::move(d.image_encoder);
         p.s.train.engine.sequence = sequence_spec_of(s.time.sequence);
         p.data.name = s.time.input.dataset;
         p.data.width = d.shape.width;
@@ -343,8 +347,11 @@ run_summary train_run(const prepared_run& p, plasticity::session& session, runfi
     core::bit_matrix augmented;
     const auto epoch_inputs = [&](std::uint32_t epoch) -> const core::bit_matrix& {
         if (s.data.augment_shift == 0) return p.train_bits;
-        augmented = p.enc.encode(data::translate(p.data, p.data.train, s.data.augment_shift,
-                                                 counter_rng(s.seed, "train.augment").fork(epoch)));
+        const bool rows = is_sequence_run(s);
+        const core::dataset& images = rows ? p.images : p.data;
+        augmented = (rows ? p.image_encoder : p.enc)
+                        .encode(data::translate(images, images.train, s.data.augment_shift,
+                                                counter_rng(s.seed, "train.augment").fork(epoch)));
         return augmented;
     };
     core::bit_matrix stats_samples;

@@ -91,8 +91,10 @@ data::stream_shape check_sequence_run(const data::stream_params& input, const se
 
 namespace {
 
-sequence_split read_split(const data::stream_params& input, std::size_t samples, std::uint32_t ticks,
-                          std::uint32_t label_tick, std::uint64_t seed) {
+}  // namespace
+
+sequence_split read_stream_sequences(const data::stream_params& input, std::size_t samples, std::uint32_t ticks,
+                                     std::uint32_t label_tick, std::uint64_t seed) {
     const std::unique_ptr<core::stimulus> stim = data::make_stimulus(input, samples, seed);
     const std::uint32_t inputs = stim->num_inputs();
     sequence_split split{core::bit_matrix(ticks * inputs, samples), std::vector<std::uint16_t>(samples)};
@@ -112,8 +114,6 @@ sequence_split read_split(const data::stream_params& input, std::size_t samples,
     return split;
 }
 
-}  // namespace
-
 sequence_data load_sequences(const data::stream_params& input, const sequence_settings& s, std::uint64_t seed) {
     sequence_data d;
     d.shape = check_sequence_run(input, s);
@@ -125,31 +125,42 @@ sequence_data load_sequences(const data::stream_params& input, const sequence_se
     test.split = "test";
     // A sample stream shows every sample of its split once; endless ones draw.
     std::size_t train_n = s.train_samples, test_n = s.test_samples;
-    if (!endless) {
-        const std::string image = input.dataset.substr(0, input.dataset.size() - std::string_view("-rows").size());
-        const data::dataset_shape full = data::dataset_shape_of(image, {.seed = seed});
-        train_n = input.samples ? std::min(input.samples, full.train_samples) : full.train_samples;
-        test_n = input.samples ? std::min(input.samples, full.test_samples) : full.test_samples;
+    if (!endless) train_n = test_n = input.samples;  // 0 = all
+    // Image rows: the stream's thermometer; bit streams: 0 or 1.
+    const auto threshold = [&](std::uint32_t b) {
+        return endless ? std::uint8_t{0} : static_cast<std::uint8_t>(255U * (b + 1) / (d.shape.bits + 1));
+    };
+    // `bits` thermometer bits of each of width × height features.
+    const auto encoder_of = [&](std::uint32_t width, std::uint32_t height) {
+        std::vector<core::input_bit> bits;
+        std::vector<std::uint8_t> thresholds;
+        for (std::uint32_t f = 0; f < width * height; ++f)
+            for (std::uint32_t b = 0; b < d.shape.bits; ++b) {
+                bits.push_back({.feature = f,
+                                .x = static_cast<std::uint16_t>(f % width),
+                                .y = static_cast<std::uint16_t>(f / width),
+                                .channel = 0,
+                                .bit = static_cast<std::uint16_t>(b)});
+                thresholds.push_back(threshold(b));
+            }
+        return core::encoder::from_parts(width * height, d.shape.bits, std::move(bits), std::move(thresholds));
+    };
+    d.encoder = encoder_of(d.shape.width, d.shape.height);
+    if (endless) {
+        d.train = read_stream_sequences(train, train_n, s.ticks, label_tick, seed);
+        d.test = read_stream_sequences(test, test_n, s.ticks, label_tick, seed ^ test_seed_salt);
+        return d;
     }
-    d.train = read_split(train, train_n, s.ticks, label_tick, seed);
-    d.test = read_split(test, test_n, s.ticks, label_tick, endless ? seed ^ test_seed_salt : seed);
-
-    // One tick's features: `bits` thermometer bits of each of width × height
-    // features, thresholds as the stream codes them.
-    const std::uint32_t features = d.shape.width * d.shape.height;
-    std::vector<core::input_bit> bits;
-    std::vector<std::uint8_t> thresholds;
-    for (std::uint32_t f = 0; f < features; ++f)
-        for (std::uint32_t b = 0; b < d.shape.bits; ++b) {
-            bits.push_back({.feature = f,
-                            .x = static_cast<std::uint16_t>(f % d.shape.width),
-                            .y = static_cast<std::uint16_t>(f / d.shape.width),
-                            .channel = 0,
-                            .bit = static_cast<std::uint16_t>(b)});
-            // Image rows: the stream's thermometer; bit streams: 0 or 1.
-            thresholds.push_back(endless ? 0 : static_cast<std::uint8_t>(255U * (b + 1) / (d.shape.bits + 1)));
-        }
-    d.encoder = core::encoder::from_parts(features, d.shape.bits, std::move(bits), std::move(thresholds));
+    // The stream shows image row t at tick t, so its flat sequences are the
+    // whole image's thermometer bits (tests/experiments compare the two).
+    const std::string image = input.dataset.substr(0, input.dataset.size() - std::string_view("-rows").size());
+    d.images = data::load_dataset(image, {.seed = seed, .train_samples = train_n, .test_samples = test_n});
+    if (d.images.channels != 1 || d.images.width != d.shape.width || d.images.height != s.ticks)
+        throw core::schema_error(std::string(data::stream_params_path) + ".dataset",
+                                 "'" + image + "' is not a one-channel image of " + std::to_string(s.ticks) + " rows");
+    d.image_encoder = encoder_of(d.images.width, d.images.height);
+    d.train = {d.image_encoder.encode(d.images.train), d.images.train.labels};
+    d.test = {d.image_encoder.encode(d.images.test), d.images.test.labels};
     return d;
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "lutra/experiments/sequence.hpp"
 #include "lutra/runfile/run_file.hpp"
 #include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
@@ -74,4 +75,24 @@ TEST_CASE("cli: run warns of a head that hears no input before the readout") {
     CHECK(r.exit_code == 0);
     CHECK_MESSAGE(r.output.find("first hears an input at tick 12, after the last readout tick 5") != std::string::npos,
                   r.output);
+}
+
+TEST_CASE("sequences: image rows read through the whole image's encoder equal the stream tick by tick") {
+    lutra::data::stream_params input{.coding = "sequence", .dataset = "mnist-rows", .samples = 300, .bits = 2};
+    const lutra::experiments::sequence_settings settings{.ticks = 28};
+    const auto d = lutra::experiments::load_sequences(input, settings, 1);
+    for (const char* split : {"train", "test"}) {
+        CAPTURE(split);
+        input.split = split;
+        const auto streamed = lutra::experiments::read_stream_sequences(input, 300, 28, 27, 1);
+        const auto& ours = std::string(split) == "train" ? d.train : d.test;
+        CHECK(streamed.labels == ours.labels);
+        REQUIRE(streamed.inputs.rows() == ours.inputs.rows());
+        CHECK(streamed.inputs.rows() == 28 * 28 * 2);
+        bool equal = true;
+        for (std::uint32_t r = 0; r < ours.inputs.rows(); ++r)
+            for (std::size_t s = 0; s < 300; ++s) equal = equal && streamed.inputs.get(r, s) == ours.inputs.get(r, s);
+        CHECK(equal);
+    }
+    CHECK(d.encoder.num_features() == 28);  // one tick's: what the exported circuit compares each tick
 }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "lutra/core/bit_matrix.hpp"
+#include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
 #include "lutra/core/sequence.hpp"
@@ -64,12 +65,24 @@ struct sequence_data {
     data::stream_shape shape;  // of one tick
     sequence_split train, test;
     core::encoder encoder;     // one tick's features to its input bits, as the stream codes them
+    // Image rows: the images, and the encoder of a whole image whose bits
+    // are the flat sequence (row y's pixels are tick y's features, so
+    // feature-major bits are tick-major): augmented epochs encode moved
+    // images with it. Empty for other streams.
+    core::dataset images;
+    core::encoder image_encoder;
 };
 
 // Checks the settings against the stream without loading anything (schema
 // errors at time.sequence / time.input paths): the stream is a sequence, a
 // sample stream's ticks equal its ticks per sample, a labelled tick is read.
 [[nodiscard]] data::stream_shape check_sequence_run(const data::stream_params& input, const sequence_settings& s);
+
+// `samples` streams of the stimulus over ticks [0, ticks), labelled at
+// label_tick: how endless tasks are read (image rows take the equal, faster
+// route through the whole image's encoder).
+[[nodiscard]] sequence_split read_stream_sequences(const data::stream_params& input, std::size_t samples,
+                                                   std::uint32_t ticks, std::uint32_t label_tick, std::uint64_t seed);
 
 [[nodiscard]] sequence_data load_sequences(const data::stream_params& input, const sequence_settings& s,
                                            std::uint64_t seed);
