@@ -307,7 +307,10 @@ simulate_summary simulate(const simulate_request& request) {
     summary.node_updates = engine->node_updates();
     for (const std::uint64_t x : engine->toggles()) summary.toggles += x;
     summary.spikes = recorder.spikes().size();
-    if (learner) summary.tables_changed = learner->tables_changed();
+    if (learner) {
+        summary.rules = learner->rules();
+        summary.tables_changed = learner->tables_changed();
+    }
 
     runfile::run_file file = runfile::run_file::open_for_append(dir / runfile::layout::file_name);
     // The network as the simulation ended it (online rules change tables).
@@ -348,7 +351,7 @@ simulate_summary simulate(const simulate_request& request) {
             return runfile::metrics_row{.epoch = 0, .split = split, .loss = 1 - score.accuracy(),
                                         .accuracy = score.accuracy(), .seconds = seconds};
         };
-        if (t.ticks > 0 && summary.online_learn.decisions > 0)
+        if (learner && summary.online_learn.decisions > 0)
             file.append_metrics(row("online_learn", summary.online_learn, learn_seconds));
         file.append_metrics(row("online_test", summary.online_test, summary.seconds));
     }
@@ -366,13 +369,16 @@ simulate_summary simulate(const simulate_request& request) {
                   t.record_stream);
     std::string finished = text;
     if (judge) {
-        std::snprintf(text, sizeof text,
-                      "learn_ticks: %llu\ntest_ticks: %llu\nonline_learn_accuracy: %.6f\nonline_learn_decisions: %llu\n"
-                      "online_test_accuracy: %.6f\nonline_test_decisions: %llu\n",
-                      static_cast<unsigned long long>(t.ticks), static_cast<unsigned long long>(test_ticks),
-                      summary.online_learn.accuracy(), static_cast<unsigned long long>(summary.online_learn.decisions),
-                      summary.online_test.accuracy(), static_cast<unsigned long long>(summary.online_test.decisions));
+        std::snprintf(text, sizeof text, "learn_ticks: %llu\ntest_ticks: %llu\n",
+                      static_cast<unsigned long long>(t.ticks), static_cast<unsigned long long>(test_ticks));
         finished += text;
+        const auto score = [&](const char* split, const online_score& x) {
+            std::snprintf(text, sizeof text, "%s_accuracy: %.6f\n%s_decisions: %llu\n", split, x.accuracy(), split,
+                          static_cast<unsigned long long>(x.decisions));
+            finished += text;
+        };
+        if (learner) score("online_learn", summary.online_learn);
+        score("online_test", summary.online_test);
     }
     core::publish_file(dir / run_finished_mark, finished);
     return summary;

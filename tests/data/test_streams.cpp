@@ -555,7 +555,7 @@ TEST_CASE("streams: bad parameters are refused with the key, before any data is 
     const lutra::unknown_name_error sequence = unknown_name_of(params("sequence", "txt"));
     CHECK(sequence.kind == "sequence");
     CHECK(std::string(sequence.what()) == "time.input.dataset: unknown sequence 'txt'; valid: mnist-rows, "
-                                          "fashion-mnist-rows, delayed-xor, parity, text (did you mean 'text'?)");
+                                          "fashion-mnist-rows, delayed-xor, parity, spike-order, text (did you mean 'text'?)");
 
     // The text file: none, missing, a directory, empty.
     p = params("sequence", "text");

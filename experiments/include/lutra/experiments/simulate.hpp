@@ -49,8 +49,9 @@ struct simulate_summary {
     std::uint64_t node_updates = 0;   // node evaluations
     std::uint64_t toggles = 0;        // output changes, all nodes and streams
     std::uint64_t spikes = 0;         // recorded (one stream)
+    std::size_t rules = 0;            // online rules run (time.learn.rules)
     std::uint64_t tables_changed = 0; // by online rules (time.learn), node × tick
-    online_score online_learn;        // time.ticks, each tick scored before the rules learn from it
+    online_score online_learn;        // time.ticks, each tick scored before the rules learn from it (with rules)
     online_score online_test;         // the test ticks after, rules off: held-out accuracy
 };
 
