@@ -200,18 +200,13 @@ simulate_summary simulate(const simulate_request& request) {
                                                    " input bits per tick, the network reads " +
                                                    std::to_string(src.net.num_inputs()));
     const std::uint64_t test_ticks = t.learn.test_ticks, total_ticks = t.ticks + test_ticks;
-    if (test_ticks > 0) {
-        // Scoring needs labels and a head that decides among the stream's classes.
-        const std::string problem =
-            !data::make_stimulus(t.input, 1, s.seed)->labelled()
-                ? "the stream (time.input: " + t.input.coding + " of " + t.input.dataset + ") has no labels to score"
-            : src.net.head().num_classes != shape.classes
-                ? "the network's head decides among " + std::to_string(src.net.head().num_classes) +
-                      " classes, the stream's labels have " + std::to_string(shape.classes) +
-                      "; give the genome a head with classes: " + std::to_string(shape.classes)
-                : "";
-        if (!problem.empty()) throw src.where.error_at("time.learn.test_ticks", problem + "; or set test_ticks: 0");
-    }
+    // Scoring needs a head that decides among the stream's classes (and labels: below).
+    if (test_ticks > 0 && src.net.head().num_classes != shape.classes)
+        throw src.where.error_at("time.learn.test_ticks",
+                                 "the network's head decides among " + std::to_string(src.net.head().num_classes) +
+                                     " classes, the stream's labels have " + std::to_string(shape.classes) +
+                                     "; give the genome a head with classes: " + std::to_string(shape.classes) +
+                                     ", or set test_ticks: 0");
     const std::vector<std::size_t> recorded = recorded_populations(src);
     std::vector<std::uint32_t> recorded_nodes;
     for (const std::size_t p : recorded)
@@ -237,6 +232,10 @@ simulate_summary simulate(const simulate_request& request) {
         }
     }
     std::unique_ptr<core::stimulus> stimulus = data::make_stimulus(t.input, t.streams, s.seed);
+    if (test_ticks > 0 && !stimulus->labelled())
+        throw src.where.error_at("time.learn.test_ticks", "the stream (time.input: " + t.input.coding + " of " +
+                                                              t.input.dataset +
+                                                              ") has no labels to score; set test_ticks: 0");
     const core::time_engine_kind kind = t.engine == "stepped" ? core::time_engine_kind::stepped
                                                                : core::time_engine_kind::event;
     std::unique_ptr<core::timed_engine> engine =
