@@ -4,6 +4,8 @@
 #include <fstream>
 #include <string>
 
+#include "lutra/data/streams.hpp"
+#include "lutra/experiments/sequence.hpp"
 #include "lutra/runfile/run_file.hpp"
 #include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
@@ -149,4 +151,35 @@ TEST_CASE("cli: simulate scores the head on held-out ticks; count learns spike-o
     CHECK(summary.find("ticks: 5024\n") != std::string::npos);
     CHECK(summary.find("online_test_decisions: 4096\n") != std::string::npos);
     CHECK(lutra::runfile::run_file::open(dir.path / "learn" / "run.h5").read_activity("out").recording.ticks == 5024);
+}
+
+TEST_CASE("sequence runs draw spike-order's samples as they draw an endless task's") {
+    // spike-order has samples of its own length (ticks_per_sample = presentation)
+    // but no dataset behind them: time.sequence draws train_samples and
+    // test_samples of them, labelled at the last tick.
+    lutra::data::stream_params input;
+    input.coding = "sequence";
+    input.dataset = "spike-order";
+    input.presentation = 16;
+    const lutra::experiments::sequence_data d =
+        lutra::experiments::load_sequences(input, {.ticks = 16, .train_samples = 300, .test_samples = 200}, 4);
+    CHECK(d.train.labels.size() == 300);
+    CHECK(d.test.labels.size() == 200);
+    CHECK(d.train.inputs.rows() == 16 * 2);
+    // Labels are the stream's: 1 when A (input 0) spiked first. Noise aside, the first spike on each line decides.
+    const auto stream = lutra::data::make_stimulus(input, 300, 4);
+    lutra::core::bit_matrix tick(2, 300);
+    std::vector<std::uint16_t> labels(300);
+    for (std::uint64_t t = 0; t < 16; ++t) {
+        stream->fill(t, tick);
+        for (std::size_t s = 0; s < 300; ++s)
+            for (std::uint32_t line = 0; line < 2; ++line)
+                REQUIRE(d.train.inputs.get(t * 2 + line, s) == tick.get(line, s));
+    }
+    stream->labels(15, labels);
+    CHECK(d.train.labels == labels);
+    std::size_t ones = 0;
+    for (const std::uint16_t l : d.test.labels) ones += l;
+    CHECK(ones > 70);  // both classes, drawn apart from the training samples
+    CHECK(ones < 130);
 }
