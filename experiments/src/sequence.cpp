@@ -119,11 +119,12 @@ sequence_data load_sequences(const data::stream_params& input, const sequence_se
     d.shape = check_sequence_run(input, s);
     const core::sequence_spec spec = sequence_spec_of(s);
     const std::uint32_t label_tick = core::readout_ticks(spec).back();
-    const bool endless = d.shape.ticks_per_sample == 0;
+    // Image rows show every image of their split once; the other sequences
+    // draw theirs (endless ones, and spike-order's samples of its own length).
+    const bool endless = !input.dataset.ends_with("-rows");
     data::stream_params train = input, test = input;
     train.split = "train";
     test.split = "test";
-    // A sample stream shows every sample of its split once; endless ones draw.
     std::size_t train_n = s.train_samples, test_n = s.test_samples;
     if (!endless) train_n = test_n = input.samples;  // 0 = all
     // Image rows: the stream's thermometer; bit streams: 0 or 1.

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
+#include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/names.hpp"
 #include "lutra/core/publish.hpp"
@@ -104,6 +106,7 @@ std::vector<std::size_t> recorded_populations(const simulation_source& src) {
 // their worst (every recorded node rising every other tick).
 memory_estimate estimate_simulation(const simulation_source& src, std::uint64_t recorded_nodes) {
     const time_settings& t = src.s.time;
+    const std::uint64_t ticks = t.ticks + t.learn.test_ticks;
     const double nodes = src.net.num_nodes(), inputs = src.net.num_inputs();
     const double planes = std::ceil(static_cast<double>(t.streams) / 512.0) * 64.0;  // bytes per plane
     const double frames = t.engine == "stepped" ? core::longest_delay(src.net) + 1.0 : 3.0;
@@ -113,13 +116,39 @@ memory_estimate estimate_simulation(const simulation_source& src, std::uint64_t 
     e.terms.push_back({"time.ticks",
                        "recorded spikes at most (one per recorded node every other tick, tick and node id kept "
                        "and written)",
-                       static_cast<double>(recorded_nodes) * std::ceil(static_cast<double>(t.ticks) / 2.0) * 32.0});
+                       static_cast<double>(recorded_nodes) * std::ceil(static_cast<double>(ticks) / 2.0) * 32.0});
     return e;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
+
+// The head's decisions at labelled ticks scored against the labels: the
+// group-sum head of core (popcount per class, argmax, ties to the lowest
+// class) on the engine's outputs of that tick, stream by stream.
+class head_judge {
+public:
+    head_judge(const core::group_sum_head& head, std::size_t streams)
+        : head_(head), planes_(head.outputs.size(), streams) {}
+
+    void judge(const core::timed_engine& engine, std::span<const std::uint16_t> labels, online_score& into) {
+        for (std::size_t j = 0; j < head_.outputs.size(); ++j) {
+            const std::span<const std::uint64_t> from = engine.outputs().row(head_.outputs[j]);
+            std::copy_n(from.begin(), planes_.stride(), planes_.row(j).begin());
+        }
+        const core::head_output decided = core::group_sum(head_, planes_);
+        for (std::size_t s = 0; s < labels.size(); ++s) {
+            if (labels[s] == core::stimulus::no_label) continue;
+            ++into.decisions;
+            into.correct += decided.predictions[s] == labels[s] ? 1 : 0;
+        }
+    }
+
+private:
+    const core::group_sum_head& head_;
+    core::bit_matrix planes_;
+};
 
 }  // namespace
 
@@ -170,6 +199,14 @@ simulate_summary simulate(const simulate_request& request) {
         throw src.where.error_at("time.input", "the stream gives " + std::to_string(shape.inputs()) +
                                                    " input bits per tick, the network reads " +
                                                    std::to_string(src.net.num_inputs()));
+    const std::uint64_t test_ticks = t.learn.test_ticks, total_ticks = t.ticks + test_ticks;
+    // Scoring needs a head that decides among the stream's classes (and labels: below).
+    if (test_ticks > 0 && src.net.head().num_classes != shape.classes)
+        throw src.where.error_at("time.learn.test_ticks",
+                                 "the network's head decides among " + std::to_string(src.net.head().num_classes) +
+                                     " classes, the stream's labels have " + std::to_string(shape.classes) +
+                                     "; give the genome a head with classes: " + std::to_string(shape.classes) +
+                                     ", or set test_ticks: 0");
     const std::vector<std::size_t> recorded = recorded_populations(src);
     std::vector<std::uint32_t> recorded_nodes;
     for (const std::size_t p : recorded)
@@ -195,6 +232,10 @@ simulate_summary simulate(const simulate_request& request) {
         }
     }
     std::unique_ptr<core::stimulus> stimulus = data::make_stimulus(t.input, t.streams, s.seed);
+    if (test_ticks > 0 && !stimulus->labelled())
+        throw src.where.error_at("time.learn.test_ticks", "the stream (time.input: " + t.input.coding + " of " +
+                                                              t.input.dataset +
+                                                              ") has no labels to score; set test_ticks: 0");
     const core::time_engine_kind kind = t.engine == "stepped" ? core::time_engine_kind::stepped
                                                                : core::time_engine_kind::event;
     std::unique_ptr<core::timed_engine> engine =
@@ -216,21 +257,33 @@ simulate_summary simulate(const simulate_request& request) {
     }
 
     spdlog::info("simulating {} nodes (depth {}, longest delay {}) for {} ticks × {} streams with the {} engine",
-                 src.net.num_nodes(), src.net.depth(), core::longest_delay(src.net), t.ticks, t.streams, t.engine);
+                 src.net.num_nodes(), src.net.depth(), core::longest_delay(src.net), total_ticks, t.streams, t.engine);
     core::spike_recorder recorder(src.net.num_nodes(), recorded_nodes, t.record_stream);
     core::bit_matrix inputs(src.net.num_inputs(), t.streams);
     std::vector<std::uint16_t> labels(t.streams, core::stimulus::no_label);
+    simulate_summary summary;
+    std::optional<head_judge> judge;
+    if (test_ticks > 0) judge.emplace(src.net.head(), t.streams);
+    double learn_seconds = 0;
     const auto start = std::chrono::steady_clock::now();
     {
-        progress bar("simulate", t.ticks, "ticks");
-        for (std::uint64_t tick = 0; tick < t.ticks; ++tick) {
+        progress bar("simulate", total_ticks, "ticks");
+        for (std::uint64_t tick = 0; tick < total_ticks; ++tick) {
+            const bool learning = tick < t.ticks;
+            if (tick == t.ticks) {
+                if (learner) learner->end();
+                learn_seconds = seconds_since(start);
+            }
             stimulus->fill(tick, inputs);
             engine->step(inputs);
             recorder.observe(*engine);
-            if (learner) {
+            if ((learner && learning) || judge) stimulus->labels(tick, labels);
+            // Judged before the rules learn from the tick: while learning, a
+            // decision is scored as the network stood when it made it.
+            if (judge) judge->judge(*engine, labels, learning ? summary.online_learn : summary.online_test);
+            if (learner && learning) {
                 // Rules learn from ticks where every stream has a label (a
                 // delayed task has none before its delay has passed).
-                stimulus->labels(tick, labels);
                 const bool labelled = stimulus->labelled() &&
                                       std::none_of(labels.begin(), labels.end(),
                                                    [](std::uint16_t l) { return l == core::stimulus::no_label; });
@@ -240,19 +293,23 @@ simulate_summary simulate(const simulate_request& request) {
             }
             bar.advance();
         }
-        if (learner) learner->end();
+        if (learner && test_ticks == 0) learner->end();
     }
-    simulate_summary summary;
     summary.seconds = seconds_since(start);
+    if (test_ticks == 0) learn_seconds = summary.seconds;
     summary.dir = dir;
     summary.engine = t.engine;
-    summary.ticks = t.ticks;
+    summary.ticks = total_ticks;
+    summary.test_ticks = test_ticks;
     summary.streams = t.streams;
     summary.nodes = src.net.num_nodes();
     summary.node_updates = engine->node_updates();
     for (const std::uint64_t x : engine->toggles()) summary.toggles += x;
     summary.spikes = recorder.spikes().size();
-    if (learner) summary.tables_changed = learner->tables_changed();
+    if (learner) {
+        summary.rules = learner->rules();
+        summary.tables_changed = learner->tables_changed();
+    }
 
     runfile::run_file file = runfile::run_file::open_for_append(dir / runfile::layout::file_name);
     // The network as the simulation ended it (online rules change tables).
@@ -266,7 +323,7 @@ simulate_summary simulate(const simulate_request& request) {
             population_of[src.populations[p].nodes[i]] = static_cast<std::int32_t>(p);
         }
     // Activity first: spikes are checked against the recording's end.
-    const runfile::recording recording{t.ticks, t.streams, t.tick_ms, t.engine};
+    const runfile::recording recording{total_ticks, t.streams, t.tick_ms, t.engine};
     for (const core::population& pop : src.populations) {
         runfile::population_activity activity{pop.name, recording, {}};
         for (const std::uint32_t n : pop.nodes) activity.toggles.push_back(engine->toggles()[n]);
@@ -286,6 +343,17 @@ simulate_summary simulate(const simulate_request& request) {
         }
         file.write_spikes(src.populations[p].name, ids, times);
     }
+    if (judge) {
+        // Epoch 0 (a simulation has no epochs); no loss is defined, so the
+        // loss column holds the error rate.
+        const auto row = [](const char* split, const online_score& score, double seconds) {
+            return runfile::metrics_row{.epoch = 0, .split = split, .loss = 1 - score.accuracy(),
+                                        .accuracy = score.accuracy(), .seconds = seconds};
+        };
+        if (learner && summary.online_learn.decisions > 0)
+            file.append_metrics(row("online_learn", summary.online_learn, learn_seconds));
+        file.append_metrics(row("online_test", summary.online_test, summary.seconds));
+    }
     file.mark_finished();
     file.close();
 
@@ -293,12 +361,25 @@ simulate_summary simulate(const simulate_request& request) {
     std::snprintf(text, sizeof text,
                   "name: %s\nengine: %s\nticks: %llu\nstreams: %zu\nnodes: %u\nseconds: %.3f\nticks_per_second: %.1f\n"
                   "node_updates: %llu\ntoggles: %llu\nspikes_recorded: %llu\nrecorded_stream: %zu\n",
-                  s.name.c_str(), t.engine.c_str(), static_cast<unsigned long long>(t.ticks), t.streams,
-                  summary.nodes, summary.seconds, static_cast<double>(t.ticks) / std::max(summary.seconds, 1e-9),
+                  s.name.c_str(), t.engine.c_str(), static_cast<unsigned long long>(total_ticks), t.streams,
+                  summary.nodes, summary.seconds, static_cast<double>(total_ticks) / std::max(summary.seconds, 1e-9),
                   static_cast<unsigned long long>(summary.node_updates),
                   static_cast<unsigned long long>(summary.toggles), static_cast<unsigned long long>(summary.spikes),
                   t.record_stream);
-    core::publish_file(dir / run_finished_mark, text);
+    std::string finished = text;
+    if (judge) {
+        std::snprintf(text, sizeof text, "learn_ticks: %llu\ntest_ticks: %llu\n",
+                      static_cast<unsigned long long>(t.ticks), static_cast<unsigned long long>(test_ticks));
+        finished += text;
+        const auto score = [&](const char* split, const online_score& x) {
+            std::snprintf(text, sizeof text, "%s_accuracy: %.6f\n%s_decisions: %llu\n", split, x.accuracy(), split,
+                          static_cast<unsigned long long>(x.decisions));
+            finished += text;
+        };
+        if (learner) score("online_learn", summary.online_learn);
+        score("online_test", summary.online_test);
+    }
+    core::publish_file(dir / run_finished_mark, finished);
     return summary;
 }
 

@@ -10,6 +10,10 @@ namespace lutra::plasticity {
 void describe(core::schema_visitor& v, online_params& p) {
     v.list("rules", p.rules, "rules run every tick, in this order (their tick() entry point)");
     v.list("populations", p.populations, "names of the populations the rules apply to; empty = every node");
+    v.field("test_ticks", p.test_ticks,
+            "lutra simulate: ticks run after time.ticks with the rules off, the head's decisions at labelled ticks "
+            "scored (held-out accuracy); 0 = none",
+            std::uint64_t{0}, std::uint64_t{1} << 40);
 }
 
 class online_learner::context final : public learning_context {

@@ -131,7 +131,8 @@ TEST_CASE("streams: the catalogue lists every coding and sequence, and the defau
     CHECK(std::vector<std::string_view>(stream_codings().begin(), stream_codings().end()) ==
           std::vector<std::string_view>{"rate", "latency", "thermometer", "sequence"});
     CHECK(std::vector<std::string_view>(stream_sequences().begin(), stream_sequences().end()) ==
-          std::vector<std::string_view>{"mnist-rows", "fashion-mnist-rows", "delayed-xor", "parity", "text"});
+          std::vector<std::string_view>{"mnist-rows", "fashion-mnist-rows", "delayed-xor", "parity", "spike-order",
+                                        "text"});
     CHECK_NOTHROW(lutra::core::check_schema(stream_params{}));
 }
 
@@ -150,6 +151,7 @@ TEST_CASE("streams: stream_shape_of tells the stimulus's shape without loading d
     CHECK(rows.inputs() == 84);
     CHECK(stream_shape_of(params("sequence", "delayed-xor")) == stream_shape{1, 1, 1, 2, 0});
     CHECK(stream_shape_of(params("sequence", "parity")) == stream_shape{1, 1, 1, 2, 0});
+    CHECK(stream_shape_of(params("sequence", "spike-order")) == stream_shape{2, 1, 1, 2, 20});
     // Loading is where a missing dataset shows.
     CHECK_THROWS_WITH_AS((void)make_stimulus(params("rate", "mnist"), 1, 1),
                          doctest::Contains("dataset 'mnist' is not installed"), lutra::error);
@@ -392,6 +394,75 @@ TEST_CASE("streams: delayed-xor and parity label random bits by the bits before 
     CHECK(differ > 300);
 }
 
+TEST_CASE("streams: spike-order spikes A and B once a sample, labelled at the last tick with A-first, balanced") {
+    for (const std::uint32_t ticks : {4U, 16U}) {
+        CAPTURE(ticks);
+        stream_params p = params("sequence", "spike-order");
+        p.presentation = ticks;
+        p.noise = 0;
+        constexpr std::size_t streams = 70, samples = 40;
+        const recording r = record(*make_stimulus(p, streams, 5), samples * ticks);
+        std::size_t a_first = 0;
+        std::vector<std::size_t> at_tick(ticks, 0);
+        for (std::size_t k = 0; k < samples; ++k)
+            for (std::size_t s = 0; s < streams; ++s) {
+                std::vector<std::uint32_t> spikes[2];
+                for (std::uint32_t j = 0; j < ticks; ++j) {
+                    const std::uint64_t t = k * ticks + j;
+                    for (std::size_t line = 0; line < 2; ++line)
+                        if (r.at(t, line, s)) spikes[line].push_back(j);
+                    if (j + 1 < ticks) REQUIRE(r.labels[t][s] == no_label);  // the decision tick only
+                }
+                // Exactly one spike a line, at distinct ticks before the last two.
+                REQUIRE(spikes[0].size() == 1);
+                REQUIRE(spikes[1].size() == 1);
+                REQUIRE(spikes[0][0] != spikes[1][0]);
+                REQUIRE(std::max(spikes[0][0], spikes[1][0]) + 2 < ticks);
+                const std::uint16_t label = r.labels[k * ticks + ticks - 1][s];
+                REQUIRE(label == (spikes[0][0] < spikes[1][0] ? 1 : 0));
+                a_first += label;
+                ++at_tick[spikes[0][0]];
+            }
+        // Balanced classes, and every allowed tick used.
+        CHECK(a_first > streams * samples * 0.46);
+        CHECK(a_first < streams * samples * 0.54);
+        for (std::uint32_t j = 0; j + 2 < ticks; ++j) CHECK(at_tick[j] > 0);
+    }
+
+    // A sample is the same in whatever stream shows it (sample k·S + s), and the seed decides it.
+    stream_params p = params("sequence", "spike-order");
+    p.presentation = 8;
+    const recording a = record(*make_stimulus(p, 6, 2), 16);   // stream 3 shows samples 3 and 9
+    const recording b = record(*make_stimulus(p, 3, 2), 32);   // stream 0 shows samples 0, 3, 6, 9
+    const recording c = record(*make_stimulus(p, 6, 3), 16);
+    std::size_t differ = 0;
+    for (std::uint64_t j = 0; j < 8; ++j)
+        for (std::size_t line = 0; line < 2; ++line) {
+            REQUIRE(a.at(j, line, 3) == b.at(8 + j, line, 0));
+            REQUIRE(a.at(8 + j, line, 3) == b.at(24 + j, line, 0));
+            for (std::size_t s = 0; s < 6; ++s) differ += a.at(j, line, s) != c.at(j, line, s);
+        }
+    CHECK(a.labels[15][3] == b.labels[31][0]);
+    CHECK(differ > 0);
+
+    // Noise adds spurious spikes at its rate.
+    p.presentation = 16;
+    p.noise = 0.1;
+    const recording n = record(*make_stimulus(p, 64, 7), 160);
+    std::size_t spikes = 0;
+    for (std::uint64_t t = 0; t < 160; ++t)
+        for (std::size_t s = 0; s < 64; ++s) spikes += n.at(t, 0, s) + n.at(t, 1, s);
+    // 640 samples of 2 pair spikes and 2 · 16 line-ticks at 0.1 (a few coincide): about 5.2 a sample.
+    CHECK(spikes > 640 * 4.9);
+    CHECK(spikes < 640 * 5.5);
+    // `samples` = N repeats the first N samples: with N = streams, every stream shows one sample over and over.
+    p.samples = 5;
+    const recording again = record(*make_stimulus(p, 5, 7), 160);
+    for (std::uint64_t t = 0; t < 160; ++t)
+        for (std::size_t s = 0; s < 5; ++s)
+            for (std::size_t line = 0; line < 2; ++line) REQUIRE(again.at(t, line, s) == again.at(t % 16, line, s));
+}
+
 TEST_CASE("streams: text feeds a file's bytes, bit i on input i, labelled with the next byte") {
     temp_dir dir;
     const fs::path file = dir.path / "t.txt";
@@ -446,6 +517,12 @@ TEST_CASE("streams: bad parameters are refused with the key, before any data is 
     p = params("sequence", "parity");
     p.window = 0;
     check(p, "time.input.window", "got 0");
+    p = params("sequence", "spike-order");
+    p.presentation = 3;
+    check(p, "time.input.presentation", "spike-order needs at least 4 ticks per sample");
+    p.presentation = 16;
+    p.noise = 0.6;
+    check(p, "time.input.noise", "got 0.6");
     p = params("sequence", "mnist-rows");
     p.bits = 256;
     check(p, "time.input.bits", "expected an integer in 1..255, got 256");
@@ -463,7 +540,8 @@ TEST_CASE("streams: bad parameters are refused with the key, before any data is 
           "samples of a dataset: mnist, fashion-mnist, xor, parity-N, majority-N");
     check(params("sequence", "mnist"), "time.input.dataset",
           "'mnist' is a dataset of samples, shown with coding rate, latency, thermometer; coding 'sequence' feeds a "
-          "sequence; valid: mnist-rows, fashion-mnist-rows, delayed-xor, parity, text (did you mean 'mnist-rows'?)");
+          "sequence; valid: mnist-rows, fashion-mnist-rows, delayed-xor, parity, spike-order, text (did you mean "
+          "'mnist-rows'?)");
     check(params("sequence", "parity-8"), "time.input.dataset", "'parity-8' is a dataset of samples");
 
     // Names that are neither.
@@ -477,7 +555,7 @@ TEST_CASE("streams: bad parameters are refused with the key, before any data is 
     const lutra::unknown_name_error sequence = unknown_name_of(params("sequence", "txt"));
     CHECK(sequence.kind == "sequence");
     CHECK(std::string(sequence.what()) == "time.input.dataset: unknown sequence 'txt'; valid: mnist-rows, "
-                                          "fashion-mnist-rows, delayed-xor, parity, text (did you mean 'text'?)");
+                                          "fashion-mnist-rows, delayed-xor, parity, spike-order, text (did you mean 'text'?)");
 
     // The text file: none, missing, a directory, empty.
     p = params("sequence", "text");

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <string>
 
+#include "lutra/data/streams.hpp"
+#include "lutra/experiments/sequence.hpp"
 #include "lutra/runfile/run_file.hpp"
 #include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
@@ -14,6 +16,12 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string timed_config = std::string(LUTRA_CONFIGS_DIR) + "/time/parity-recurrent.yaml";
+const std::string order_config = std::string(LUTRA_CONFIGS_DIR) + "/time/spike-order-online.yaml";
+
+std::string read_text(const fs::path& file) {
+    std::ifstream in(file);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 }  // namespace
 
@@ -82,6 +90,9 @@ TEST_CASE("cli: simulate refuses bad input before anything is written, naming wh
     refused(timed_config + " --ticks 1000000000000", "time.ticks");
     // An online rule that does not exist.
     refused(timed_config + " --set 'time.learn.rules=[{rule: cout}]'", "time.learn.rules[0]");
+    // Scoring the head needs a head over the stream's classes.
+    refused(order_config + " --set genome.head.classes=4",
+            "time.learn.test_ticks: the network's head decides among 4 classes, the stream's labels have 2");
     // A run directory without a timed network.
     const auto parity = dir.path / "parity";
     REQUIRE(run_lutra("--quiet run " + std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml --out " + parity.string() +
@@ -103,4 +114,72 @@ TEST_CASE("cli: simulate runs online rules from time.learn and keeps the network
     const auto developed = lutra::runfile::run_file::open(dir.path / "plain" / "run.h5").read_network();
     CHECK(learned.arrays().tables != developed.arrays().tables);
     CHECK(learned.arrays().sources == developed.arrays().sources);
+}
+
+TEST_CASE("cli: simulate scores the head on held-out ticks; count learns spike-order online, at chance without it") {
+    // A small instance of configs/time/spike-order-online.yaml: 256 LUT6
+    // over delays 2..15 of lines A and B, 4,000 ticks × 64 streams of
+    // learning (16,000 samples), then 1,024 ticks (4,096 samples) scored.
+    const lutra::test::temp_dir dir("lutra-test-simulate");
+    const std::string small = order_config + " --ticks 4000 --set time.learn.test_ticks=1024 --record out" +
+                              " --set genome.populations[0].size=256 --set genome.populations[0].k=6";
+    const auto learned = run_lutra("--quiet simulate " + small + " --out " + (dir.path / "learn").string());
+    REQUIRE(learned.exit_code == 0);
+    CHECK(learned.output.find("on 4096 held-out decisions (1024 ticks × 64 streams, learning off)") !=
+          std::string::npos);
+    const auto off = run_lutra("--quiet simulate " + small + " --set 'time.learn.rules=[]' --out " +
+                               (dir.path / "off").string());
+    REQUIRE(off.exit_code == 0);
+
+    const auto metrics = [&](const char* run) {
+        return lutra::runfile::run_file::open(dir.path / run / "run.h5").read_metrics();
+    };
+    const auto rows = metrics("learn");
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].split == "online_learn");
+    CHECK(rows[1].split == "online_test");
+    CHECK(rows[1].epoch == 0);
+    CHECK(rows[1].loss == doctest::Approx(1 - rows[1].accuracy));
+    CHECK(rows[1].accuracy > 0.88);                // learned: the timing was read
+    CHECK(rows[0].accuracy < rows[1].accuracy);    // learning started at chance
+    const auto chance = metrics("off");
+    REQUIRE(chance.size() == 1);                   // no rules, nothing learned: the test row alone
+    CHECK(chance[0].split == "online_test");
+    CHECK(chance[0].accuracy > 0.44);              // the tables as grown: chance
+    CHECK(chance[0].accuracy < 0.56);
+    const std::string summary = read_text(dir.path / "learn" / "summary.txt");
+    CHECK(summary.find("ticks: 5024\n") != std::string::npos);
+    CHECK(summary.find("online_test_decisions: 4096\n") != std::string::npos);
+    CHECK(lutra::runfile::run_file::open(dir.path / "learn" / "run.h5").read_activity("out").recording.ticks == 5024);
+}
+
+TEST_CASE("sequence runs draw spike-order's samples as they draw an endless task's") {
+    // spike-order has samples of its own length (ticks_per_sample = presentation)
+    // but no dataset behind them: time.sequence draws train_samples and
+    // test_samples of them, labelled at the last tick.
+    lutra::data::stream_params input;
+    input.coding = "sequence";
+    input.dataset = "spike-order";
+    input.presentation = 16;
+    const lutra::experiments::sequence_data d =
+        lutra::experiments::load_sequences(input, {.ticks = 16, .train_samples = 300, .test_samples = 200}, 4);
+    CHECK(d.train.labels.size() == 300);
+    CHECK(d.test.labels.size() == 200);
+    CHECK(d.train.inputs.rows() == 16 * 2);
+    // Labels are the stream's: 1 when A (input 0) spiked first. Noise aside, the first spike on each line decides.
+    const auto stream = lutra::data::make_stimulus(input, 300, 4);
+    lutra::core::bit_matrix tick(2, 300);
+    std::vector<std::uint16_t> labels(300);
+    for (std::uint64_t t = 0; t < 16; ++t) {
+        stream->fill(t, tick);
+        for (std::size_t s = 0; s < 300; ++s)
+            for (std::uint32_t line = 0; line < 2; ++line)
+                REQUIRE(d.train.inputs.get(t * 2 + line, s) == tick.get(line, s));
+    }
+    stream->labels(15, labels);
+    CHECK(d.train.labels == labels);
+    std::size_t ones = 0;
+    for (const std::uint16_t l : d.test.labels) ones += l;
+    CHECK(ones > 70);  // both classes, drawn apart from the training samples
+    CHECK(ones < 130);
 }

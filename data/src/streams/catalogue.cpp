@@ -28,7 +28,7 @@ struct stream_kind {
     make_fn make;
 };
 
-constexpr std::array<stream_kind, 8> catalogue = {{
+constexpr std::array<stream_kind, 9> catalogue = {{
     {"rate", "", shape_rate, make_rate},
     {"latency", "", shape_latency, make_latency},
     {"thermometer", "", shape_thermometer, make_thermometer},
@@ -36,6 +36,7 @@ constexpr std::array<stream_kind, 8> catalogue = {{
     {sequence_coding, "fashion-mnist-rows", shape_image_rows, make_image_rows},
     {sequence_coding, "delayed-xor", shape_delayed_xor, make_delayed_xor},
     {sequence_coding, "parity", shape_parity, make_parity},
+    {sequence_coding, "spike-order", shape_spike_order, make_spike_order},
     {sequence_coding, "text", shape_text, make_text},
 }};
 
@@ -118,16 +119,19 @@ void describe(core::schema_visitor& v, stream_params& p) {
              "how a sample becomes spikes (rate, latency, thermometer), or sequence: one symbol per tick");
     v.field("dataset", p.dataset,
             "static codings: a dataset (lutra data list); sequence: mnist-rows, fashion-mnist-rows, delayed-xor, "
-            "parity or text");
+            "parity, spike-order or text");
     v.choice("split", p.split, split_names, "the split whose samples are shown (static codings, *-rows)");
-    v.field("samples", p.samples, "the first N samples of the split; 0 = all");
-    v.field("presentation", p.presentation, "static codings: ticks each sample is shown", 1U, max_presentation);
+    v.field("samples", p.samples, "the first N samples of the split; 0 = all (spike-order: N samples repeated, 0 = "
+                                  "every sample new)");
+    v.field("presentation", p.presentation, "static codings, spike-order: ticks each sample is shown", 1U,
+            max_presentation);
     v.field("max_rate", p.max_rate, "rate: spike probability per tick of a 255 feature", core::open_closed(0, 1));
     v.field("levels", p.levels, "thermometer: thresholds walked one per tick; presentation is a multiple of it", 1U,
             255U);
     v.field("bits", p.bits, "*-rows: thermometer bits per pixel (1: pixel > 127)", 1U, 255U);
     v.field("delay", p.delay, "delayed-xor: label(t) = x(t) xor x(t - delay)", 1U, max_delay);
     v.field("window", p.window, "parity: label(t) = parity of the last `window` bits", 1U, max_window);
+    v.field("noise", p.noise, "spike-order: probability of a spurious spike per input line and tick", 0.0, 0.5);
     v.field("file", p.file, "text: the file fed one byte per tick");
 }
 

@@ -113,6 +113,8 @@ stream_shape shape_delayed_xor(const stream_params& p);
 std::unique_ptr<core::stimulus> make_delayed_xor(const stream_params& p, std::size_t streams, std::uint64_t seed);
 stream_shape shape_parity(const stream_params& p);
 std::unique_ptr<core::stimulus> make_parity(const stream_params& p, std::size_t streams, std::uint64_t seed);
+stream_shape shape_spike_order(const stream_params& p);
+std::unique_ptr<core::stimulus> make_spike_order(const stream_params& p, std::size_t streams, std::uint64_t seed);
 stream_shape shape_text(const stream_params& p);
 std::unique_ptr<core::stimulus> make_text(const stream_params& p, std::size_t streams, std::uint64_t seed);
 

@@ -51,6 +51,15 @@ int cmd_simulate(const simulate_options& o) {
                 static_cast<unsigned long long>(s.spikes));
     if (s.tables_changed > 0)
         std::printf("learning:   online rules changed %llu tables\n", static_cast<unsigned long long>(s.tables_changed));
+    if (s.test_ticks > 0) {
+        if (s.rules > 0 && s.online_learn.decisions > 0)
+            std::printf("learning:   %.1f %% of %llu decisions right while learning (each before it was learned from)\n",
+                        100.0 * s.online_learn.accuracy(), static_cast<unsigned long long>(s.online_learn.decisions));
+        std::printf(s.rules > 0 ? "online:     %.1f %% on %llu held-out decisions (%llu ticks × %zu streams, learning off)\n"
+                                : "online:     %.1f %% on %llu decisions (%llu ticks × %zu streams, no rules)\n",
+                    100.0 * s.online_test.accuracy(), static_cast<unsigned long long>(s.online_test.decisions),
+                    static_cast<unsigned long long>(s.test_ticks), s.streams);
+    }
     return 0;
 }
 

@@ -11,9 +11,10 @@
 // Sequences (coding "sequence"), one symbol per tick:
 //   mnist-rows, fashion-mnist-rows   tick r shows image row r, `bits` thermometer bits per pixel
 //   delayed-xor, parity              random bits; label from the last bits
+//   spike-order                      lines A and B spike once a sample; label = A came first
 //   text                             a file's bytes; label = the next byte
 // Labels: a static coding and *-rows give the sample's label at every tick
-// of its presentation.
+// of its presentation; spike-order at the sample's last tick only.
 // One catalogue in data/src/streams/catalogue.cpp lists them all.
 //
 // Every random number is counter_rng(seed, purpose) keyed by what it is for,
@@ -43,15 +44,18 @@ inline constexpr std::string_view stream_params_path = "time.input";
 struct stream_params {                 // the YAML section `time.input`
     std::string coding = "rate";       // rate | latency | thermometer | sequence
     std::string dataset = "mnist";     // static codings: any load_dataset() name;
-                                       // sequence: mnist-rows | fashion-mnist-rows | delayed-xor | parity | text
+                                       // sequence: mnist-rows | fashion-mnist-rows | delayed-xor | parity |
+                                       //           spike-order | text
     std::string split = "test";        // train | test (static codings, *-rows)
-    std::size_t samples = 0;           // first N samples of the split (0 = all; synthetic datasets: N random ones)
-    std::uint32_t presentation = 20;   // static codings: ticks each sample is shown, then the next sample
+    std::size_t samples = 0;           // first N samples of the split (0 = all; synthetic datasets: N random ones;
+                                       // spike-order: N samples repeated, 0 = every sample new)
+    std::uint32_t presentation = 20;   // static codings, spike-order: ticks each sample is shown, then the next sample
     double max_rate = 0.5;             // rate: spike probability per tick of a 255 pixel (p = max_rate·v/255), (0, 1]
     std::uint32_t levels = 10;         // thermometer: thresholds walked one per tick, 1..255; divides presentation
     std::uint32_t bits = 1;            // *-rows: thermometer bits per pixel (1 = pixel > 127), 1..255
     std::uint32_t delay = 10;          // delayed-xor: label(t) = x(t) xor x(t − delay), ≥ 1
     std::uint32_t window = 4;          // parity: label(t) = parity of x(t−window+1 .. t), ≥ 1
+    double noise = 0.01;               // spike-order: probability of a spurious spike per line and tick, [0, 0.5]
     std::string file;                  // text: a text file, one byte per tick
 };
 // Ranges and choices; cross-field rules (a coding's datasets, presentation a

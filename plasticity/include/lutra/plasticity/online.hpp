@@ -27,6 +27,10 @@ namespace lutra::plasticity {
 struct online_params {
     std::vector<rule_spec> rules;          // run in this order every tick
     std::vector<std::string> populations;  // the nodes they apply to; empty = every node
+    // Read by `lutra simulate`, not by online_learner: after the ticks that
+    // learn, this many more with the rules off, on which the head's decisions
+    // are scored against the stream's labels (held-out accuracy); 0 = none.
+    std::uint64_t test_ticks = 0;
 };
 void describe(core::schema_visitor& v, online_params& p);
 
