@@ -19,7 +19,7 @@ core::schema_error sequence_error(const std::string& key, const std::string& pro
     return core::schema_error(section + "." + key, problem);
 }
 
-// The seed of an endless task's test sequences: apart from the training ones.
+// The seed of a drawn task's test sequences: apart from the training ones.
 constexpr std::uint64_t test_seed_salt = 0x7e57'5e9a'0000'0001ULL;
 
 }  // namespace
@@ -35,9 +35,9 @@ void describe(core::schema_visitor& v, sequence_settings& s) {
             "truncated backpropagation through time: ticks the gradient flows back from the last readout tick; "
             "0 = the whole sequence",
             0U, 1U << 16);
-    v.field("train_samples", s.train_samples, "endless tasks (delayed-xor, parity, …): training sequences",
+    v.field("train_samples", s.train_samples, "tasks that draw their sequences (delayed-xor, parity, spike-order, …): training sequences",
             std::size_t{1}, std::size_t{1} << 24);
-    v.field("test_samples", s.test_samples, "endless tasks: test sequences", std::size_t{1}, std::size_t{1} << 24);
+    v.field("test_samples", s.test_samples, "tasks that draw their sequences: test sequences", std::size_t{1}, std::size_t{1} << 24);
 }
 
 core::sequence_spec sequence_spec_of(const sequence_settings& s) {
@@ -120,16 +120,16 @@ sequence_data load_sequences(const data::stream_params& input, const sequence_se
     const core::sequence_spec spec = sequence_spec_of(s);
     const std::uint32_t label_tick = core::readout_ticks(spec).back();
     // Image rows show every image of their split once; the other sequences
-    // draw theirs (endless ones, and spike-order's samples of its own length).
-    const bool endless = !input.dataset.ends_with("-rows");
+    // draw theirs (drawn ones, and spike-order's samples of its own length).
+    const bool drawn = !input.dataset.ends_with("-rows");
     data::stream_params train = input, test = input;
     train.split = "train";
     test.split = "test";
     std::size_t train_n = s.train_samples, test_n = s.test_samples;
-    if (!endless) train_n = test_n = input.samples;  // 0 = all
+    if (!drawn) train_n = test_n = input.samples;  // 0 = all
     // Image rows: the stream's thermometer; bit streams: 0 or 1.
     const auto threshold = [&](std::uint32_t b) {
-        return endless ? std::uint8_t{0} : static_cast<std::uint8_t>(255U * (b + 1) / (d.shape.bits + 1));
+        return drawn ? std::uint8_t{0} : static_cast<std::uint8_t>(255U * (b + 1) / (d.shape.bits + 1));
     };
     // `bits` thermometer bits of each of width × height features.
     const auto encoder_of = [&](std::uint32_t width, std::uint32_t height) {
@@ -147,7 +147,7 @@ sequence_data load_sequences(const data::stream_params& input, const sequence_se
         return core::encoder::from_parts(width * height, d.shape.bits, std::move(bits), std::move(thresholds));
     };
     d.encoder = encoder_of(d.shape.width, d.shape.height);
-    if (endless) {
+    if (drawn) {
         d.train = read_stream_sequences(train, train_n, s.ticks, label_tick, seed);
         d.test = read_stream_sequences(test, test_n, s.ticks, label_tick, seed ^ test_seed_salt);
         return d;

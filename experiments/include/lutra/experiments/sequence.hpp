@@ -13,7 +13,7 @@
 //
 // Sample s of a split is stream s of the stimulus over ticks [0, ticks), its
 // label the stream's label at the last readout tick. Image rows show each
-// image of the split once; endless tasks (delayed-xor, parity, …) draw
+// image of the split once; other tasks (delayed-xor, parity, spike-order) draw
 // train_samples / test_samples independent sequences, the test ones from
 // another seed.
 
@@ -44,8 +44,8 @@ struct sequence_settings {
     std::uint32_t window = 1;           // readout window: the last N ticks are summed
     std::vector<std::uint32_t> at;      // readout ticks: these ticks are summed
     std::uint32_t bptt_window = 0;      // ticks the gradient flows back from the last readout tick; 0 = all
-    std::size_t train_samples = 20000;  // endless tasks: training sequences
-    std::size_t test_samples = 2000;    // endless tasks: test sequences
+    std::size_t train_samples = 20000;  // tasks that draw their sequences: training ones
+    std::size_t test_samples = 2000;    // and test ones
     friend bool operator==(const sequence_settings&, const sequence_settings&) = default;
 };
 void describe(core::schema_visitor& v, sequence_settings& s);
@@ -79,7 +79,7 @@ struct sequence_data {
 [[nodiscard]] data::stream_shape check_sequence_run(const data::stream_params& input, const sequence_settings& s);
 
 // `samples` streams of the stimulus over ticks [0, ticks), labelled at
-// label_tick: how endless tasks are read (image rows take the equal, faster
+// label_tick: how drawn tasks are read (image rows take the equal, faster
 // route through the whole image's encoder).
 [[nodiscard]] sequence_split read_stream_sequences(const data::stream_params& input, std::size_t samples,
                                                    std::uint32_t ticks, std::uint32_t label_tick, std::uint64_t seed);
