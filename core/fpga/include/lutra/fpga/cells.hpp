@@ -48,6 +48,13 @@ struct cell_netlist {
 // Like evaluate(logic_design): every output bit for every sample.
 [[nodiscard]] core::bit_matrix evaluate(const cell_netlist& netlist, const core::bit_matrix& inputs);
 
+// A sequential netlist run tick by tick from power-up (every register 0):
+// column t of inputs is tick t; a cell input with delay d reads its signal
+// as it was at tick t − d (0 before tick d). Returns every output bit at
+// every tick, rows as evaluate()'s. One tick at a time, obviously right
+// rather than fast: the reference the sequential Verilog is checked against.
+[[nodiscard]] core::bit_matrix evaluate_ticks(const cell_netlist& netlist, const core::bit_matrix& inputs);
+
 // Per cell, its logic depth in LUT levels: a LUT is 1 + the largest level
 // among its zero-delay cell inputs (constants, primary inputs and delayed
 // inputs count 0, since a register or a pin starts a new path); a MUXF7 or
