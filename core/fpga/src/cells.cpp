@@ -139,6 +139,7 @@ cell_netlist map_cells(const logic_design& design) {
     const auto translate = [&](signal s) { return s.from == signal::kind::node ? node_output[s.index] : s; };
 
     cell_netlist netlist{.name = design.name, .num_inputs = design.num_inputs, .input_ports = design.input_ports};
+    netlist.clear_input = design.clear_input;
     netlist.cells.reserve(next_cell);
     std::vector<signal> inputs;
     for (std::size_t n = 0; n < design.nodes.size(); ++n) {
@@ -251,10 +252,15 @@ core::bit_matrix evaluate_ticks(const cell_netlist& netlist, const core::bit_mat
     const std::size_t width = netlist.num_inputs + netlist.cells.size();
     const std::size_t ring = std::size_t{longest} + 1;
     std::vector<std::vector<std::uint8_t>> values(ring, std::vector<std::uint8_t>(width, 0));
+    if (netlist.clear_input && *netlist.clear_input >= netlist.num_inputs)
+        fail(netlist, "evaluate_ticks: the clear input " + str(*netlist.clear_input) + " is not a primary input");
+    // The latest tick before this one with clear = 1, plus 1 (0: none).
+    std::size_t cleared_after = 0;
     const auto value = [&](const signal& s, std::size_t t, std::uint32_t delay) -> bool {
+        if (delay > t) return false;
+        if (delay >= 2 && cleared_after > t - delay + 1) return false;  // a cleared register
         if (s.from == signal::kind::zero) return false;
         if (s.from == signal::kind::one) return true;
-        if (delay > t) return false;
         const std::size_t at = s.from == signal::kind::input ? s.index : netlist.num_inputs + s.index;
         return values[(t - delay) % ring][at] != 0;
     };
@@ -284,6 +290,7 @@ core::bit_matrix evaluate_ticks(const cell_netlist& netlist, const core::bit_mat
         std::size_t row = 0;
         for (const output_port& port : netlist.outputs)
             for (const signal& s : port.bits) result.set(row++, t, value(s, t, 0));
+        if (netlist.clear_input && now[*netlist.clear_input] != 0) cleared_after = t + 1;
     }
     return result;
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <functional>
-#include <map>
 #include <optional>
 
 #include "lutra/core/error.hpp"
@@ -176,26 +175,39 @@ struct candidate {
 
 // Network: node n keeps its tables, its slot order and its delays; network
 // input i reads inputs[i]. Returns the design index of network node 0, which
-// is the design's size at the call. With `delayed_tap` (the sequential
-// classifier), a slot with delay d ≥ 1 instead reads delayed_tap(source, d)
-// with no delay: the source's masked register tap, built before the call.
+// is the design's size at the call. With `restart` (the sequence
+// classifier's start), a node with a delayed slot gets restart as one more
+// input, last, and ignores its delayed slots (reads them as 0) while it is 1.
 std::uint32_t add_network(logic_design& design, const core::network& net, std::span<const signal> inputs,
-                          const std::function<signal(std::uint32_t id, std::uint32_t delay)>& delayed_tap = {}) {
+                          std::optional<signal> restart = {}) {
     const auto first = static_cast<std::uint32_t>(design.nodes.size());
     for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
         logic_node node;
-        const auto sources = net.sources(n);
+        for (const std::uint32_t id : net.sources(n))
+            node.inputs.push_back(id < net.num_inputs() ? inputs[id] : signal::node(first + (id - net.num_inputs())));
         const auto delays = net.delays(n);
-        for (std::size_t i = 0; i < sources.size(); ++i) {
-            const std::uint32_t id = sources[i];
-            if (delayed_tap && delays[i] != 0)
-                node.inputs.push_back(delayed_tap(id, delays[i]));
-            else
-                node.inputs.push_back(id < net.num_inputs() ? inputs[id] : signal::node(first + (id - net.num_inputs())));
-        }
-        if (!delayed_tap && std::any_of(delays.begin(), delays.end(), [](std::uint32_t d) { return d != 0; }))
-            node.delays.assign(delays.begin(), delays.end());
         node.table.assign(net.table(n).begin(), net.table(n).end());
+        std::uint32_t delayed = 0;  // address bits of the delayed slots
+        for (std::size_t i = 0; i < delays.size(); ++i)
+            if (delays[i] != 0) delayed |= std::uint32_t{1} << i;
+        if (delayed != 0) {
+            node.delays.assign(delays.begin(), delays.end());
+            if (restart) {
+                const unsigned k = net.k(n);
+                if (k + 1 > core::max_k)
+                    throw error("FPGA export: node " + str(n) + " has k = " + str(k) +
+                                " and a delayed slot; restarting a sequence needs one more input, and k ≤ " +
+                                str(core::max_k - 1) + " for that");
+                node.table.assign(core::table_words(k + 1), 0);
+                const std::uint32_t size = std::uint32_t{1} << k;
+                for (std::uint32_t address = 0; address < 2 * size; ++address) {
+                    const std::uint32_t read = address < size ? address : (address - size) & ~delayed;
+                    if (net.table_bit(n, read)) node.table[address / 64] |= std::uint64_t{1} << (address % 64);
+                }
+                node.inputs.push_back(*restart);
+                node.delays.push_back(0);
+            }
+        }
         node.role = part::network;
         node.origin = n;
         design.nodes.push_back(std::move(node));
@@ -454,36 +466,12 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
         return add_table(design, tick, role, set);
     };
 
-    // Registers are never cleared: a slot with delay d reads its source's
-    // register tap masked to 0 while tick < d, so the previous sequence
-    // cannot leak in (tick < 1 is start itself). One mask per (source, d).
-    std::map<std::uint32_t, signal> early;  // d → "tick < d"
-    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> taps;  // (source id, d) → tap index
-    for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
-        const auto sources = net.sources(n);
-        const auto delays = net.delays(n);
-        for (std::size_t i = 0; i < sources.size(); ++i) {
-            const std::uint32_t d = delays[i];
-            if (d == 0) continue;
-            if (!early.contains(d))
-                early[d] = d == 1 ? start : tick_in(part::network, [d](std::uint32_t t) { return t < d; });
-            taps.emplace(std::pair{sources[i], d}, 0);
-        }
-    }
-    const auto first_tap = static_cast<std::uint32_t>(design.nodes.size());
-    const auto first_network_node = first_tap + static_cast<std::uint32_t>(taps.size());
-    for (auto& [key, index] : taps) {
-        const auto [id, d] = key;
-        index = static_cast<std::uint32_t>(design.nodes.size());
-        const signal source = id < net.num_inputs() ? rows[id] : signal::node(first_network_node + (id - net.num_inputs()));
-        (void)add_table(design, {source, early.at(d)}, part::network,
-                        [](std::uint32_t a) { return address_bit(a, 0) && !address_bit(a, 1); });
-        design.nodes.back().delays = {d, 0};
-    }
-    const std::uint32_t network_first = add_network(design, net, rows, [&](std::uint32_t id, std::uint32_t d) {
-        return signal::node(taps.at({id, d}));
-    });
-    if (network_first != first_network_node) throw internal_error("sequence classifier: network nodes misplaced");
+    // Delay registers restart with the sequence: start clears every one but
+    // the first of each chain at the clock edge (FDRE R), and at the start
+    // tick itself, when the registers still hold the previous sequence, every
+    // node with a delayed slot reads start and ignores those slots.
+    design.clear_input = pixel_bits;
+    const std::uint32_t first_network_node = add_network(design, net, rows, start);
 
     // Head: score<c> = this tick's popcount + the popcounts of the readout
     // ticks before it other than the last, which an accumulator holds.

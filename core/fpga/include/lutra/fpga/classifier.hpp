@@ -86,16 +86,19 @@ struct classifier_options {
 //   output "valid"       1 at tick `last` of a sequence, 0 at every other tick
 //
 // Inside: a tick counter (bit_width(ticks) registers: tick = start ? 0 :
-// min(previous + 1, ticks)); the network with its delay registers, which are
-// never cleared — instead every delayed read (source, d) goes through one
-// mask node, source@d AND tick ≥ d, so the previous sequence never leaks in
-// (a synchronously cleared register would still hold it during tick 0 and
-// need the same gate); and per class an accumulator of
-// bit_width(g · (|R| − 1)) registers (none for one readout tick: then the
-// head is classifier_design's). Counter, decodes and accumulators have role
-// part::head, the masks part::network. Throws what classifier_design and
-// core::check_sequence throw, and lutra::error if the counter would need more
-// than core::max_k − 1 bits.
+// min(previous + 1, ticks)) for the readout decodes and valid; the network
+// with its delay registers, restarted by start (design.clear_input): at the
+// clock edge ending a start tick every delay register but the first of its
+// chain is cleared (FDRE R = start: no LUT), and during the start tick, when
+// the registers still hold the previous sequence, each node with a delayed
+// slot reads start as one more input and ignores those slots (its table
+// doubles; a LUT6 node with a delayed slot becomes 2 LUT6 + MUXF7, smaller
+// ones stay one LUT); and per class an accumulator of bit_width(g · (|R| −
+// 1)) registers (none for one readout tick: then the head is
+// classifier_design's). Counter, decodes and accumulators have role
+// part::head. Throws what classifier_design and core::check_sequence throw,
+// and lutra::error if the counter would need more than core::max_k − 1 bits
+// or a node with a delayed slot has k = core::max_k.
 inline constexpr std::string_view sequence_design_name = "lutra_sequence_classifier";
 inline constexpr std::string_view start_port_name = "start";
 inline constexpr std::string_view valid_port_name = "valid";
