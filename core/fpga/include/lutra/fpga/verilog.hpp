@@ -19,7 +19,10 @@
 //
 // Registers (FDRE, or `reg` in the generic style) start at 0 and have no
 // reset: a connection with delay d reads its source as it was d clock cycles
-// earlier, 0 before the first d cycles.
+// earlier, 0 before the first d cycles. The one exception is a netlist with
+// a clear input (a sequence classifier's start, design.hpp): write_xilinx
+// drives the R pin of every delay register but the first of each chain with
+// it.
 
 #include <cstddef>
 #include <cstdint>
