@@ -101,7 +101,7 @@ TEST_CASE("sequence classifier: the stepped engine's scores at the last readout 
     CHECK(nonzero > 0);  // a test of all-zero scores would prove little
 }
 
-TEST_CASE("sequence classifier: one flipped table bit the vectors read makes the cells differ") {
+TEST_CASE("sequence classifier: a head node with its table inverted makes the cells differ from the vectors") {
     const auto c = test::random_recurrent_classifier(4, 60, 6, 8, 3, 4, 11);
     const core::sequence_spec spec{.ticks = 12, .readout = {8, 9, 10, 11}};
     const auto pixels = test::random_sequence_pixels(20, spec.ticks, 4, 5);
@@ -126,13 +126,18 @@ TEST_CASE("sequence classifier: one readout tick has no accumulator and score po
     CHECK(m.dut.outputs[1].width == std::bit_width(5U));
     CHECK(evaluate_ticks(m.netlist, m.vectors.inputs) == m.vectors.outputs);
     const resource_report report = make_report(m.netlist, {});
-    // Registers: the tick counter's 3 bits and the network's delay chains; no accumulator.
+    // With one readout tick the head has no accumulator; with three it has.
     const core::sequence_spec window{.ticks = 6, .readout = {3, 4, 5}};
     const mapped_case w = map_case(c.net, c.enc, window, pixels);
     CHECK(w.dut.outputs[1].width == std::bit_width(15U));
     CHECK(evaluate_ticks(w.netlist, w.vectors.inputs) == w.vectors.outputs);
     CHECK(make_report(w.netlist, {}).per_part[static_cast<std::size_t>(part::head)].delay_flip_flops >
           report.per_part[static_cast<std::size_t>(part::head)].delay_flip_flops);
+    // One sample takes `ticks` cycles.
+    const resource_report timed = make_report(w.netlist, {.clock_mhz = 120, .cycles_per_sample = 6});
+    CHECK(timed.samples_per_second == doctest::Approx(2e7));
+    CHECK(to_text(timed).find("one sample per 6 cycles") != std::string::npos);
+    CHECK_THROWS_AS((void)make_report(w.netlist, {.cycles_per_sample = 0}), error);
 }
 
 TEST_CASE("sequence classifier: ports, and what it refuses") {
