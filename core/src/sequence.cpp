@@ -107,4 +107,38 @@ network unroll(const network& timed, const sequence_spec& spec) {
     return network(std::move(a));
 }
 
+live_unrolled unroll_live(const network& timed, const sequence_spec& spec) {
+    const network full = unroll(timed, spec);
+    const std::uint32_t nodes = timed.num_nodes();
+    const std::uint32_t inputs = full.num_inputs();
+    // Live: a head output, or read by a live node. Sources come before their
+    // readers, so one pass from the last node down settles everything.
+    std::vector<std::uint8_t> live(full.num_nodes(), full.head().num_classes == 0 ? 1 : 0);
+    for (const std::uint32_t o : full.head().outputs) live[o] = 1;
+    live[0] = 1;
+    for (std::uint32_t u = full.num_nodes(); u-- > 1;)
+        if (live[u])
+            for (const std::uint32_t src : full.sources(u))
+                if (src >= inputs) live[src - inputs] = 1;
+    live_unrolled out;
+    out.row.assign(full.num_nodes(), no_tick);
+    network_arrays a;
+    a.num_inputs = inputs;
+    for (std::uint32_t u = 0; u < full.num_nodes(); ++u) {
+        if (!live[u]) continue;
+        out.row[u] = static_cast<std::uint32_t>(a.k.size());
+        out.origin.push_back(u == 0 ? no_tick : (u - 1) % nodes);
+        out.tick.push_back(u == 0 ? 0 : (u - 1) / nodes);
+        a.k.push_back(static_cast<std::uint8_t>(full.k(u)));
+        for (const std::uint32_t src : full.sources(u))
+            a.sources.push_back(src < inputs ? src : inputs + out.row[src - inputs]);
+        const auto table = full.table(u);
+        a.tables.insert(a.tables.end(), table.begin(), table.end());
+    }
+    a.head.num_classes = full.head().num_classes;
+    for (const std::uint32_t o : full.head().outputs) a.head.outputs.push_back(out.row[o]);
+    out.net = network(std::move(a));
+    return out;
+}
+
 }  // namespace lutra::core

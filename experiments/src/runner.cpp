@@ -15,6 +15,7 @@
 #include "lutra/data/datasets.hpp"
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
+#include "lutra/core/sequence.hpp"
 #include "lutra/core/bitslice_engine.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/node_stats.hpp"
@@ -46,6 +47,8 @@ std::size_t correct_predictions(const core::head_output& out, std::span<const st
     for (std::size_t s = 0; s < labels.size(); ++s) correct += out.predictions[s] == labels[s];
     return correct;
 }
+
+bool is_sequence_run(const experiment_settings& s) { return s.time.sequence.ticks != 0; }
 
 void check_inputs_match(const topology::genome& g, const core::dataset& d, const core::encoder& enc,
                         const data_settings& ds) {
@@ -91,6 +94,30 @@ void check_before_loading(const experiment_settings& s, const config_source& whe
         if (problem.starts_with("genome: ")) problem.erase(0, 8);
         throw where.genome_error_at("", problem);
     }
+    if (is_sequence_run(s)) {
+        data::stream_shape shape;
+        try {
+            shape = check_sequence_run(s.time.input, s.time.sequence);
+        } catch (const core::schema_error& e) {
+            throw where.error_at(e.path, e.problem);
+        }
+        if (s.data.augment_shift != 0)
+            throw where.error_at("data.augment_shift", "augmentation moves static images; a sequence run (time.sequence) "
+                                                       "reads its samples from time.input; set it to 0");
+        if (s.genome.head.classes != shape.classes)
+            throw where.genome_error_at("head.classes", "the head has " + std::to_string(s.genome.head.classes) +
+                                                            " classes, but the stream '" + s.time.input.dataset +
+                                                            "' has " + std::to_string(shape.classes));
+        const topology::input_shape& in = s.genome.inputs;
+        if (in.width != shape.width || in.height != shape.height || in.bits != shape.bits)
+            throw where.genome_error_at("inputs", "genome.inputs is " + std::to_string(in.width) + "×" +
+                                                      std::to_string(in.height) + "×" + std::to_string(in.bits) +
+                                                      " but the stream '" + s.time.input.dataset + "' shows " +
+                                                      std::to_string(shape.width) + "×" + std::to_string(shape.height) +
+                                                      "×" + std::to_string(shape.bits) +
+                                                      " input bits a tick; make them match");
+        return;
+    }
     const data::dataset_shape shape = data::dataset_shape_of(
         s.data.name, {.seed = s.data.seed, .train_samples = s.data.train_samples, .test_samples = s.data.test_samples});
     if (s.genome.head.classes != shape.classes)
@@ -125,18 +152,37 @@ prepared_run prepare(experiment_settings settings) {
     settings.train.engine.threads = p.threads;
     p.s = std::move(settings);
     const experiment_settings& s = p.s;
-    spdlog::info("loading {}", s.data.name);
-    p.data = load_data(s.data);
-    p.enc = core::encoder::fit(s.data.encoder, p.data);
-    check_inputs_match(s.genome, p.data, p.enc, s.data);
-    p.train_bits = p.enc.encode(p.data.train);
-    p.test_bits = p.enc.encode(p.data.test);
+    if (is_sequence_run(s)) {
+        spdlog::info("reading sequences of {}", s.time.input.dataset);
+        sequence_data d = load_sequences(s.time.input, s.time.sequence, s.seed);
+        p.s.train.engine.sequence = sequence_spec_of(s.time.sequence);
+        p.data.name = s.time.input.dataset;
+        p.data.width = d.shape.width;
+        p.data.height = d.shape.height;
+        p.data.channels = 1;
+        p.data.num_classes = d.shape.classes;
+        p.data.train.labels = std::move(d.train.labels);
+        p.data.test.labels = std::move(d.test.labels);
+        p.enc = std::move(d.encoder);
+        p.train_bits = std::move(d.train.inputs);
+        p.test_bits = std::move(d.test.inputs);
+    } else {
+        spdlog::info("loading {}", s.data.name);
+        p.data = load_data(s.data);
+        p.enc = core::encoder::fit(s.data.encoder, p.data);
+        check_inputs_match(s.genome, p.data, p.enc, s.data);
+        p.train_bits = p.enc.encode(p.data.train);
+        p.test_bits = p.enc.encode(p.data.test);
+    }
 
     const topology::developed_graph graph = topology::develop(s.genome, s.seed, {.threads = p.threads});
     for (const auto& w : graph.warnings) spdlog::warn("genome: {}", w);
     p.compiled = topology::compile(s.genome, graph);
     p.graph_hash = graph.hash;
     p.genome_hash = topology::hash_hex(graph.hash);
+    if (p.s.train.engine.sequence)
+        for (const std::string& w : unreached_head_warnings(p.compiled.net, *p.s.train.engine.sequence))
+            spdlog::warn("time.sequence: {}", w);
     spdlog::info("genome {}: {} nodes, depth {}, {} input bits; {} train / {} test samples", p.genome_hash,
                  p.compiled.net.num_nodes(), p.compiled.net.depth(), p.compiled.net.num_inputs(),
                  p.data.train.size(), p.data.test.size());
@@ -306,7 +352,11 @@ run_summary train_run(const prepared_run& p, plasticity::session& session, runfi
     for (std::uint32_t n = 0; n < p.compiled.net.num_nodes(); ++n) developed_k = std::max(developed_k, p.compiled.net.k(n));
     plasticity::training_data data{
         epoch_inputs, p.data.train.labels, nullptr, {s.stats.every, s.stats.sensitivity, developed_k}};
-    if (s.stats.every != 0) {
+    if (s.stats.every != 0 && is_sequence_run(s)) {
+        spdlog::info("stats: per-node statistics are measured on static samples; for sequences run `lutra simulate "
+                     "{}` (activity, toggles and spikes per tick)",
+                     dir.string());
+    } else if (s.stats.every != 0) {
         const core::bit_matrix& split = s.stats.split == "test" ? p.test_bits : p.train_bits;
         stats_samples = core::first_samples(split, std::min(s.stats.samples, split.samples()));
         data.record_samples = &stats_samples;
@@ -517,6 +567,21 @@ eval_result evaluate_run(const fs::path& run, const std::string& dataset, const 
     const core::encoder enc = file.read_encoder().encoder;
     const experiment_settings s = parse_config<experiment_settings>(file.read_text("config"), h5.string() + ":/config");
     eval_result r;
+    if (is_sequence_run(s)) {
+        if (!dataset.empty())
+            throw error("eval: " + h5.string() + " was trained on sequences of " + s.time.input.dataset +
+                        "; --dataset takes static datasets");
+        const sequence_data d = load_sequences(s.time.input, s.time.sequence, s.seed);
+        const sequence_split& part = split == "test" ? d.test : d.train;
+        const core::head_output out =
+            core::bitslice_engine(core::unroll_live(net, sequence_spec_of(s.time.sequence)).net, {.threads = threads})
+                .classify(part.inputs);
+        r.dataset = s.time.input.dataset;
+        r.split = split;
+        r.samples = part.labels.size();
+        r.correct = correct_predictions(out, part.labels);
+        return r;
+    }
     r.dataset = dataset.empty() ? s.data.name : dataset;
     r.split = split;
     data_settings wanted = s.data;

@@ -83,6 +83,8 @@ void describe(config_visitor& v, time_settings& s) {
             (std::size_t{1} << 20) - 1);
     v.field("tick_ms", s.tick_ms, "one tick in milliseconds (spike times in run.h5 are in ms)", core::above(0.0));
     v.section("learn", s.learn, "plasticity rules run every tick on the stream's labels (online learning)");
+    v.section("sequence", s.sequence,
+              "lutra run: train on sequences of the input stream through time (docs/time.md); ticks 0 = off");
 }
 
 topology::genome load_genome(const std::filesystem::path& file, std::span<const std::string> overrides) {

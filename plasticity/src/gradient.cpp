@@ -47,10 +47,11 @@ void gradient_rule::check(const core::network& net) const {
             throw rule_limit_error(name, n, "k",
                                    "k = " + std::to_string(net.k(n)) + ", but the relaxed engine takes k ≤ " +
                                        std::to_string(core::relaxed_max_k) + " (2^k trainable entries a node)");
-        for (const std::uint32_t d : net.delays(n))
-            if (d != 0)
-                throw rule_limit_error(name, n, "delays",
-                                       "a delayed slot; the relaxation covers combinational networks only");
+        if (!setup_.engine.sequence)
+            for (const std::uint32_t d : net.delays(n))
+                if (d != 0)
+                    throw rule_limit_error(name, n, "delays",
+                                           "a delayed slot; train on sequences (time.sequence) to learn through time");
     }
 }
 
@@ -186,7 +187,7 @@ void gradient_rule::batch(const batch_activity& a, learning_context& ctx, batch_
         dy_ = core::relaxed_engine::activations(y_.nodes(), a.samples);
     dy_.zero();
     const core::group_sum_loss_result loss =
-        core::group_sum_loss(engine_->net().head(), y_, a.labels, setup_.tau, &dy_);
+        core::group_sum_loss(engine_->head(), y_, a.labels, setup_.tau, &dy_);
     if (!measure.measured) {
         measure.measured = true;
         measure.loss_sum = loss.loss_sum;
@@ -198,6 +199,11 @@ void gradient_rule::batch(const batch_activity& a, learning_context& ctx, batch_
     if (beta != 1.0F)
         for (float& g : grad_theta_) g *= beta;
     ctx.hooks().fire_after_backward(hook_ctx, dy_, grad_theta_);
+    if (ctx.hooks().has_tick_hooks()) {
+        const std::uint32_t ticks = engine_->sequence() ? engine_->sequence()->ticks : 1;
+        for (std::uint32_t t = 0; t < ticks; ++t)
+            ctx.hooks().fire_after_tick(hook_ctx, {t, &*engine_, &y_}, {t, &*engine_, &dy_});
+    }
     ctx.hooks().fire_before_step(hook_ctx, grad_theta_, theta_);
     // Nodes outside the phase's populations keep their entries.
     for (const std::uint32_t n : frozen_) {
@@ -255,13 +261,15 @@ gradient_rule::evaluation gradient_rule::evaluate(const core::bit_matrix& inputs
     core::relaxed_engine::activations y;
     double loss = 0;
     std::size_t correct = 0;
-    // Larger batches than training: no gradients are kept.
-    const std::size_t batch = std::max<std::size_t>(setup_.batch_size, 1024);
+    // Larger batches than training (no gradients are kept), as long as a
+    // batch of sequences holds no more activations than 1,024 static samples.
+    const std::size_t ticks = engine_->sequence() ? engine_->sequence()->ticks : 1;
+    const std::size_t batch = std::max<std::size_t>(setup_.batch_size, 1024 / ticks);
     for (std::size_t first = 0; first < inputs.samples(); first += batch) {
         const std::size_t count = std::min(batch, inputs.samples() - first);
         engine_->forward(inputs, first, count, w_, y);
         const core::group_sum_loss_result r =
-            core::group_sum_loss(engine_->net().head(), y, labels.subspan(first, count), setup_.tau);
+            core::group_sum_loss(engine_->head(), y, labels.subspan(first, count), setup_.tau);
         loss += r.loss_sum;
         correct += r.correct;
     }

@@ -11,6 +11,7 @@ void gradient_hooks::remove(id hook) {
     drop(after_forward_);
     drop(after_backward_);
     drop(before_step_);
+    drop(after_tick_);
 }
 
 }  // namespace lutra::plasticity

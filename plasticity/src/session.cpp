@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "lutra/core/bitslice_engine.hpp"
+#include "lutra/core/sequence.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/loss.hpp"
 #include "lutra/core/names.hpp"
@@ -159,6 +160,18 @@ session::session(core::network initial, session_params params, std::uint64_t see
                                                            " epochs in all, but train.epochs is " +
                                                            std::to_string(params_.epochs) + "; make them agree");
         phases_ = params_.schedule;
+    }
+    if (params_.engine.sequence) {
+        core::check_sequence(*params_.engine.sequence);
+        // The other rules read hard activity of static samples; online rules
+        // learn in time through plasticity/online.hpp instead.
+        for (std::size_t p = 0; p < phases_.size(); ++p)
+            for (std::size_t i = 0; i < phases_[p].rules.size(); ++i)
+                if (phases_[p].rules[i].rule != gradient_rule::rule_name)
+                    throw core::schema_error("train.schedule[" + std::to_string(p) + "].rules[" + std::to_string(i) + "]",
+                                             "rule '" + phases_[p].rules[i].rule +
+                                                 "' learns from static samples; on sequences only the gradient rule "
+                                                 "trains (rules learn online in time with time.learn)");
     }
     population_of_.assign(net_.num_nodes(), std::string_view());
     for (const core::population& pop : populations_)
@@ -367,7 +380,10 @@ evaluation session::evaluate(const core::bit_matrix& inputs, std::span<const std
     if (labels.size() != inputs.samples())
         throw error("evaluate: " + std::to_string(labels.size()) + " labels for " + std::to_string(inputs.samples()) +
                     " samples");
-    const core::head_output hard = core::bitslice_engine(net_, {.threads = threads()}).classify(inputs);
+    const core::head_output hard =
+        core::bitslice_engine(params_.engine.sequence ? core::unroll_live(net_, *params_.engine.sequence).net : net_,
+                              {.threads = threads()})
+            .classify(inputs);
     evaluation e;
     const auto n = static_cast<double>(std::max<std::size_t>(1, inputs.samples()));
     std::size_t correct = 0;

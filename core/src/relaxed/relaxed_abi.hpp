@@ -20,7 +20,12 @@ struct relaxed_net {
     const std::uint8_t* k;            // per node, 1 … relaxed_max_k
     const std::uint32_t* sources;     // per slot, node-major; id < num_inputs is an input bit row, else a node
     const std::size_t* slot_offset;   // per node: its first slot in `sources`
-    const std::size_t* entry_offset;  // per node and one past the last: its first entry
+    const std::size_t* entry_offset;  // per node and one past the last: its first entry (nodes may share entries)
+    // Forward computes nodes [first_node, num_nodes); rows below are given
+    // (a sequence's constant 0). Backward runs nodes [grad_floor, num_nodes)
+    // and sends no gradient to rows below grad_floor (truncated BPTT).
+    std::uint32_t first_node;
+    std::uint32_t grad_floor;  // ≥ first_node
 };
 
 // One block of samples: every node, forward or backward.
@@ -37,7 +42,7 @@ struct relaxed_block {
     float* out;                   // forward: where y is written (the same rows)
     float* dy;                    // node n's dL/dy for this block at dy + n · stride (backward)
     std::size_t stride;           // floats per activation row, a multiple of 16
-    float* grad;                  // backward: the block's per-entry sums, all entries overwritten
+    float* grad;                  // backward: the block's per-entry sums are added here (nodes sharing entries add up)
 };
 
 // One instruction set's relaxed kernels; relaxed.cpp picks one at run time.

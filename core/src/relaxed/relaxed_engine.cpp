@@ -151,7 +151,7 @@ void relaxed_engine::activations::zero() noexcept { std::fill(data_.begin(), dat
 
 relaxed_engine::relaxed_engine(network net, relaxed_options options)
     : net_(std::move(net)),
-      slot_offset_(net_.num_nodes()),
+      sequence_(std::move(options.sequence)),
       entry_offset_(entry_offsets(net_)),
       isa_(options.instruction_set.value_or(best_relaxed_isa())),
       threads_(options.threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : options.threads),
@@ -163,13 +163,36 @@ relaxed_engine::relaxed_engine(network net, relaxed_options options)
                                  "relaxed engine: '" + options.relaxation + "' is not a relaxation; valid: " +
                                      join_names(relaxation_names) + did_you_mean(options.relaxation, relaxation_names));
     relaxation_ = *name;
-    if (!net_.combinational())
-        throw error("relaxed engine: the network has delayed slots; the relaxation covers combinational networks only");
-    for (std::uint32_t n = 0; n < net_.num_nodes(); ++n) {
+    if (!net_.combinational() && !sequence_)
+        throw error("relaxed engine: the network has delayed slots; train it on sequences (a sequence spec), "
+                    "static samples have no time for a delay to pass");
+    for (std::uint32_t n = 0; n < net_.num_nodes(); ++n)
         if (net_.k(n) > relaxed_max_k)
             throw error("relaxed engine: node " + str(n) + " has k = " + str(net_.k(n)) +
                         "; the relaxed engine takes k ≤ " + str(relaxed_max_k) + " (2^k trainable entries per node)");
-        slot_offset_[n] = net_.slot_offset(n);
+    std::optional<live_unrolled> live;
+    if (sequence_) {
+        live.emplace(unroll_live(net_, *sequence_));
+        kernel_net_.emplace(std::move(live->net));
+        row_ = std::move(live->row);
+    }
+    const network& kernel = kernel_net();
+    slot_offset_.resize(kernel.num_nodes());
+    kernel_entry_offset_.resize(std::size_t{kernel.num_nodes()} + 1);
+    for (std::uint32_t n = 0; n < kernel.num_nodes(); ++n) slot_offset_[n] = kernel.slot_offset(n);
+    if (sequence_) {
+        // Row 0 is the constant; a copy of node n shares n's entries.
+        kernel_entry_offset_[0] = 0;
+        for (std::uint32_t r = 1; r < kernel.num_nodes(); ++r) kernel_entry_offset_[r] = entry_offset_[live->origin[r]];
+        kernel_entry_offset_.back() = entry_offset_.back();
+        const std::uint32_t last = readout_ticks(*sequence_).back();
+        const std::uint32_t window = sequence_->bptt_window;
+        // Rows are tick-major: the window starts at the first row of its first tick.
+        const std::uint32_t first_tick = window == 0 || window > last ? 0 : last + 1 - window;
+        grad_floor_ = static_cast<std::uint32_t>(
+            std::lower_bound(live->tick.begin() + 1, live->tick.end(), first_tick) - live->tick.begin());
+    } else {
+        std::copy(entry_offset_.begin(), entry_offset_.end(), kernel_entry_offset_.begin());
     }
     if (!relaxed_engine_supports(isa_))
         throw error("relaxed engine: this processor does not support " + std::string(to_string(isa_)) +
@@ -180,9 +203,11 @@ relaxed_engine::relaxed_engine(network net, relaxed_options options)
 
 void relaxed_engine::check_batch(const bit_matrix& inputs, std::size_t first_sample, std::size_t count,
                                  std::span<const float> w) const {
-    if (inputs.rows() != net_.num_inputs())
+    if (inputs.rows() != input_rows())
         throw error("relaxed engine: " + str(inputs.rows()) + " input rows for a network of " + str(net_.num_inputs()) +
-                    " inputs");
+                    " inputs" +
+                    (sequence_ ? " over " + str(sequence_->ticks) + " ticks (" + str(input_rows()) + " rows a sequence)"
+                               : std::string()));
     if (first_sample > inputs.samples() || count > inputs.samples() - first_sample)
         throw error("relaxed engine: samples [" + str(first_sample) + ", " + str(first_sample + count) +
                     ") are outside the " + str(inputs.samples()) + " input samples");
@@ -193,15 +218,23 @@ void relaxed_engine::check_batch(const bit_matrix& inputs, std::size_t first_sam
 namespace {
 
 kernels::relaxed_net view(const network& net, const std::vector<std::size_t>& slot_offset,
-                          const std::vector<std::size_t>& entry_offset) {
+                          const std::vector<std::size_t>& entry_offset, std::uint32_t first_node,
+                          std::uint32_t grad_floor) {
     const network_arrays& a = net.arrays();
-    return {net.num_inputs(), net.num_nodes(), a.k.data(), a.sources.data(), slot_offset.data(), entry_offset.data()};
+    return {net.num_inputs(), net.num_nodes(), a.k.data(),           a.sources.data(),
+            slot_offset.data(), entry_offset.data(), first_node, grad_floor};
+}
+
+// The trained nodes' fan-ins and entries, for the per-node passes.
+kernels::relaxed_net entries_view(const network& net, const std::vector<std::size_t>& entry_offset) {
+    return {net.num_inputs(), net.num_nodes(), net.arrays().k.data(), nullptr, nullptr, entry_offset.data(), 0, 0};
 }
 
 // What every call shares: the network as the kernels see it, and the batch.
 struct batch {
     const kernels::relaxed_kernel_set& kernels;
-    kernels::relaxed_net net;
+    kernels::relaxed_net net;      // what the blocks run (the unrolled network for sequences)
+    kernels::relaxed_net entries;  // whose entries they are: k and entry offsets of the trained nodes
     const bit_matrix& inputs;
     std::size_t first_sample;
     std::size_t count;
@@ -209,9 +242,9 @@ struct batch {
     unsigned threads;
 
     std::size_t blocks() const noexcept { return (count + block_samples - 1) / block_samples; }
-    std::size_t chunks() const noexcept { return (net.num_nodes + chunk_nodes - 1) / chunk_nodes; }
+    std::size_t chunks() const noexcept { return (entries.num_nodes + chunk_nodes - 1) / chunk_nodes; }
     std::uint32_t chunk_end(std::size_t chunk) const noexcept {
-        return static_cast<std::uint32_t>(std::min<std::size_t>(net.num_nodes, (chunk + 1) * chunk_nodes));
+        return static_cast<std::uint32_t>(std::min<std::size_t>(entries.num_nodes, (chunk + 1) * chunk_nodes));
     }
 
     kernels::relaxed_block block(std::size_t b, std::span<const float> w, const float* coefficients, const float* y,
@@ -236,8 +269,8 @@ struct batch {
     // The phase that writes the multilinear coefficients of w into c.
     phase coefficients(std::span<const float> w, float* c) const {
         return {chunks(), [this, w, c](std::size_t i) {
-                    kernels.coefficients_from_entries(net, static_cast<std::uint32_t>(i * chunk_nodes), chunk_end(i),
-                                                      w.data(), c);
+                    kernels.coefficients_from_entries(entries, static_cast<std::uint32_t>(i * chunk_nodes),
+                                                      chunk_end(i), w.data(), c);
                 }};
     }
 };
@@ -247,10 +280,12 @@ struct batch {
 void relaxed_engine::forward(const bit_matrix& inputs, std::size_t first_sample, std::size_t count,
                              std::span<const float> w, activations& y) const {
     check_batch(inputs, first_sample, count, w);
-    if (y.nodes_ != net_.num_nodes() || y.samples_ != count) y = activations(net_.num_nodes(), count);
+    if (y.nodes_ != rows() || y.samples_ != count) y = activations(rows(), count);
     if (count == 0) return;
+    if (sequence_) std::fill_n(y.data_.begin(), y.stride_, 0.0F);  // the constant row
     const batch run{relaxed_kernels_for(isa_),
-                    view(net_, slot_offset_, entry_offset_),
+                    view(kernel_net(), slot_offset_, kernel_entry_offset_, sequence_ ? 1 : 0, grad_floor_),
+                    entries_view(net_, entry_offset_),
                     inputs,
                     first_sample,
                     count,
@@ -274,7 +309,7 @@ void relaxed_engine::backward(const bit_matrix& inputs, std::size_t first_sample
                               std::span<float> grad_w) const {
     check_batch(inputs, first_sample, count, w);
     for (const activations* rows : {&y, static_cast<const activations*>(&dy)})
-        if (rows->nodes_ != net_.num_nodes() || rows->samples_ != count)
+        if (rows->nodes_ != this->rows() || rows->samples_ != count)
             throw error("relaxed engine: backward of " + str(count) + " samples given activations of " +
                         str(rows->nodes_) + " nodes × " + str(rows->samples_) + " samples");
     if (grad_w.size() != num_entries())
@@ -282,7 +317,8 @@ void relaxed_engine::backward(const bit_matrix& inputs, std::size_t first_sample
                     str(num_entries()));
     if (count == 0) return;
     const batch run{relaxed_kernels_for(isa_),
-                    view(net_, slot_offset_, entry_offset_),
+                    view(kernel_net(), slot_offset_, kernel_entry_offset_, sequence_ ? 1 : 0, grad_floor_),
+                    entries_view(net_, entry_offset_),
                     inputs,
                     first_sample,
                     count,
@@ -294,6 +330,7 @@ void relaxed_engine::backward(const bit_matrix& inputs, std::size_t first_sample
     // over blocks runs in block order whichever thread made each block.
     const std::size_t entries = num_entries();
     const std::unique_ptr<float[]> partial = uninitialised(run.blocks() * entries);
+    std::fill_n(partial.get(), run.blocks() * entries, 0.0F);  // the kernels add: copies over time share entries
     const phase blocks{run.blocks(), [&](std::size_t b) {
                            const kernels::relaxed_block job =
                                run.block(b, w, c.get(), y.data_.data(), nullptr, dy.data_.data(), dy.stride_,
@@ -309,7 +346,7 @@ void relaxed_engine::backward(const bit_matrix& inputs, std::size_t first_sample
                             for (std::size_t e = entry_offset_[first]; e < entry_offset_[last]; ++e)
                                 total[e] += part[e];
                         }
-                        if (!efd_) run.kernels.entries_from_coefficient_gradient(run.net, first, last, total);
+                        if (!efd_) run.kernels.entries_from_coefficient_gradient(run.entries, first, last, total);
                         for (std::size_t e = entry_offset_[first]; e < entry_offset_[last]; ++e) grad_w[e] += total[e];
                     }};
     run_phases(threads_, std::array{run.coefficients(w, c.get()), blocks, sum});

@@ -73,7 +73,7 @@ node_sources sources_of(const relaxed_block& b, std::uint32_t n) {
         } else {
             const size_t m = src[i] - net.num_inputs;
             s.row[i] = b.y + m * b.stride;
-            if (b.dy != nullptr) s.grad[i] = b.dy + m * b.stride;
+            if (b.dy != nullptr && m >= net.grad_floor) s.grad[i] = b.dy + m * b.stride;
         }
     }
     return s;
@@ -155,7 +155,7 @@ void multilinear_node(const relaxed_block& b, const node_sources& s, const float
 
 void multilinear_forward(const relaxed_block& b) {
     const relaxed_net& net = *b.net;
-    for (std::uint32_t n = 0; n < net.num_nodes; ++n) {
+    for (std::uint32_t n = net.first_node; n < net.num_nodes; ++n) {
         if (n + 1 < net.num_nodes) prefetch_node(b, n + 1, b.coefficients, b.out);
         const node_sources s = sources_of(b, n);
         const float* c = b.coefficients + net.entry_offset[n];
@@ -175,7 +175,7 @@ void efd_node(const relaxed_block& b, const node_sources& s, const float* w, flo
 
 void efd_forward(const relaxed_block& b) {
     const relaxed_net& net = *b.net;
-    for (std::uint32_t n = 0; n < net.num_nodes; ++n) {
+    for (std::uint32_t n = net.first_node; n < net.num_nodes; ++n) {
         if (n + 1 < net.num_nodes) prefetch_node(b, n + 1, b.w, b.out);
         const node_sources s = sources_of(b, n);
         const float* w = b.w + net.entry_offset[n];
@@ -302,24 +302,25 @@ void node_backward(const relaxed_block& b, const node_sources& s, const float* c
         }
     }
     if constexpr (Efd) {
-        for (size_t a = 0; a < entries; ++a) grad[a] = acc[a];
+        for (size_t a = 0; a < entries; ++a) grad[a] += acc[a];
     } else {
         alignas(64) float sums[L];
         for (size_t r = 0; r < rows; r += L) {
             sum_lanes(acc + r * L, sums);
-            for (size_t j = 0; j < L && r + j < entries; ++j) grad[r + j] = sums[j];
+            for (size_t j = 0; j < L && r + j < entries; ++j) grad[r + j] += sums[j];
         }
     }
 }
 
 // Nodes in reverse order: a node's dy is complete once every later node has
-// added its share.
+// added its share. Copies of one node over time share its entries, so each
+// adds its sums to grad.
 template <bool Efd>
 void backward(const relaxed_block& b) {
     const relaxed_net& net = *b.net;
     alignas(64) float acc[max_entries * L];
-    for (std::uint32_t n = net.num_nodes; n-- > 0;) {
-        if (n > 0) prefetch_node(b, n - 1, b.coefficients, b.dy);
+    for (std::uint32_t n = net.num_nodes; n-- > net.grad_floor;) {
+        if (n > net.grad_floor) prefetch_node(b, n - 1, b.coefficients, b.dy);
         const node_sources s = sources_of(b, n);
         const size_t offset = net.entry_offset[n];
         const float* g_row = b.dy + size_t{n} * b.stride;

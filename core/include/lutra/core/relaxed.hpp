@@ -37,6 +37,19 @@
 //                dy/dp_i at p̃_j = ¼ + ½ · [p_j > ½], which is how it is
 //                computed (2^k-ish operations instead of k · 2^k).
 //
+// Sequences (relaxed_options::sequence, core/sequence.hpp): a timed network
+// is trained on sequence samples by backpropagation through time. The engine
+// runs core::unroll_live's network — the copies of the nodes at each tick
+// that some readout depends on, row(t, n) the row of node n at tick t, row 0
+// the constant 0 that delayed slots read before their first tick — with
+// every copy of node n reading and training n's entries: dL/dw_a is summed
+// over the ticks. The inputs are the flat sequences (ticks · I rows) and
+// head() is the readout ticks' copies of the head. With bptt_window = W the
+// gradient flows back from the last readout tick through its W last ticks
+// only (copies at earlier ticks get none): the backward pass costs about W /
+// ticks of the full one, the forward pass and the activations (ticks · N
+// rows a sample, forward and gradient) do not shrink.
+//
 // Activations are rows of float32 per node with the sample axis innermost,
 // padded to an odd multiple of 16 samples (whole 64-byte lines, rows spread
 // over the cache sets) and 64-byte aligned.
@@ -53,6 +66,7 @@
 #include "lutra/core/bit_matrix.hpp"
 #include "lutra/core/cpu.hpp"
 #include "lutra/core/network.hpp"
+#include "lutra/core/sequence.hpp"
 
 namespace lutra::core {
 
@@ -66,6 +80,7 @@ struct relaxed_options {
     unsigned threads = 1;                    // worker threads, 0 = one per hardware thread
     std::size_t block_samples = 256;         // samples per work unit, a positive multiple of 16 (see above)
     std::string relaxation = "multilinear";  // "multilinear" or "efd"
+    std::optional<sequence_spec> sequence;   // train on sequences through time; empty = static samples
     friend bool operator==(const relaxed_options&, const relaxed_options&) = default;
 };
 
@@ -113,8 +128,8 @@ public:
         std::vector<float, aligned_allocator<float, vector_bytes>> data_;
     };
 
-    // Throws lutra::error if the network has delayed slots (the relaxation
-    // covers combinational networks), a node has k > relaxed_max_k, the
+    // Throws lutra::error if the network has delayed slots and no sequence
+    // is given, the sequence is invalid (check_sequence), a node has k > relaxed_max_k, the
     // instruction set is not supported here (avx2 needs FMA too), or an option
     // is out of range; lutra::unknown_name_error for an unknown relaxation.
     explicit relaxed_engine(network net, relaxed_options options = {});
@@ -123,13 +138,13 @@ public:
     [[nodiscard]] std::size_t entry_offset(std::uint32_t node) const noexcept { return entry_offset_[node]; }
 
     // Every node's output for samples [first_sample, first_sample + count) of
-    // inputs (rows = the network's input bits), given entries w. y is
-    // reshaped to (nodes, count) if needed and overwritten.
+    // inputs (input_rows() rows), given entries w. y is reshaped to
+    // (rows(), count) if needed and overwritten.
     void forward(const bit_matrix& inputs, std::size_t first_sample, std::size_t count, std::span<const float> w,
                  activations& y) const;
 
     // Backpropagation through the batch forward() computed into y (same
-    // inputs, range and w). On entry dy (nodes × count) holds each node's
+    // inputs, range and w). On entry dy (rows() × count) holds each node's
     // direct dL/dy — the head's rows filled by the loss, other rows zero or
     // whatever a hook adds. Nodes are processed in reverse index order, each
     // adding its dL/dp to its sources' rows, so afterwards dy holds the total
@@ -138,17 +153,38 @@ public:
                   const activations& y, activations& dy, std::span<float> grad_w) const;
 
     [[nodiscard]] const network& net() const noexcept { return net_; }
+    // Node n's row at tick t (sequences), or no_tick for a copy no readout
+    // depends on (not computed). Static samples: row(0, n) = n.
+    [[nodiscard]] std::uint32_t row(std::uint32_t tick, std::uint32_t n) const noexcept {
+        if (!sequence_) return tick == 0 ? n : no_tick;
+        return row_[unrolled_node(tick, n, net_.num_nodes())];
+    }
+    // Activation rows: the nodes, or the live copies and the constant for sequences.
+    [[nodiscard]] std::uint32_t rows() const noexcept { return kernel_net_ ? kernel_net_->num_nodes() : net_.num_nodes(); }
+    // Input rows a sample has: the network's inputs, or ticks · inputs.
+    [[nodiscard]] std::uint32_t input_rows() const noexcept {
+        return kernel_net_ ? kernel_net_->num_inputs() : net_.num_inputs();
+    }
+    // The head over activation rows: the network's, or its readout ticks' copies.
+    [[nodiscard]] const group_sum_head& head() const noexcept { return kernel_net_ ? kernel_net_->head() : net_.head(); }
+    [[nodiscard]] const std::optional<sequence_spec>& sequence() const noexcept { return sequence_; }
     [[nodiscard]] isa instruction_set() const noexcept { return isa_; }
     [[nodiscard]] unsigned threads() const noexcept { return threads_; }
     [[nodiscard]] std::size_t block_samples() const noexcept { return block_samples_; }
     [[nodiscard]] std::string_view relaxation() const noexcept { return relaxation_; }
 
 private:
+    [[nodiscard]] const network& kernel_net() const noexcept { return kernel_net_ ? *kernel_net_ : net_; }
     void check_batch(const bit_matrix& inputs, std::size_t first_sample, std::size_t count,
                      std::span<const float> w) const;
 
     network net_;
-    std::vector<std::size_t> slot_offset_;
+    std::optional<sequence_spec> sequence_;
+    std::optional<network> kernel_net_;            // sequences: the unrolled network the kernels run
+    std::vector<std::uint32_t> row_;               // sequences: unroll()'s node → row, or no_tick
+    std::vector<std::size_t> slot_offset_;         // of the network the kernels run
+    std::vector<std::size_t> kernel_entry_offset_; // per kernel node: its entries (a copy shares its node's)
+    std::uint32_t grad_floor_ = 0;
     std::vector<std::size_t> entry_offset_;
     isa isa_;
     unsigned threads_;

@@ -56,6 +56,18 @@ inline constexpr std::uint32_t no_tick = 0xFFFF'FFFFU;
 // ticks · I inputs, the head over the readout ticks. Throws what
 // check_sequence throws.
 [[nodiscard]] network unroll(const network& timed, const sequence_spec& spec);
+// unroll()'s network without the copies no readout depends on (in a
+// layered network most copies before the last readout tick are dead), and
+// where each copy went. Nodes keep their order, so the network stays
+// tick-major; node 0 is the constant.
+struct live_unrolled {
+    network net;
+    std::vector<std::uint32_t> row;     // per unroll() node: its node in net, or no_tick if dropped
+    std::vector<std::uint32_t> origin;  // per node of net: the timed node it copies (node 0: no_tick)
+    std::vector<std::uint32_t> tick;    // per node of net: its tick (node 0: 0)
+};
+[[nodiscard]] live_unrolled unroll_live(const network& timed, const sequence_spec& spec);
+
 // Node n's copy at tick t in unroll()'s network of a network of `nodes` nodes.
 [[nodiscard]] constexpr std::uint32_t unrolled_node(std::uint32_t tick, std::uint32_t n, std::uint32_t nodes) noexcept {
     return 1 + tick * nodes + n;

@@ -16,6 +16,7 @@
 #include "lutra/core/time.hpp"
 #include "lutra/data/streams.hpp"
 #include "lutra/experiments/config.hpp"
+#include "lutra/experiments/sequence.hpp"
 #include "lutra/plasticity/online.hpp"
 #include "lutra/plasticity/session.hpp"
 #include "lutra/topology/genome.hpp"
@@ -93,6 +94,7 @@ struct time_settings {
     std::size_t record_stream = 0;    // the stream whose spikes are recorded
     double tick_ms = 1.0;             // one tick in milliseconds (SONATA spike times are in ms)
     plasticity::online_params learn;  // rules run every tick (online learning); none = the network as it is
+    sequence_settings sequence;       // `lutra run` trains on sequences of `input` (sequence.hpp); ticks 0 = off
 };
 
 // `lutra run`: one experiment — data, genome, training — into a run directory.
