@@ -139,6 +139,7 @@ cell_netlist map_cells(const logic_design& design) {
     const auto translate = [&](signal s) { return s.from == signal::kind::node ? node_output[s.index] : s; };
 
     cell_netlist netlist{.name = design.name, .num_inputs = design.num_inputs, .input_ports = design.input_ports};
+    netlist.clear_input = design.clear_input;
     netlist.cells.reserve(next_cell);
     std::vector<signal> inputs;
     for (std::size_t n = 0; n < design.nodes.size(); ++n) {
@@ -224,6 +225,73 @@ core::bit_matrix evaluate(const cell_netlist& netlist, const core::bit_matrix& i
             std::span<std::uint64_t> out = result.row(row++);
             for (std::size_t w = 0; w < words; ++w) out[w] = word(s, w);
         }
+    return result;
+}
+
+core::bit_matrix evaluate_ticks(const cell_netlist& netlist, const core::bit_matrix& inputs) {
+    if (inputs.rows() != netlist.num_inputs)
+        fail(netlist, "evaluate_ticks: the input matrix has " + str(inputs.rows()) + " rows, the netlist " +
+                          str(netlist.num_inputs) + " primary inputs");
+    std::uint32_t longest = 0;
+    for (std::size_t c = 0; c < netlist.cells.size(); ++c) {
+        const cell& x = netlist.cells[c];
+        const bool is_mux = x.type != cell::kind::lut;
+        if (is_mux ? x.inputs.size() != 3 : x.inputs.size() > 6)
+            fail(netlist, "evaluate_ticks: cell " + str(c) + " has " + str(x.inputs.size()) +
+                              " inputs (valid: " + (is_mux ? "exactly 3, {I0, I1, S}" : "0..6") + ")");
+        for (std::size_t i = 0; i < x.inputs.size(); ++i) {
+            check_signal(netlist, x.inputs[i], "cell " + str(c));
+            if (delay_of(x, i) == 0 && x.inputs[i].from == signal::kind::node && x.inputs[i].index >= c)
+                fail(netlist, "evaluate_ticks: cell " + str(c) + " reads cell " + str(x.inputs[i].index) +
+                                  " with no delay, which is not earlier (cells must be in topological order)");
+            longest = std::max(longest, delay_of(x, i));
+        }
+    }
+    // A ring of the last longest + 1 ticks: values[slot][signal], signals
+    // being the primary inputs, then the cells. Registers start at 0.
+    const std::size_t width = netlist.num_inputs + netlist.cells.size();
+    const std::size_t ring = std::size_t{longest} + 1;
+    std::vector<std::vector<std::uint8_t>> values(ring, std::vector<std::uint8_t>(width, 0));
+    if (netlist.clear_input && *netlist.clear_input >= netlist.num_inputs)
+        fail(netlist, "evaluate_ticks: the clear input " + str(*netlist.clear_input) + " is not a primary input");
+    // The latest tick before this one with clear = 1, plus 1 (0: none).
+    std::size_t cleared_after = 0;
+    const auto value = [&](const signal& s, std::size_t t, std::uint32_t delay) -> bool {
+        if (delay > t) return false;
+        if (delay >= 2 && cleared_after > t - delay + 1) return false;  // a cleared register
+        if (s.from == signal::kind::zero) return false;
+        if (s.from == signal::kind::one) return true;
+        const std::size_t at = s.from == signal::kind::input ? s.index : netlist.num_inputs + s.index;
+        return values[(t - delay) % ring][at] != 0;
+    };
+    std::size_t rows = 0;
+    for (const output_port& port : netlist.outputs) {
+        rows += port.bits.size();
+        for (const signal& s : port.bits) check_signal(netlist, s, "output port '" + port.name + "'");
+    }
+    core::bit_matrix result(rows, inputs.samples());
+    for (std::size_t t = 0; t < inputs.samples(); ++t) {
+        std::vector<std::uint8_t>& now = values[t % ring];
+        for (std::uint32_t i = 0; i < netlist.num_inputs; ++i) now[i] = inputs.get(i, t) ? 1 : 0;
+        for (std::size_t c = 0; c < netlist.cells.size(); ++c) {
+            const cell& x = netlist.cells[c];
+            bool out = false;
+            if (x.type != cell::kind::lut) {
+                out = value(x.inputs[2], t, delay_of(x, 2)) ? value(x.inputs[1], t, delay_of(x, 1))
+                                                             : value(x.inputs[0], t, delay_of(x, 0));
+            } else {
+                std::uint32_t address = 0;
+                for (std::size_t i = 0; i < x.inputs.size(); ++i)
+                    address |= std::uint32_t{value(x.inputs[i], t, delay_of(x, i))} << i;
+                out = ((x.init >> address) & 1U) != 0;
+            }
+            now[netlist.num_inputs + c] = out ? 1 : 0;
+        }
+        std::size_t row = 0;
+        for (const output_port& port : netlist.outputs)
+            for (const signal& s : port.bits) result.set(row++, t, value(s, t, 0));
+        if (netlist.clear_input && now[*netlist.clear_input] != 0) cleared_after = t + 1;
+    }
     return result;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <functional>
+#include <optional>
 
 #include "lutra/core/error.hpp"
 
@@ -173,17 +174,40 @@ struct candidate {
 };
 
 // Network: node n keeps its tables, its slot order and its delays; network
-// input i reads inputs[i]. Returns the design index of network node 0.
-std::uint32_t add_network(logic_design& design, const core::network& net, std::span<const signal> inputs) {
+// input i reads inputs[i]. Returns the design index of network node 0, which
+// is the design's size at the call. With `restart` (the sequence
+// classifier's start), a node with a delayed slot gets restart as one more
+// input, last, and ignores its delayed slots (reads them as 0) while it is 1.
+std::uint32_t add_network(logic_design& design, const core::network& net, std::span<const signal> inputs,
+                          std::optional<signal> restart = {}) {
     const auto first = static_cast<std::uint32_t>(design.nodes.size());
     for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
         logic_node node;
         for (const std::uint32_t id : net.sources(n))
             node.inputs.push_back(id < net.num_inputs() ? inputs[id] : signal::node(first + (id - net.num_inputs())));
         const auto delays = net.delays(n);
-        if (std::any_of(delays.begin(), delays.end(), [](std::uint32_t d) { return d != 0; }))
-            node.delays.assign(delays.begin(), delays.end());
         node.table.assign(net.table(n).begin(), net.table(n).end());
+        std::uint32_t delayed = 0;  // address bits of the delayed slots
+        for (std::size_t i = 0; i < delays.size(); ++i)
+            if (delays[i] != 0) delayed |= std::uint32_t{1} << i;
+        if (delayed != 0) {
+            node.delays.assign(delays.begin(), delays.end());
+            if (restart) {
+                const unsigned k = net.k(n);
+                if (k + 1 > core::max_k)
+                    throw error("FPGA export: node " + str(n) + " has k = " + str(k) +
+                                " and a delayed slot; restarting a sequence needs one more input, and k ≤ " +
+                                str(core::max_k - 1) + " for that");
+                node.table.assign(core::table_words(k + 1), 0);
+                const std::uint32_t size = std::uint32_t{1} << k;
+                for (std::uint32_t address = 0; address < 2 * size; ++address) {
+                    const std::uint32_t read = address < size ? address : (address - size) & ~delayed;
+                    if (net.table_bit(n, read)) node.table[address / 64] |= std::uint64_t{1} << (address % 64);
+                }
+                node.inputs.push_back(*restart);
+                node.delays.push_back(0);
+            }
+        }
         node.role = part::network;
         node.origin = n;
         design.nodes.push_back(std::move(node));
@@ -191,14 +215,85 @@ std::uint32_t add_network(logic_design& design, const core::network& net, std::s
     return first;
 }
 
+void check_classifier(const core::network& net, const core::encoder& enc) {
+    const core::group_sum_head& head = net.head();
+    if (head.num_classes == 0)
+        throw error("FPGA export: the network has no head (num_classes = 0); the exported classifier needs a "
+                    "group-sum head to turn its outputs into a class");
+    if (net.num_inputs() != enc.num_bits())
+        throw error("FPGA export: the network reads " + str(net.num_inputs()) + " input bits, but the encoder makes " +
+                    str(enc.num_bits()) + "; they must be the same rows");
+    if (enc.num_features() > (UINT32_MAX - 1) / 8)
+        throw error("FPGA export: " + str(enc.num_features()) + " features are too many");
+}
+
+// Encoder: a comparator per encoder row some node reads, over the pixels on
+// primary inputs 0 … 8F − 1. Returns the signal of every row (constant 0
+// for rows nobody reads). One table: the pixel's 8 bits address it, so table
+// bit v is simply v > threshold. Two tables: the low nibbles decide only
+// where the high nibbles are equal.
+std::vector<signal> add_encoder(logic_design& design, const core::network& net, const core::encoder& enc,
+                                const classifier_options& options) {
+    std::vector<bool> read(net.num_inputs(), false);
+    for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
+        for (const std::uint32_t id : net.sources(n))
+            if (id < net.num_inputs()) read[id] = true;
+    std::vector<signal> row_signal(net.num_inputs(), signal::constant(false));
+    for (std::uint32_t r = 0; r < net.num_inputs(); ++r) {
+        if (!read[r]) continue;
+        const std::uint32_t feature = enc.bits()[r].feature;
+        const std::uint32_t threshold = enc.thresholds()[r];
+        std::vector<signal> pixel;
+        for (std::uint32_t b = 0; b < 8; ++b) pixel.push_back(signal::input(8 * feature + b));
+        switch (options.comparators) {
+            case comparator_form::one_table:
+                row_signal[r] = add_table(design, std::move(pixel), part::encoder,
+                                          [threshold](std::uint32_t value) { return value > threshold; });
+                break;
+            case comparator_form::two_tables: {
+                const std::uint32_t low_threshold = threshold & 15U;
+                const std::uint32_t high_threshold = threshold >> 4;
+                const signal low_greater =
+                    add_table(design, {pixel.begin(), pixel.begin() + 4}, part::encoder,
+                              [low_threshold](std::uint32_t low) { return low > low_threshold; });
+                std::vector<signal> high(pixel.begin() + 4, pixel.end());
+                high.push_back(low_greater);
+                row_signal[r] = add_table(design, std::move(high), part::encoder, [high_threshold](std::uint32_t a) {
+                    const std::uint32_t high_value = a & 15U;
+                    return high_value > high_threshold || (high_value == high_threshold && address_bit(a, 4));
+                });
+                break;
+            }
+            default:
+                throw error("FPGA export: comparator form " + str(static_cast<std::size_t>(options.comparators)) +
+                            " is neither one_table nor two_tables");
+        }
+    }
+    return row_signal;
+}
+
+// Head output bits of class c, as design signals.
+std::vector<signal> class_outputs(const core::network& net, std::uint32_t first_network_node, std::uint32_t c) {
+    const core::group_sum_head& head = net.head();
+    const std::size_t group = head.outputs.size() / head.num_classes;
+    std::vector<signal> outputs;
+    for (std::size_t j = 0; j < group; ++j) outputs.push_back(signal::node(first_network_node + head.outputs[c * group + j]));
+    return outputs;
+}
+
 }  // namespace
 
 std::string score_port_name(std::uint32_t class_index) { return "score" + std::to_string(class_index); }
 
 std::vector<signal> add_popcount(logic_design& design, std::span<const signal> bits) {
-    const std::uint64_t bound = bits.size();
-    const auto width = static_cast<std::size_t>(std::bit_width(bound));
     std::vector<std::vector<signal>> columns(1, std::vector<signal>(bits.begin(), bits.end()));
+    return add_weighted_sum(design, std::move(columns), bits.size());
+}
+
+std::vector<signal> add_weighted_sum(logic_design& design, std::vector<std::vector<signal>> columns,
+                                     std::uint64_t bound) {
+    const auto width = static_cast<std::size_t>(std::bit_width(bound));
+    if (columns.empty()) columns.resize(1);
 
     // Counters: while a column holds three bits or more, sum them six (or
     // fewer) at a time; each sum's bits land one column apart. A 6:3 counter
@@ -308,72 +403,114 @@ std::vector<signal> add_argmax(logic_design& design, std::span<const std::vector
 }
 
 logic_design classifier_design(const core::network& net, const core::encoder& enc, const classifier_options& options) {
-    const core::group_sum_head& head = net.head();
-    if (head.num_classes == 0)
-        throw error("FPGA export: the network has no head (num_classes = 0); the exported classifier needs a "
-                    "group-sum head to turn its outputs into a class");
-    if (net.num_inputs() != enc.num_bits())
-        throw error("FPGA export: the network reads " + str(net.num_inputs()) + " input bits, but the encoder makes " +
-                    str(enc.num_bits()) + "; they must be the same rows");
-    const std::uint32_t features = enc.num_features();
-    if (features > UINT32_MAX / 8) throw error("FPGA export: " + str(features) + " features are too many");
-
+    check_classifier(net, enc);
     logic_design design;
     design.name = "lutra_classifier";
-    design.num_inputs = 8 * features;
+    design.num_inputs = 8 * enc.num_features();
     design.input_ports.push_back({std::string(pixels_port_name), 0, design.num_inputs});
-
-    // Encoder: only the rows some node reads. One table: the pixel's 8 bits
-    // address it, so table bit v is simply v > threshold. Two tables: the low
-    // nibbles decide only where the high nibbles are equal.
-    std::vector<bool> read(net.num_inputs(), false);
-    for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
-        for (const std::uint32_t id : net.sources(n))
-            if (id < net.num_inputs()) read[id] = true;
-    std::vector<signal> row_signal(net.num_inputs(), signal::constant(false));
-    for (std::uint32_t r = 0; r < net.num_inputs(); ++r) {
-        if (!read[r]) continue;
-        const std::uint32_t feature = enc.bits()[r].feature;
-        const std::uint32_t threshold = enc.thresholds()[r];
-        std::vector<signal> pixel;
-        for (std::uint32_t b = 0; b < 8; ++b) pixel.push_back(signal::input(8 * feature + b));
-        switch (options.comparators) {
-            case comparator_form::one_table:
-                row_signal[r] = add_table(design, std::move(pixel), part::encoder,
-                                          [threshold](std::uint32_t value) { return value > threshold; });
-                break;
-            case comparator_form::two_tables: {
-                const std::uint32_t low_threshold = threshold & 15U;
-                const std::uint32_t high_threshold = threshold >> 4;
-                const signal low_greater =
-                    add_table(design, {pixel.begin(), pixel.begin() + 4}, part::encoder,
-                              [low_threshold](std::uint32_t low) { return low > low_threshold; });
-                std::vector<signal> high(pixel.begin() + 4, pixel.end());
-                high.push_back(low_greater);
-                row_signal[r] = add_table(design, std::move(high), part::encoder, [high_threshold](std::uint32_t a) {
-                    const std::uint32_t high_value = a & 15U;
-                    return high_value > high_threshold || (high_value == high_threshold && address_bit(a, 4));
-                });
-                break;
-            }
-            default:
-                throw error("FPGA export: comparator form " + str(static_cast<std::size_t>(options.comparators)) +
-                            " is neither one_table nor two_tables");
-        }
-    }
-
-    const std::uint32_t first_network_node = add_network(design, net, row_signal);
+    const std::vector<signal> rows = add_encoder(design, net, enc, options);
+    const std::uint32_t first_network_node = add_network(design, net, rows);
 
     // Head: a popcount per class, then the argmax over them.
-    const std::size_t group = head.outputs.size() / head.num_classes;
     std::vector<std::vector<signal>> scores;
-    for (std::uint32_t c = 0; c < head.num_classes; ++c) {
-        std::vector<signal> outputs;
-        for (std::size_t j = 0; j < group; ++j) outputs.push_back(signal::node(first_network_node + head.outputs[c * group + j]));
-        scores.push_back(add_popcount(design, outputs));
+    for (std::uint32_t c = 0; c < net.head().num_classes; ++c)
+        scores.push_back(add_popcount(design, class_outputs(net, first_network_node, c)));
+    design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores)});
+    for (std::uint32_t c = 0; c < net.head().num_classes; ++c) design.outputs.push_back({score_port_name(c), scores[c]});
+    return design;
+}
+
+logic_design sequence_classifier_design(const core::network& net, const core::encoder& enc,
+                                        const core::sequence_spec& spec, const classifier_options& options) {
+    check_classifier(net, enc);
+    core::check_sequence(spec);
+    const std::vector<std::uint32_t> readout = core::readout_ticks(spec);
+    const std::uint32_t last = readout.back();
+    // The tick counter counts 0 … ticks and stays at ticks (past the sequence).
+    const auto counter_bits = static_cast<std::uint32_t>(std::bit_width(spec.ticks));
+    if (counter_bits + 1 > core::max_k)
+        throw error("FPGA export: a sequence of " + str(spec.ticks) + " ticks needs a " + str(counter_bits) +
+                    "-bit tick counter; at most " + str(core::max_k - 1) + " bits (" +
+                    str((std::size_t{1} << (core::max_k - 1)) - 1) + " ticks) are supported");
+
+    logic_design design;
+    design.name = std::string(sequence_design_name);
+    const std::uint32_t pixel_bits = 8 * enc.num_features();
+    design.num_inputs = pixel_bits + 1;
+    design.input_ports.push_back({std::string(pixels_port_name), 0, pixel_bits});
+    design.input_ports.push_back({std::string(start_port_name), pixel_bits, 1});
+    const signal start = signal::input(pixel_bits);
+    const std::vector<signal> rows = add_encoder(design, net, enc, options);
+
+    // Tick counter: tick = start ? 0 : min(tick one cycle ago + 1, ticks).
+    // Bit i is one node over start and every counter bit delayed by one.
+    const auto counter_first = static_cast<std::uint32_t>(design.nodes.size());
+    std::vector<signal> tick;
+    for (std::uint32_t i = 0; i < counter_bits; ++i) {
+        std::vector<signal> inputs{start};
+        std::vector<std::uint32_t> delays{0};
+        for (std::uint32_t j = 0; j < counter_bits; ++j) {
+            inputs.push_back(signal::node(counter_first + j));
+            delays.push_back(1);
+        }
+        const std::uint32_t ticks = spec.ticks;
+        (void)add_table(design, std::move(inputs), part::head, [i, ticks](std::uint32_t a) {
+            const std::uint32_t next = address_bit(a, 0) ? 0 : std::min(ticks, (a >> 1) + 1);
+            return address_bit(next, i);
+        });
+        design.nodes.back().delays = std::move(delays);
+        tick.push_back(signal::node(counter_first + i));
+    }
+    // One table over the counter: is the tick in `set`?
+    const auto tick_in = [&](part role, const std::function<bool(std::uint32_t)>& set) {
+        return add_table(design, tick, role, set);
+    };
+
+    // Delay registers restart with the sequence: start clears every one but
+    // the first of each chain at the clock edge (FDRE R), and at the start
+    // tick itself, when the registers still hold the previous sequence, every
+    // node with a delayed slot reads start and ignores those slots.
+    design.clear_input = pixel_bits;
+    const std::uint32_t first_network_node = add_network(design, net, rows, start);
+
+    // Head: score<c> = this tick's popcount + the popcounts of the readout
+    // ticks before it other than the last, which an accumulator holds.
+    const std::uint32_t classes = net.head().num_classes;
+    const std::uint64_t group = net.head().outputs.size() / classes;
+    const std::uint64_t bound = group * readout.size();
+    const auto accumulator_bits = static_cast<std::uint32_t>(std::bit_width(group * (readout.size() - 1)));
+    std::optional<signal> accumulate;
+    if (accumulator_bits > 0)
+        accumulate = tick_in(part::head, [&](std::uint32_t t) {
+            return t != last && std::binary_search(readout.begin(), readout.end(), t);
+        });
+    std::vector<std::vector<signal>> scores;
+    for (std::uint32_t c = 0; c < classes; ++c) {
+        std::vector<std::vector<signal>> columns(1, class_outputs(net, first_network_node, c));
+        // prev_i = bit i of the accumulator one cycle ago, 0 at tick 0; it
+        // reads the accumulator node, made after the sum: patched below.
+        std::vector<std::uint32_t> previous;
+        for (std::uint32_t i = 0; i < accumulator_bits; ++i) {
+            previous.push_back(static_cast<std::uint32_t>(design.nodes.size()));
+            const signal bit = add_table(design, {start, signal::constant(false)}, part::head,
+                                         [](std::uint32_t a) { return !address_bit(a, 0) && address_bit(a, 1); });
+            design.nodes.back().delays = {0, 1};
+            if (columns.size() <= i) columns.resize(i + 1);
+            columns[i].push_back(bit);
+        }
+        std::vector<signal> score = add_weighted_sum(design, std::move(columns), bound);
+        for (std::uint32_t i = 0; i < accumulator_bits; ++i) {
+            const signal held = signal::node(previous[i]);
+            const signal next = add_table(design, {*accumulate, held, score[i]}, part::head, [](std::uint32_t a) {
+                return address_bit(a, 0) ? address_bit(a, 2) : address_bit(a, 1);
+            });
+            design.nodes[previous[i]].inputs[1] = next;
+        }
+        scores.push_back(std::move(score));
     }
     design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores)});
-    for (std::uint32_t c = 0; c < head.num_classes; ++c) design.outputs.push_back({score_port_name(c), scores[c]});
+    for (std::uint32_t c = 0; c < classes; ++c) design.outputs.push_back({score_port_name(c), scores[c]});
+    design.outputs.push_back({std::string(valid_port_name), {tick_in(part::head, [last](std::uint32_t t) { return t == last; })}});
     return design;
 }
 

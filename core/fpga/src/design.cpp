@@ -149,6 +149,9 @@ std::uint64_t node_word(const logic_node& node, const std::uint64_t* x) {
 
 void validate(const logic_design& design) {
     for (std::size_t n = 0; n < design.nodes.size(); ++n) check_node(design, n);
+    if (design.clear_input && *design.clear_input >= design.num_inputs)
+        fail(design, "clear input", "is primary input " + str(*design.clear_input) + ", but the design has " +
+                                        str(design.num_inputs));
     check_ports(design);
 }
 

@@ -132,7 +132,9 @@ resource_report make_report(const cell_netlist& netlist, const report_options& o
     r.lut_utilisation_percent = 100.0 * static_cast<double>(r.total.lut6_sites) / static_cast<double>(r.part.lut6);
     r.flip_flop_utilisation_percent =
         100.0 * static_cast<double>(r.total.flip_flops()) / static_cast<double>(r.part.flip_flops);
-    r.samples_per_second = options.clock_mhz * 1e6;
+    if (options.cycles_per_sample == 0) throw error("resource report: 0 cycles per sample; at least 1");
+    r.cycles_per_sample = options.cycles_per_sample;
+    r.samples_per_second = options.clock_mhz * 1e6 / options.cycles_per_sample;
     r.latency_ns = r.latency_cycles * 1000.0 / options.clock_mhz;
     return r;
 }
@@ -174,7 +176,9 @@ std::string to_text(const resource_report& r) {
         text += "  pipeline: registers every " + std::to_string(r.pipeline_every) + " LUT levels, " +
                 std::to_string(r.stages) + " stages, latency " + std::to_string(r.latency_cycles) + " cycles\n";
     text += "  at a stated clock of " + fixed(r.clock_mhz, 1) +
-            " MHz (an assumption, not a measured Fmax): one sample per cycle = " + scientific(r.samples_per_second) +
+            " MHz (an assumption, not a measured Fmax): one sample per " +
+            (r.cycles_per_sample == 1 ? std::string("cycle") : std::to_string(r.cycles_per_sample) + " cycles") +
+            " = " + scientific(r.samples_per_second) +
             " samples/s, latency " + std::to_string(r.latency_cycles) + " cycles = " + fixed(r.latency_ns, 1) + " ns\n";
     return text;
 }
@@ -191,6 +195,7 @@ std::string to_key_values(const resource_report& r) {
     put("stages", std::to_string(r.stages));
     put("latency_cycles", std::to_string(r.latency_cycles));
     put("latency_ns", fixed(r.latency_ns, 3));
+    put("cycles_per_sample", std::to_string(r.cycles_per_sample));
     put("samples_per_second", fixed(r.samples_per_second, 0));
     put("lut_utilisation_percent", fixed(r.lut_utilisation_percent, 4));
     put("flip_flop_utilisation_percent", fixed(r.flip_flop_utilisation_percent, 4));

@@ -80,13 +80,14 @@ std::string range(std::uint32_t width) { return "[" + str(width - 1) + ":0]"; }
 
 // A shift register of flip-flops behind one signal, written either as FDRE
 // primitives or as behavioural registers; stage j's wire is <base><tag><j>.
+// `clear` drives the R pin of stages 2, 3, … (logic_design::clear_input).
 void write_chain(std::ostream& out, bool primitives, const std::string& base, const std::string& first_d,
-                 const char* tag, std::uint32_t length) {
+                 const char* tag, std::uint32_t length, const std::string& clear = "1'b0") {
     for (std::uint32_t j = 1; j <= length; ++j) {
         const std::string q = base + tag + str(j);
         const std::string d = j == 1 ? first_d : base + tag + str(j - 1);
         if (primitives)
-            out << "    FDRE #(.INIT(1'b0)) " << q << "_ff (.C(clk), .CE(1'b1), .R(1'b0), .D(" << d << "), .Q(" << q
+            out << "    FDRE #(.INIT(1'b0)) " << q << "_ff (.C(clk), .CE(1'b1), .R(" << (j == 1 ? "1'b0" : clear) << "), .D(" << d << "), .Q(" << q
                 << "));\n";
         else
             out << "    always @(posedge clk) " << q << " <= " << d << ";\n";
@@ -295,6 +296,15 @@ module_interface write_xilinx(const cell_netlist& netlist, const verilog_options
                 any(constant_delay);
     m.latency = plan.latency();
 
+    // The R pin of delay registers 2, 3, … (logic_design::clear_input).
+    std::string clear = "1'b0";
+    if (netlist.clear_input) {
+        if (*netlist.clear_input >= netlist.num_inputs)
+            throw error(where + ": the clear input " + str(*netlist.clear_input) + " is not a primary input");
+        if (options.pipeline_every != 0)
+            throw error(where + ": a netlist with a clear input cannot be pipelined (its registers restart a sequence)");
+        clear = input_pin[*netlist.clear_input];
+    }
     // The name of a signal as a reader in `stage` sees it through `delay` registers.
     const auto read = [&](const signal& s, std::uint32_t delay, std::uint32_t stage) -> std::string {
         switch (s.from) {
@@ -312,7 +322,8 @@ module_interface write_xilinx(const cell_netlist& netlist, const verilog_options
 
     out << "// " << m.name << ": written by Lutra (lutra::fpga::write_xilinx) as Xilinx 7-series primitives.\n"
         << "// LUTk INIT bit a is the output for address a = sum of I<i> * 2^i. Registers are FDRE\n"
-        << "// with INIT 0 and no reset: a delayed connection reads 0 before its first cycles.\n";
+        << "// with INIT 0" << (netlist.clear_input ? "; R = " + clear + " clears every delay register but the first of its chain"
+                                                  : std::string(" and no reset")) << ": a delayed connection reads 0 before its first cycles.\n";
     if (plan.every > 0)
         out << "// Pipelined every " << plan.every << " LUT levels: " << plan.stages << " stages, latency "
             << m.latency << " clock cycles.\n";
@@ -328,14 +339,14 @@ module_interface write_xilinx(const cell_netlist& netlist, const verilog_options
         declare_chain(out, true, cell_wire[c], "_d", cell_delay[c]);
     }
     for (unsigned value = 0; value < 2; ++value)
-        write_chain(out, true, "const" + str(value), "1'b" + str(value), "_d", constant_delay[value]);
+        write_chain(out, true, "const" + str(value), "1'b" + str(value), "_d", constant_delay[value], clear);
     for (std::uint32_t b = 0; b < netlist.num_inputs; ++b) {
         write_chain(out, true, "in" + str(b), input_pin[b], "_p", plan.input_registers[b]);
-        write_chain(out, true, "in" + str(b), input_pin[b], "_d", input_delay[b]);
+        write_chain(out, true, "in" + str(b), input_pin[b], "_d", input_delay[b], clear);
     }
     for (std::size_t c = 0; c < netlist.cells.size(); ++c) {
         write_chain(out, true, cell_wire[c], cell_wire[c], "_p", plan.cell_registers[c]);
-        write_chain(out, true, cell_wire[c], cell_wire[c], "_d", cell_delay[c]);
+        write_chain(out, true, cell_wire[c], cell_wire[c], "_d", cell_delay[c], clear);
     }
 
     for (std::size_t c = 0; c < netlist.cells.size(); ++c) {

@@ -2,7 +2,8 @@
 // `lutra export`: a trained run as Verilog for an FPGA (DESIGN §8, docs/fpga.md).
 //
 // Reads the run's network and encoder, builds the whole classifier as logic
-// (fpga::classifier_design), simplifies it, maps it to LUT6/MUXF7/MUXF8
+// (fpga::classifier_design, or fpga::sequence_classifier_design for a
+// sequence classifier: request.sequence), simplifies it, maps it to LUT6/MUXF7/MUXF8
 // cells and writes into the output directory:
 //
 //   <name>.v            the classifier in the chosen style (xilinx: primitives,
@@ -31,6 +32,10 @@
 #include <string>
 #include <vector>
 
+#include "lutra/core/encoder.hpp"
+#include "lutra/core/network.hpp"
+#include "lutra/core/sequence.hpp"
+
 namespace lutra::experiments {
 
 struct export_request {
@@ -43,20 +48,40 @@ struct export_request {
     std::string comparators = "two-tables";  // encoder comparators: two-tables (2 LUT6 a bit) | one-table (one 8-input table)
     std::optional<std::size_t> vectors;  // test samples to write as vectors; empty = all, 0 = none
     bool force = false;                  // write into a non-empty out_dir
+    // A recurrent classifier over sequences (core/sequence.hpp): when set,
+    // the export is fpga::sequence_classifier_design, xilinx style and not
+    // pipelined, and its vectors are the test sequences below, one vector
+    // per tick, every sequence back to back (vectors counts sequences). No
+    // equivalence proof (the generic style is combinational only).
+    std::optional<core::sequence_spec> sequence;
+    // The test sequences' raw pixels: sample-major, then tick, then feature,
+    // one byte each (a whole number of sequences of sequence->ticks ticks).
+    std::vector<std::uint8_t> sequence_pixels;
+    // Their labels, one per sequence, for the summary's accuracy; empty = none.
+    std::vector<std::uint16_t> sequence_labels;
 };
 
 struct export_summary {
     std::vector<std::filesystem::path> files;  // everything written, in order
     std::string passes;                        // what the passes did and the census (fpga::to_text)
     std::string report;                        // the resource report (fpga::to_text)
-    std::size_t vectors = 0;                   // vectors written
-    std::size_t correct = 0;                   // of them, predicted right by the C++ model
+    std::size_t vectors = 0;                   // vectors written (a sequence classifier: one per tick)
+    std::size_t sequences = 0;                 // test sequences among them (a sequence classifier)
+    std::size_t correct = 0;                   // samples (sequences) predicted right by the C++ model
+    bool labelled = true;                      // correct is known (test sequences may come without labels)
     std::uint32_t latency_cycles = 0;
 };
 
 // Does the export; throws lutra::error naming the run file (or the output
 // directory) and what is wrong. Nothing is written before every check passed.
 export_summary export_run(const export_request& request);
+
+// The same export of a network and encoder held in memory (`where` names
+// them in errors and the report): what export_run does once it has read the
+// run. Test vectors come only from request.sequence_pixels; a static
+// classifier's come from the run's dataset, so here it gets none.
+export_summary export_network(const export_request& request, const core::network& net, const core::encoder& enc,
+                              const std::string& where);
 
 // What `lutra export` prints: the passes, the report, where everything went.
 [[nodiscard]] std::string to_text(const export_summary& summary);

@@ -6,6 +6,7 @@
 // LUT3 multiplexers (a MUXF8's output reaches only general routing).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ struct cell_netlist {
     std::vector<input_port> input_ports;
     std::vector<cell> cells;           // topological order
     std::vector<output_port> outputs;  // signal::kind::node = cell index
+    std::optional<std::uint32_t> clear_input;  // as logic_design's: clears delay registers 2, 3, … of every chain
 };
 
 // Validates the design, then maps node by node: a node's cells are
@@ -47,6 +49,14 @@ struct cell_netlist {
 
 // Like evaluate(logic_design): every output bit for every sample.
 [[nodiscard]] core::bit_matrix evaluate(const cell_netlist& netlist, const core::bit_matrix& inputs);
+
+// A sequential netlist run tick by tick from power-up (every register 0):
+// column t of inputs is tick t; a cell input with delay d reads its signal
+// as it was at tick t − d (0 before tick d, and 0 when the clear input was 1
+// at a tick in [t − d + 1, t − 1]). Returns every output bit at
+// every tick, rows as evaluate()'s. One tick at a time, obviously right
+// rather than fast: the reference the sequential Verilog is checked against.
+[[nodiscard]] core::bit_matrix evaluate_ticks(const cell_netlist& netlist, const core::bit_matrix& inputs);
 
 // Per cell, its logic depth in LUT levels: a LUT is 1 + the largest level
 // among its zero-delay cell inputs (constants, primary inputs and delayed

@@ -33,6 +33,7 @@
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
+#include "lutra/core/sequence.hpp"
 #include "lutra/fpga/design.hpp"
 
 namespace lutra::fpga {
@@ -67,6 +68,44 @@ struct classifier_options {
 [[nodiscard]] logic_design classifier_design(const core::network& net, const core::encoder& enc,
                                              const classifier_options& options = {});
 
+// A recurrent classifier over sequences (core/sequence.hpp) as one
+// sequential design, one tick per clock cycle (docs/fpga.md, "Sequence
+// classifiers"). The encoder's comparators read that tick's pixels. Ports of
+// sequence_classifier_design(net, enc, spec), R = the readout ticks, last =
+// the last of them:
+//
+//   input  "pixels"      8·F bits, as classifier_design's, for this tick
+//   input  "start"       1 on tick 0 of every sequence (the first cycle after
+//                        power-up included): the sequence starts from rest
+//   output "prediction"  the argmax of the score ports, ties to the lowest
+//   output "score0" …    bit_width(g · |R|) bits: this tick's popcount of
+//                        class c's group plus the popcounts of the readout
+//                        ticks before this tick other than the last. At a
+//                        readout tick that is the score so far; at the last
+//                        one it is core's sequence score.
+//   output "valid"       1 at tick `last` of a sequence, 0 at every other tick
+//
+// Inside: a tick counter (bit_width(ticks) registers: tick = start ? 0 :
+// min(previous + 1, ticks)) for the readout decodes and valid; the network
+// with its delay registers, restarted by start (design.clear_input): at the
+// clock edge ending a start tick every delay register but the first of its
+// chain is cleared (FDRE R = start: no LUT), and during the start tick, when
+// the registers still hold the previous sequence, each node with a delayed
+// slot reads start as one more input and ignores those slots (its table
+// doubles; a LUT6 node with a delayed slot becomes 2 LUT6 + MUXF7, smaller
+// ones stay one LUT); and per class an accumulator of bit_width(g · (|R| −
+// 1)) registers (none for one readout tick: then the head is
+// classifier_design's). Counter, decodes and accumulators have role
+// part::head. Throws what classifier_design and core::check_sequence throw,
+// and lutra::error if the counter would need more than core::max_k − 1 bits
+// or a node with a delayed slot has k = core::max_k.
+inline constexpr std::string_view sequence_design_name = "lutra_sequence_classifier";
+inline constexpr std::string_view start_port_name = "start";
+inline constexpr std::string_view valid_port_name = "valid";
+[[nodiscard]] logic_design sequence_classifier_design(const core::network& net, const core::encoder& enc,
+                                                      const core::sequence_spec& spec,
+                                                      const classifier_options& options = {});
+
 // A network alone, with no encoder and no head — a timed network whose every
 // node is watched, tick by tick, in simulation (docs/fpga.md, "Timed
 // networks"). Ports of network_design(net), name "lutra_network":
@@ -100,6 +139,12 @@ inline constexpr std::string_view network_nodes_port_name = "nodes";
 // bits of one weight summed by one table per sum bit) until each weight has
 // at most two bits, then a carry-rippling adder of small tables.
 [[nodiscard]] std::vector<signal> add_popcount(logic_design& design, std::span<const signal> bits);
+
+// Σ over columns[i] of bit · 2^i, by the same counters and adder as
+// add_popcount: bit_width(bound) bits, bound being the largest value the sum
+// can take (bits of higher weight are taken as 0, so a larger sum is wrong).
+[[nodiscard]] std::vector<signal> add_weighted_sum(logic_design& design, std::vector<std::vector<signal>> columns,
+                                                   std::uint64_t bound);
 
 // One bit: b > a as unsigned numbers of equal width (a.size() == b.size() ≥ 1).
 [[nodiscard]] signal add_greater_than(logic_design& design, std::span<const signal> a, std::span<const signal> b);

@@ -50,6 +50,7 @@ struct report_options {
     std::string part = "xc7k480t";
     double clock_mhz = 100.0;          // the stated clock: an assumption, never a measured Fmax
     std::uint32_t pipeline_every = 0;  // LUT levels per pipeline stage; 0 = no pipeline registers
+    std::uint32_t cycles_per_sample = 1;  // a sequence classifier: its ticks per sequence, one tick a cycle
 };
 
 struct resource_report {
@@ -69,7 +70,8 @@ struct resource_report {
     std::uint32_t latency_cycles = 0;  // from a primary input to the outputs; 0 = combinational
     double lut_utilisation_percent = 0;
     double flip_flop_utilisation_percent = 0;
-    double samples_per_second = 0;  // one sample per clock (the design is fully unrolled)
+    std::uint32_t cycles_per_sample = 1;  // 1: fully unrolled; a sequence classifier: ticks per sequence
+    double samples_per_second = 0;        // one sample per cycles_per_sample clocks
     double latency_ns = 0;          // latency_cycles clock periods at the stated clock
 };
 

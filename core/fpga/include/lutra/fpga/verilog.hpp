@@ -19,11 +19,15 @@
 //
 // Registers (FDRE, or `reg` in the generic style) start at 0 and have no
 // reset: a connection with delay d reads its source as it was d clock cycles
-// earlier, 0 before the first d cycles.
+// earlier, 0 before the first d cycles. The one exception is a netlist with
+// a clear input (a sequence classifier's start, design.hpp): write_xilinx
+// drives the R pin of every delay register but the first of each chain with
+// it.
 
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +35,7 @@
 #include "lutra/core/dataset.hpp"
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/network.hpp"
+#include "lutra/core/sequence.hpp"
 #include "lutra/fpga/cells.hpp"
 #include "lutra/fpga/design.hpp"
 #include "lutra/fpga/passes.hpp"
@@ -125,6 +130,22 @@ struct test_vectors {
 // 0, or inputs has another number of rows.
 [[nodiscard]] test_vectors network_vectors(const module_interface& dut, const core::network& net,
                                            const core::bit_matrix& inputs);
+
+// One vector per tick for a sequence classifier (sequence_classifier_design,
+// written by write_xilinx): `pixels` holds whole sequences, sample-major,
+// then tick, then feature, one byte each; vector s · ticks + t is tick t of
+// sequence s (its pixels, start = t == 0), so the sequences run back to
+// back. Expected outputs from the C++ model — core::make_stepped_engine,
+// one stream per sequence from rest, on each tick's encoded pixels — at
+// every tick: score<c> = this tick's popcount + the readout popcounts before
+// it other than the last (at the last readout tick: the sequence's score),
+// prediction = their argmax (ties to the lowest), valid = t is the last
+// readout tick. Throws lutra::error if the ports are not those of
+// sequence_classifier_design for (net, enc, spec), the latency is not 0, or
+// pixels is not whole sequences.
+[[nodiscard]] test_vectors sequence_classifier_vectors(const module_interface& dut, const core::network& net,
+                                                       const core::encoder& enc, const core::sequence_spec& spec,
+                                                       std::span<const std::uint8_t> pixels);
 
 // Writes one vector per line in hex, most significant digit first: the
 // input bits to `inputs`, the expected output bits to `expected` (the
