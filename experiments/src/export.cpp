@@ -12,6 +12,7 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/publish.hpp"
 #include "lutra/core/sequence.hpp"
+#include "lutra/experiments/sequence.hpp"
 #include "lutra/experiments/config.hpp"
 #include "lutra/experiments/runner.hpp"
 #include "lutra/experiments/settings.hpp"
@@ -232,6 +233,23 @@ export_summary export_run(const export_request& request) {
     const std::string where = reader.path().string();
     check_model(net, enc, where);
 
+    // A run trained on sequences (time.sequence) is a sequence classifier:
+    // its spec and test sequences come from its config, as lutra eval reads them.
+    const experiment_settings s = parse_config<experiment_settings>(
+        reader.read_text(runfile::layout::config.name()), where + ":" + std::string(runfile::layout::config.path));
+    if (s.time.sequence.ticks != 0 && !request.sequence) {
+        export_request sequential = request;
+        sequential.sequence = sequence_spec_of(s.time.sequence);
+        if (request.vectors.value_or(1) > 0) {
+            spdlog::info("reading the test sequences of {} for test vectors", s.time.input.dataset);
+            const sequence_data d = load_sequences(s.time.input, s.time.sequence, s.seed);
+            sequential.sequence_pixels = test_sequence_pixels(d, s.time.sequence.ticks);
+            sequential.sequence_labels = d.test.labels;
+        }
+        check_request(sequential);
+        return export_model(sequential, net, enc, where, {});
+    }
+
     // Test vectors from the run's test split: the same dataset options as
     // lutra eval (evaluate_run in runner.cpp) uses. A sequence classifier's
     // come with the request.
@@ -242,9 +260,6 @@ export_summary export_run(const export_request& request) {
                          "(the C++ model's bit-sliced engine runs combinational networks only)",
                          where);
         } else {
-            const experiment_settings s =
-                parse_config<experiment_settings>(reader.read_text(runfile::layout::config.name()),
-                                                  where + ":" + std::string(runfile::layout::config.path));
             spdlog::info("loading {} for test vectors", s.data.name);
             const core::dataset data = load_data_for(
                 s.data, enc, where + ": test vectors need the run's dataset (or export without vectors: --vectors 0)");

@@ -165,6 +165,21 @@ sequence_data load_sequences(const data::stream_params& input, const sequence_se
     return d;
 }
 
+std::vector<std::uint8_t> test_sequence_pixels(const sequence_data& d, std::uint32_t ticks) {
+    if (!d.images.test.features.empty()) return d.images.test.features;  // row y is tick y: the same bytes
+    const std::uint32_t features = d.shape.width * d.shape.height;
+    const std::uint32_t inputs = features * d.shape.bits;
+    if (d.shape.bits != 1) throw error("sequences: test pixels of a stream with " + std::to_string(d.shape.bits) +
+                                       " bits a feature are not known; only image rows and bit streams export vectors");
+    const std::size_t samples = d.test.labels.size();
+    std::vector<std::uint8_t> pixels(samples * ticks * features);
+    for (std::size_t s = 0; s < samples; ++s)
+        for (std::uint32_t t = 0; t < ticks; ++t)
+            for (std::uint32_t f = 0; f < features; ++f)
+                pixels[(s * ticks + t) * features + f] = d.test.inputs.get(t * inputs + f, s) ? 1 : 0;
+    return pixels;
+}
+
 std::vector<std::string> unreached_head_warnings(const core::network& net, const core::sequence_spec& spec) {
     const std::vector<std::uint32_t> first = core::first_reachable_tick(net);
     const std::uint32_t last = core::readout_ticks(spec).back();

@@ -146,7 +146,7 @@ TEST_CASE("sequence classifier: ports, and what it refuses") {
     REQUIRE(d.input_ports.size() == 2);
     CHECK(d.input_ports[0].name == "pixels");
     CHECK(d.input_ports[0].width == 16);
-    CHECK(d.input_ports[1].name == "start");
+    CHECK(d.input_ports[1].name == "last");
     CHECK(d.input_ports[1].first == 16);
     REQUIRE(d.outputs.size() == 4);
     CHECK(d.outputs[0].name == "prediction");

@@ -258,7 +258,7 @@ core::bit_matrix evaluate_ticks(const cell_netlist& netlist, const core::bit_mat
     std::size_t cleared_after = 0;
     const auto value = [&](const signal& s, std::size_t t, std::uint32_t delay) -> bool {
         if (delay > t) return false;
-        if (delay >= 2 && cleared_after > t - delay + 1) return false;  // a cleared register
+        if (delay >= 1 && cleared_after > t - delay) return false;  // a register cleared since
         if (s.from == signal::kind::zero) return false;
         if (s.from == signal::kind::one) return true;
         const std::size_t at = s.from == signal::kind::input ? s.index : netlist.num_inputs + s.index;

@@ -175,11 +175,8 @@ struct candidate {
 
 // Network: node n keeps its tables, its slot order and its delays; network
 // input i reads inputs[i]. Returns the design index of network node 0, which
-// is the design's size at the call. With `restart` (the sequence
-// classifier's start), a node with a delayed slot gets restart as one more
-// input, last, and ignores its delayed slots (reads them as 0) while it is 1.
-std::uint32_t add_network(logic_design& design, const core::network& net, std::span<const signal> inputs,
-                          std::optional<signal> restart = {}) {
+// is the design's size at the call.
+std::uint32_t add_network(logic_design& design, const core::network& net, std::span<const signal> inputs) {
     const auto first = static_cast<std::uint32_t>(design.nodes.size());
     for (std::uint32_t n = 0; n < net.num_nodes(); ++n) {
         logic_node node;
@@ -187,27 +184,8 @@ std::uint32_t add_network(logic_design& design, const core::network& net, std::s
             node.inputs.push_back(id < net.num_inputs() ? inputs[id] : signal::node(first + (id - net.num_inputs())));
         const auto delays = net.delays(n);
         node.table.assign(net.table(n).begin(), net.table(n).end());
-        std::uint32_t delayed = 0;  // address bits of the delayed slots
-        for (std::size_t i = 0; i < delays.size(); ++i)
-            if (delays[i] != 0) delayed |= std::uint32_t{1} << i;
-        if (delayed != 0) {
+        if (std::any_of(delays.begin(), delays.end(), [](std::uint32_t d) { return d != 0; }))
             node.delays.assign(delays.begin(), delays.end());
-            if (restart) {
-                const unsigned k = net.k(n);
-                if (k + 1 > core::max_k)
-                    throw error("FPGA export: node " + str(n) + " has k = " + str(k) +
-                                " and a delayed slot; restarting a sequence needs one more input, and k ≤ " +
-                                str(core::max_k - 1) + " for that");
-                node.table.assign(core::table_words(k + 1), 0);
-                const std::uint32_t size = std::uint32_t{1} << k;
-                for (std::uint32_t address = 0; address < 2 * size; ++address) {
-                    const std::uint32_t read = address < size ? address : (address - size) & ~delayed;
-                    if (net.table_bit(n, read)) node.table[address / 64] |= std::uint64_t{1} << (address % 64);
-                }
-                node.inputs.push_back(*restart);
-                node.delays.push_back(0);
-            }
-        }
         node.role = part::network;
         node.origin = n;
         design.nodes.push_back(std::move(node));
@@ -438,40 +416,32 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
     const std::uint32_t pixel_bits = 8 * enc.num_features();
     design.num_inputs = pixel_bits + 1;
     design.input_ports.push_back({std::string(pixels_port_name), 0, pixel_bits});
-    design.input_ports.push_back({std::string(start_port_name), pixel_bits, 1});
-    const signal start = signal::input(pixel_bits);
+    design.input_ports.push_back({std::string(last_port_name), pixel_bits, 1});
+    // Every delay register clears at the edge ending a `last` tick.
+    design.clear_input = pixel_bits;
     const std::vector<signal> rows = add_encoder(design, net, enc, options);
 
-    // Tick counter: tick = start ? 0 : min(tick one cycle ago + 1, ticks).
-    // Bit i is one node over start and every counter bit delayed by one.
+    // Tick counter: tick_i reads next_i through one register, next =
+    // min(tick + 1, ticks); cleared or at power-up the tick is 0.
     const auto counter_first = static_cast<std::uint32_t>(design.nodes.size());
     std::vector<signal> tick;
     for (std::uint32_t i = 0; i < counter_bits; ++i) {
-        std::vector<signal> inputs{start};
-        std::vector<std::uint32_t> delays{0};
-        for (std::uint32_t j = 0; j < counter_bits; ++j) {
-            inputs.push_back(signal::node(counter_first + j));
-            delays.push_back(1);
-        }
-        const std::uint32_t ticks = spec.ticks;
-        (void)add_table(design, std::move(inputs), part::head, [i, ticks](std::uint32_t a) {
-            const std::uint32_t next = address_bit(a, 0) ? 0 : std::min(ticks, (a >> 1) + 1);
-            return address_bit(next, i);
-        });
-        design.nodes.back().delays = std::move(delays);
         tick.push_back(signal::node(counter_first + i));
+        // Patched below to read next_i, made after the counter.
+        (void)add_table(design, {signal::constant(false)}, part::head, [](std::uint32_t a) { return address_bit(a, 0); });
+        design.nodes.back().delays = {1};
+    }
+    for (std::uint32_t i = 0; i < counter_bits; ++i) {
+        const std::uint32_t ticks = spec.ticks;
+        design.nodes[counter_first + i].inputs[0] =
+            add_table(design, tick, part::head, [i, ticks](std::uint32_t a) { return address_bit(std::min(ticks, a + 1), i); });
     }
     // One table over the counter: is the tick in `set`?
     const auto tick_in = [&](part role, const std::function<bool(std::uint32_t)>& set) {
         return add_table(design, tick, role, set);
     };
 
-    // Delay registers restart with the sequence: start clears every one but
-    // the first of each chain at the clock edge (FDRE R), and at the start
-    // tick itself, when the registers still hold the previous sequence, every
-    // node with a delayed slot reads start and ignores those slots.
-    design.clear_input = pixel_bits;
-    const std::uint32_t first_network_node = add_network(design, net, rows, start);
+    const std::uint32_t first_network_node = add_network(design, net, rows);
 
     // Head: score<c> = this tick's popcount + the popcounts of the readout
     // ticks before it other than the last, which an accumulator holds.
@@ -487,14 +457,14 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
     std::vector<std::vector<signal>> scores;
     for (std::uint32_t c = 0; c < classes; ++c) {
         std::vector<std::vector<signal>> columns(1, class_outputs(net, first_network_node, c));
-        // prev_i = bit i of the accumulator one cycle ago, 0 at tick 0; it
-        // reads the accumulator node, made after the sum: patched below.
+        // prev_i = bit i of the accumulator one cycle ago, cleared with the
+        // sequence; it reads the accumulator node, made after the sum: patched below.
         std::vector<std::uint32_t> previous;
         for (std::uint32_t i = 0; i < accumulator_bits; ++i) {
             previous.push_back(static_cast<std::uint32_t>(design.nodes.size()));
-            const signal bit = add_table(design, {start, signal::constant(false)}, part::head,
-                                         [](std::uint32_t a) { return !address_bit(a, 0) && address_bit(a, 1); });
-            design.nodes.back().delays = {0, 1};
+            const signal bit = add_table(design, {signal::constant(false)}, part::head,
+                                         [](std::uint32_t a) { return address_bit(a, 0); });
+            design.nodes.back().delays = {1};
             if (columns.size() <= i) columns.resize(i + 1);
             columns[i].push_back(bit);
         }
@@ -504,7 +474,7 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
             const signal next = add_table(design, {*accumulate, held, score[i]}, part::head, [](std::uint32_t a) {
                 return address_bit(a, 0) ? address_bit(a, 2) : address_bit(a, 1);
             });
-            design.nodes[previous[i]].inputs[1] = next;
+            design.nodes[previous[i]].inputs[0] = next;
         }
         scores.push_back(std::move(score));
     }

@@ -76,7 +76,7 @@ test_vectors sequence_classifier_vectors(const module_interface& dut, const core
     const auto prediction_bits = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::bit_width(classes - 1U)));
 
     std::vector<verilog_port> inputs{{std::string(pixels_port_name), static_cast<std::uint32_t>(8 * features)},
-                                     {std::string(start_port_name), 1}};
+                                     {std::string(last_port_name), 1}};
     std::vector<verilog_port> outputs{{std::string(prediction_port_name), prediction_bits}};
     for (std::uint32_t c = 0; c < classes; ++c) outputs.push_back({score_port_name(c), score_bits});
     outputs.push_back({std::string(valid_port_name), 1});
@@ -85,7 +85,7 @@ test_vectors sequence_classifier_vectors(const module_interface& dut, const core
                           [](const verilog_port& x, const verilog_port& y) { return x.name == y.name && x.width == y.width; });
     };
     if (!same(dut.inputs, inputs) || !same(dut.outputs, outputs))
-        throw error(what + ": the module's ports must be pixels[" + str(8 * features) + "], start, prediction[" +
+        throw error(what + ": the module's ports must be pixels[" + str(8 * features) + "], last, prediction[" +
                     str(prediction_bits) + "], score0.." + str(classes - 1) + "[" + str(score_bits) +
                     "] and valid (sequence_classifier_design)");
     if (dut.latency != 0)
@@ -94,7 +94,7 @@ test_vectors sequence_classifier_vectors(const module_interface& dut, const core
 
     // One stream per sequence, all run at once from rest; column s · ticks + t
     // of the vectors is tick t of sequence s, so the module sees them back to
-    // back, each opened by start.
+    // back, each closed by last.
     test_vectors v;
     v.inputs = core::bit_matrix(8 * features + 1, sequences * spec.ticks);
     std::size_t output_bits = 0;
@@ -118,7 +118,7 @@ test_vectors sequence_classifier_vectors(const module_interface& dut, const core
             const std::size_t column = s * spec.ticks + t;
             for (std::size_t b = 0; b < features; ++b)
                 set_number(v.inputs, 8 * b, 8, column, pixels[(s * spec.ticks + t) * features + b]);
-            v.inputs.set(8 * features, column, t == 0);
+            v.inputs.set(8 * features, column, t + 1 == spec.ticks);
             std::size_t row = prediction_bits;
             std::uint64_t best = 0;
             std::uint32_t winner = 0;

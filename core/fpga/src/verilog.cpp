@@ -80,14 +80,14 @@ std::string range(std::uint32_t width) { return "[" + str(width - 1) + ":0]"; }
 
 // A shift register of flip-flops behind one signal, written either as FDRE
 // primitives or as behavioural registers; stage j's wire is <base><tag><j>.
-// `clear` drives the R pin of stages 2, 3, … (logic_design::clear_input).
+// `clear` drives the R pin of every stage (logic_design::clear_input).
 void write_chain(std::ostream& out, bool primitives, const std::string& base, const std::string& first_d,
                  const char* tag, std::uint32_t length, const std::string& clear = "1'b0") {
     for (std::uint32_t j = 1; j <= length; ++j) {
         const std::string q = base + tag + str(j);
         const std::string d = j == 1 ? first_d : base + tag + str(j - 1);
         if (primitives)
-            out << "    FDRE #(.INIT(1'b0)) " << q << "_ff (.C(clk), .CE(1'b1), .R(" << (j == 1 ? "1'b0" : clear) << "), .D(" << d << "), .Q(" << q
+            out << "    FDRE #(.INIT(1'b0)) " << q << "_ff (.C(clk), .CE(1'b1), .R(" << clear << "), .D(" << d << "), .Q(" << q
                 << "));\n";
         else
             out << "    always @(posedge clk) " << q << " <= " << d << ";\n";
@@ -296,7 +296,7 @@ module_interface write_xilinx(const cell_netlist& netlist, const verilog_options
                 any(constant_delay);
     m.latency = plan.latency();
 
-    // The R pin of delay registers 2, 3, … (logic_design::clear_input).
+    // The R pin of every delay register (logic_design::clear_input).
     std::string clear = "1'b0";
     if (netlist.clear_input) {
         if (*netlist.clear_input >= netlist.num_inputs)
@@ -322,7 +322,7 @@ module_interface write_xilinx(const cell_netlist& netlist, const verilog_options
 
     out << "// " << m.name << ": written by Lutra (lutra::fpga::write_xilinx) as Xilinx 7-series primitives.\n"
         << "// LUTk INIT bit a is the output for address a = sum of I<i> * 2^i. Registers are FDRE\n"
-        << "// with INIT 0" << (netlist.clear_input ? "; R = " + clear + " clears every delay register but the first of its chain"
+        << "// with INIT 0" << (netlist.clear_input ? "; R = " + clear + " clears every delay register"
                                                   : std::string(" and no reset")) << ": a delayed connection reads 0 before its first cycles.\n";
     if (plan.every > 0)
         out << "// Pipelined every " << plan.every << " LUT levels: " << plan.stages << " stages, latency "

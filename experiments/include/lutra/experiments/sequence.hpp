@@ -87,6 +87,11 @@ struct sequence_data {
 [[nodiscard]] sequence_data load_sequences(const data::stream_params& input, const sequence_settings& s,
                                            std::uint64_t seed);
 
+// The test sequences as one byte per feature and tick (sample-major, then
+// tick, then feature), what the exported circuit's pixels port is fed: the
+// images of image rows, the bits (0 or 1) of drawn tasks.
+[[nodiscard]] std::vector<std::uint8_t> test_sequence_pixels(const sequence_data& d, std::uint32_t ticks);
+
 // Head outputs no input reaches by the last readout tick, for a warning:
 // "node N of population P first hears an input at tick T" lines.
 [[nodiscard]] std::vector<std::string> unreached_head_warnings(const core::network& net,

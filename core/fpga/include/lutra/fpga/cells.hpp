@@ -35,7 +35,7 @@ struct cell_netlist {
     std::vector<input_port> input_ports;
     std::vector<cell> cells;           // topological order
     std::vector<output_port> outputs;  // signal::kind::node = cell index
-    std::optional<std::uint32_t> clear_input;  // as logic_design's: clears delay registers 2, 3, … of every chain
+    std::optional<std::uint32_t> clear_input;  // as logic_design's: clears every delay register
 };
 
 // Validates the design, then maps node by node: a node's cells are

@@ -75,8 +75,11 @@ struct classifier_options {
 // the last of them:
 //
 //   input  "pixels"      8·F bits, as classifier_design's, for this tick
-//   input  "start"       1 on tick 0 of every sequence (the first cycle after
-//                        power-up included): the sequence starts from rest
+//   input  "last"        1 on the last tick of every sequence (and on idle
+//                        ticks between sequences): at that clock edge every
+//                        delay register clears, so the next tick is tick 0
+//                        of a sequence starting from rest. The first
+//                        sequence after power-up starts from INIT 0.
 //   output "prediction"  the argmax of the score ports, ties to the lowest
 //   output "score0" …    bit_width(g · |R|) bits: this tick's popcount of
 //                        class c's group plus the popcounts of the readout
@@ -85,22 +88,19 @@ struct classifier_options {
 //                        one it is core's sequence score.
 //   output "valid"       1 at tick `last` of a sequence, 0 at every other tick
 //
-// Inside: a tick counter (bit_width(ticks) registers: tick = start ? 0 :
-// min(previous + 1, ticks)) for the readout decodes and valid; the network
-// with its delay registers, restarted by start (design.clear_input): at the
-// clock edge ending a start tick every delay register but the first of its
-// chain is cleared (FDRE R = start: no LUT), and during the start tick, when
-// the registers still hold the previous sequence, each node with a delayed
-// slot reads start as one more input and ignores those slots (its table
-// doubles; a LUT6 node with a delayed slot becomes 2 LUT6 + MUXF7, smaller
-// ones stay one LUT); and per class an accumulator of bit_width(g · (|R| −
-// 1)) registers (none for one readout tick: then the head is
-// classifier_design's). Counter, decodes and accumulators have role
-// part::head. Throws what classifier_design and core::check_sequence throw,
-// and lutra::error if the counter would need more than core::max_k − 1 bits
-// or a node with a delayed slot has k = core::max_k.
+// Inside: a tick counter (bit_width(ticks) registers holding
+// min(tick + 1, ticks) of the tick before, so a cleared counter is tick 0)
+// for the readout decodes and valid; the network with its delay registers;
+// and per class an accumulator of bit_width(g · (|R| − 1)) registers (none
+// for one readout tick: then the head is classifier_design's). Every delay
+// register, counter and accumulator included, has FDRE R = last
+// (design.clear_input), so restarting costs no LUT: a sequence must run all
+// its ticks, with last on the final one. Counter, decodes and accumulators
+// have role part::head. Throws what classifier_design and
+// core::check_sequence throw, and lutra::error if the counter would need
+// more than core::max_k − 1 bits.
 inline constexpr std::string_view sequence_design_name = "lutra_sequence_classifier";
-inline constexpr std::string_view start_port_name = "start";
+inline constexpr std::string_view last_port_name = "last";
 inline constexpr std::string_view valid_port_name = "valid";
 [[nodiscard]] logic_design sequence_classifier_design(const core::network& net, const core::encoder& enc,
                                                       const core::sequence_spec& spec,

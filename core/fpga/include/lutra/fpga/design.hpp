@@ -65,11 +65,10 @@ struct logic_design {
     std::vector<logic_node> nodes;  // topological order: a zero-delay node input names an earlier node
     std::vector<output_port> outputs;
     // A sequential design that restarts (sequence_classifier_design): the
-    // primary input whose 1 at a clock edge clears every delay register but
-    // the first of its chain (FDRE R pin). So a read with delay d at tick t
-    // is the source at t − d, or 0 when the clear input was 1 at a tick in
-    // [t − d + 1, t − 1] (or t < d); the reader itself must ignore its
-    // delayed reads at a tick where clear is 1. No clear when absent.
+    // primary input whose 1 at a clock edge clears every delay register
+    // (FDRE R pin). So a read with delay d at tick t is the source at t − d,
+    // or 0 when the clear input was 1 at a tick in [t − d, t − 1] (or
+    // t < d). No clear when absent.
     std::optional<std::uint32_t> clear_input;
 };
 
