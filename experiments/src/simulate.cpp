@@ -265,6 +265,18 @@ simulate_summary simulate(const simulate_request& request) {
     std::optional<head_judge> judge;
     if (test_ticks > 0) judge.emplace(src.net.head(), t.streams);
     double learn_seconds = 0;
+    // A run trained on sequences of image rows is simulated as it classifies:
+    // every image from rest. Counters survive the engine's reset.
+    const std::uint32_t rest_every =
+        t.sequence.ticks != 0 && shape.ticks_per_sample == t.sequence.ticks && !learner ? t.sequence.ticks : 0;
+    if (rest_every != 0)
+        spdlog::info("each sample starts from rest (time.sequence: {} ticks a sequence)", rest_every);
+    std::vector<std::uint64_t> toggles(src.net.num_nodes(), 0);
+    std::uint64_t node_updates = 0;
+    const auto bank_counters = [&] {
+        for (std::uint32_t n = 0; n < src.net.num_nodes(); ++n) toggles[n] += engine->toggles()[n];
+        node_updates += engine->node_updates();
+    };
     const auto start = std::chrono::steady_clock::now();
     {
         progress bar("simulate", total_ticks, "ticks");
@@ -273,6 +285,11 @@ simulate_summary simulate(const simulate_request& request) {
             if (tick == t.ticks) {
                 if (learner) learner->end();
                 learn_seconds = seconds_since(start);
+            }
+            if (rest_every != 0 && tick != 0 && tick % rest_every == 0) {
+                bank_counters();
+                engine->reset();
+                recorder.restart(tick);
             }
             stimulus->fill(tick, inputs);
             engine->step(inputs);
@@ -303,8 +320,9 @@ simulate_summary simulate(const simulate_request& request) {
     summary.test_ticks = test_ticks;
     summary.streams = t.streams;
     summary.nodes = src.net.num_nodes();
-    summary.node_updates = engine->node_updates();
-    for (const std::uint64_t x : engine->toggles()) summary.toggles += x;
+    bank_counters();
+    summary.node_updates = node_updates;
+    for (const std::uint64_t x : toggles) summary.toggles += x;
     summary.spikes = recorder.spikes().size();
     if (learner) {
         summary.rules = learner->rules();
@@ -326,7 +344,7 @@ simulate_summary simulate(const simulate_request& request) {
     const runfile::recording recording{total_ticks, t.streams, t.tick_ms, t.engine};
     for (const core::population& pop : src.populations) {
         runfile::population_activity activity{pop.name, recording, {}};
-        for (const std::uint32_t n : pop.nodes) activity.toggles.push_back(engine->toggles()[n]);
+        for (const std::uint32_t n : pop.nodes) activity.toggles.push_back(toggles[n]);
         file.write_activity(activity);
     }
     for (const std::size_t p : recorded) {

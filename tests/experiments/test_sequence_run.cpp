@@ -3,7 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "lutra/experiments/sequence.hpp"
@@ -95,4 +97,42 @@ TEST_CASE("sequences: image rows read through the whole image's encoder equal th
         CHECK(equal);
     }
     CHECK(d.encoder.num_features() == 28);  // one tick's: what the exported circuit compares each tick
+}
+
+TEST_CASE("cli: simulate runs a run trained on image rows image by image from rest; both engines agree") {
+    const lutra::test::temp_dir dir("lutra-test-sequence");
+    const fs::path config = dir.path / "rows.yaml";
+    {
+        std::ofstream out(config);
+        out << "name: rows\nseed: 2\ngenome:\n  inputs: {width: 28, height: 1, bits: 1}\n  populations:\n"
+               "    - {name: rows, size: 40, k: 4}\n    - {name: memory, size: 60, k: 4}\n"
+               "    - {name: out, size: 20, k: 4}\n  projections:\n"
+               "    - {target: rows, sources: [input], rule: random, delay: {kind: uniform, min: 0, max: 2}}\n"
+               "    - {target: memory, sources: [rows], rule: random, delay: {kind: uniform, min: 0, max: 27}}\n"
+               "    - {target: out, sources: [memory], rule: random}\n"
+               "  head: {population: out, classes: 10}\n"
+               "train: {epochs: 1, batch_size: 32}\n"
+               "time:\n  input: {coding: sequence, dataset: mnist-rows, bits: 1, samples: 256}\n"
+               "  sequence: {ticks: 28}\n";
+    }
+    const auto run = run_lutra("--quiet run " + config.string() + " --out " + (dir.path / "run").string());
+    REQUIRE_MESSAGE(run.exit_code == 0, run.output);
+    std::vector<std::string> engines{"event", "stepped"};
+    for (const std::string& engine : engines) {
+        const auto sim = run_lutra("simulate " + (dir.path / "run").string() + " --out " + (dir.path / engine).string() +
+                                   " --ticks 84 --streams 3 --engine " + engine);
+        REQUIRE_MESSAGE(sim.exit_code == 0, sim.output);
+        CHECK(sim.output.find("each sample starts from rest (time.sequence: 28 ticks a sequence)") != std::string::npos);
+    }
+    const auto a = lutra::runfile::run_file::open(dir.path / "event" / "run.h5");
+    const auto b = lutra::runfile::run_file::open(dir.path / "stepped" / "run.h5");
+    for (const std::string& pop : a.spike_populations()) {
+        CAPTURE(pop);
+        CHECK(a.read_spikes(pop).node_ids == b.read_spikes(pop).node_ids);
+        CHECK(a.read_spikes(pop).timestamps_ms == b.read_spikes(pop).timestamps_ms);
+        CHECK(a.read_activity(pop).toggles == b.read_activity(pop).toggles);
+    }
+    // Spikes in every sample, not only the first: the rests keep the ticks counting.
+    const auto spikes = a.read_spikes("rows");
+    CHECK(std::any_of(spikes.timestamps_ms.begin(), spikes.timestamps_ms.end(), [](double ms) { return ms >= 56; }));
 }

@@ -77,13 +77,18 @@ void spike_recorder::observe(const timed_engine& engine) {
         throw error("spike recorder: made for " + std::to_string(recorded_.size()) + " nodes and stream " +
                     std::to_string(stream_) + ", observing an engine of " + std::to_string(engine.net().num_nodes()) +
                     " nodes and " + std::to_string(engine.streams()) + " streams");
-    const std::uint64_t tick = engine.tick() - 1;
+    const std::uint64_t tick = first_tick_ + engine.tick() - 1;
     for (std::uint32_t n : engine.changed()) {
         if (!recorded_[n]) continue;
         const std::uint8_t now = engine.outputs().get(n, stream_) ? 1 : 0;
         if (now && !previous_[n]) spikes_.push_back({tick, n});
         previous_[n] = now;
     }
+}
+
+void spike_recorder::restart(std::uint64_t tick) {
+    std::fill(previous_.begin(), previous_.end(), 0);
+    first_tick_ = tick;
 }
 
 // ------------------------------------------------------------ random flips

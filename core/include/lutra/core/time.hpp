@@ -183,6 +183,9 @@ public:
     spike_recorder(std::uint32_t num_nodes, std::span<const std::uint32_t> nodes, std::size_t stream = 0);
     // Call after every step, from tick 0 on.
     void observe(const timed_engine& engine);
+    // The engine was reset to rest before tick `tick` (a new sequence): its
+    // ticks count from there, and every recorded node was 0 before it.
+    void restart(std::uint64_t tick);
     // In tick order, nodes ascending within a tick.
     [[nodiscard]] std::span<const spike> spikes() const noexcept { return spikes_; }
     [[nodiscard]] std::size_t stream() const noexcept { return stream_; }
@@ -191,6 +194,7 @@ private:
     std::vector<std::uint8_t> recorded_;
     std::vector<std::uint8_t> previous_;
     std::size_t stream_;
+    std::uint64_t first_tick_ = 0;  // the engine's tick 0
     std::vector<spike> spikes_;
 };
 
