@@ -10,10 +10,12 @@
 #include "lutra/core/reference.hpp"
 #include "lutra/core/relaxed.hpp"
 #include "support/random_bits.hpp"
+#include "support/tolerance.hpp"
 
 using namespace lutra;
 using namespace lutra::core;
 
+using lutra::test::close;
 using lutra::test::random_inputs;
 
 namespace {
@@ -103,10 +105,6 @@ struct reference_model {
         return l;
     }
 };
-
-bool close(double got, double expected, double tolerance) {
-    return std::abs(got - expected) <= tolerance * (1 + std::abs(expected));
-}
 
 }  // namespace
 

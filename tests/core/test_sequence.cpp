@@ -16,9 +16,11 @@
 #include "lutra/core/sequence.hpp"
 #include "lutra/core/time.hpp"
 #include "support/random_bits.hpp"
+#include "support/tolerance.hpp"
 
 using namespace lutra;
 using namespace lutra::core;
+using lutra::test::close;
 using lutra::test::random_inputs;
 
 namespace {
@@ -111,10 +113,6 @@ struct recurrence {
         return l;
     }
 };
-
-bool close(double got, double expected, double tolerance) {
-    return std::abs(got - expected) <= tolerance * (1 + std::abs(expected));
-}
 
 }  // namespace
 

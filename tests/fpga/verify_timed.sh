@@ -13,52 +13,11 @@
 set -eu
 case_program=$1
 work=$2
-for tool in verilator iverilog yosys; do
-    command -v "$tool" >/dev/null 2>&1 ||
-        { echo "verify_timed.sh: $tool is not installed (bash .ci/setup installs it); skipped" >&2; exit 77; }
-done
-models="$(dirname "$(readlink -f "$(command -v yosys)")")/../share/yosys/xilinx/cells_sim.v"
-[ -f "$models" ] || { echo "verify_timed.sh: yosys's Xilinx models are not at $models" >&2; exit 1; }
+. "$(dirname "$0")/simulate.sh"
+require_simulators verify_timed.sh
 rm -rf "$work"
 mkdir -p "$work"
-objcache=
-command -v ccache >/dev/null 2>&1 && objcache=OBJCACHE=ccache
 failed=0
-
-# simulate DIR SIMULATOR DUT_FILE EXPECT(PASS|FAIL) STYLE: one simulation of
-# DIR/DUT_FILE with DIR's test bench and vectors; the Xilinx style also reads
-# yosys's models of the primitives. The C++ of a Verilated model is compiled
-# at -O0: a few hundred ticks run in milliseconds, and compiling is the cost.
-simulate() {
-    dir=$1 simulator=$2 dut=$3 expect=$4 style=$5
-    extra=
-    [ "$style" = xilinx ] && extra=$models
-    ticks=$(grep -vc '^//' "$dir/vectors_in.hex")
-    start=$(date +%s)
-    (
-        cd "$dir"
-        if [ "$simulator" = verilator ]; then
-            verilator --binary --timing -Wno-fatal -Wno-lint -Wno-style --top-module lutra_network_tb \
-                -Mdir "obj-$dut" -o sim -MAKEFLAGS "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0 $objcache" -j 2 \
-                lutra_network_tb.v "$dut" $extra > "verilator-$dut.log" 2>&1 ||
-                { tail -20 "verilator-$dut.log" >&2; exit 1; }
-            "./obj-$dut/sim" > "simulation-$dut.log"
-        else
-            iverilog -g2012 -o "sim-$dut.vvp" -s lutra_network_tb lutra_network_tb.v "$dut" $extra
-            vvp -n "sim-$dut.vvp" > "simulation-$dut.log"
-        fi
-    ) || { echo "  $dut ($simulator): did not build or run"; failed=1; return; }
-    log="$dir/simulation-$dut.log"
-    if [ "$expect" = PASS ] && grep -q "^PASS $ticks vectors" "$log"; then
-        echo "  $dut ($simulator): PASS, every node bit-exact at all $ticks ticks ($(($(date +%s) - start)) s)"
-    elif [ "$expect" = FAIL ] && grep -q "^FAIL [1-9][0-9]* of $ticks vectors" "$log"; then
-        echo "  $dut ($simulator): $(grep '^FAIL' "$log"), as it must ($(($(date +%s) - start)) s)"
-    else
-        echo "  $dut ($simulator): expected $expect, got:"
-        head -20 "$log"
-        failed=1
-    fi
-}
 
 # one NAME STYLE SIMULATOR SEED NODES K_MIN K_MAX MAX_DELAY DENSITY ACTIVITY TICKS [flip]
 one() {
@@ -66,8 +25,11 @@ one() {
     shift 3
     "$case_program" "$work/$name" "$style" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" ||
         { echo "verify_timed.sh: fpga_timed_case failed for $name" >&2; failed=1; return; }
-    simulate "$work/$name" "$simulator" lutra_network.v PASS "$style"
-    [ "${9:-}" = flip ] && simulate "$work/$name" "$simulator" lutra_network_flipped.v FAIL "$style"
+    # The Xilinx style also reads yosys's models of the primitives.
+    primitives=
+    [ "$style" = xilinx ] && primitives=$models
+    simulate "$work/$name" "$simulator" lutra_network.v PASS lutra_network "$primitives"
+    [ "${9:-}" = flip ] && simulate "$work/$name" "$simulator" lutra_network_flipped.v FAIL lutra_network "$primitives"
     return 0
 }
 
