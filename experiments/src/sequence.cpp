@@ -129,7 +129,7 @@ sequence_data load_sequences(const data::stream_params& input, const sequence_se
     if (!drawn) train_n = test_n = input.samples;  // 0 = all
     // Image rows: the stream's thermometer; bit streams: 0 or 1.
     const auto threshold = [&](std::uint32_t b) {
-        return drawn ? std::uint8_t{0} : static_cast<std::uint8_t>(255U * (b + 1) / (d.shape.bits + 1));
+        return drawn ? std::uint8_t{0} : data::thermometer_threshold(b, d.shape.bits);
     };
     // `bits` thermometer bits of each of width × height features.
     const auto encoder_of = [&](std::uint32_t width, std::uint32_t height) {

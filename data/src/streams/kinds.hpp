@@ -27,12 +27,6 @@ namespace lutra::data::streams {
 // A problem with one key of stream_params, named by its YAML path.
 [[nodiscard]] core::schema_error param_error(std::string_view key, const std::string& problem);
 
-// Thermometer threshold j of `count`: the input is v > θ_j with
-// θ_j = ⌊255·(j+1)/(count+1)⌋ (count = 1: v > 127).
-[[nodiscard]] constexpr std::uint8_t thermometer_threshold(std::uint32_t j, std::uint32_t count) noexcept {
-    return static_cast<std::uint8_t>(255U * (j + 1) / (count + 1));
-}
-
 // Checks a matrix fill() was handed (rows = num_inputs, at least streams
 // columns; lutra::error otherwise) and zeroes it, so codings only set bits.
 void clear_inputs(const core::stimulus& stimulus, core::bit_matrix& inputs);

@@ -92,6 +92,13 @@ struct stream_shape {
 [[nodiscard]] std::unique_ptr<core::stimulus> make_stimulus(const stream_params& p, std::size_t streams,
                                                             std::uint64_t seed);
 
+// Thermometer threshold j of `count`, as the thermometer coding and image
+// rows use it: the input is v > θ_j with θ_j = ⌊255·(j+1)/(count+1)⌋
+// (count = 1: v > 127).
+[[nodiscard]] constexpr std::uint8_t thermometer_threshold(std::uint32_t j, std::uint32_t count) noexcept {
+    return static_cast<std::uint8_t>(255U * (j + 1) / (count + 1));
+}
+
 // The catalogue's codings and sequences, for messages and docs.
 [[nodiscard]] std::span<const std::string_view> stream_codings();
 [[nodiscard]] std::span<const std::string_view> stream_sequences();
