@@ -47,7 +47,7 @@ TEST_CASE("export_network: a sequence classifier with its per-tick vectors, repo
     CHECK(report.find("6 ticks per sequence, readout ticks 3 5") != std::string::npos);
     CHECK(report.find("cycles_per_sample=6") != std::string::npos);
     const std::string module = read_text(request.out_dir / "lutra_sequence_classifier.v");
-    CHECK(module.find("input [0:0] start") != std::string::npos);
+    CHECK(module.find("input [0:0] last") != std::string::npos);
     CHECK(module.find("output [0:0] valid") != std::string::npos);
     CHECK(experiments::to_text(summary).find("42 ticks of 7 test sequences") != std::string::npos);
 }
