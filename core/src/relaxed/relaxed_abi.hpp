@@ -26,6 +26,9 @@ struct relaxed_net {
     // and sends no gradient to rows below grad_floor (truncated BPTT).
     std::uint32_t first_node;
     std::uint32_t grad_floor;  // ≥ first_node
+    // Nodes share entries (a sequence's copies): backward adds its sums to
+    // grad, which the engine zeroed; else each node stores its own.
+    bool shared_entries;
 };
 
 // One block of samples: every node, forward or backward.
@@ -42,7 +45,7 @@ struct relaxed_block {
     float* out;                   // forward: where y is written (the same rows)
     float* dy;                    // node n's dL/dy for this block at dy + n · stride (backward)
     std::size_t stride;           // floats per activation row, a multiple of 16
-    float* grad;                  // backward: the block's per-entry sums are added here (nodes sharing entries add up)
+    float* grad;                  // backward: the block's per-entry sums (stored, or added when entries are shared)
 };
 
 // One instruction set's relaxed kernels; relaxed.cpp picks one at run time.

@@ -302,19 +302,23 @@ void node_backward(const relaxed_block& b, const node_sources& s, const float* c
         }
     }
     if constexpr (Efd) {
-        for (size_t a = 0; a < entries; ++a) grad[a] += acc[a];
+        if (b.net->shared_entries)
+            for (size_t a = 0; a < entries; ++a) grad[a] += acc[a];
+        else
+            for (size_t a = 0; a < entries; ++a) grad[a] = acc[a];
     } else {
         alignas(64) float sums[L];
         for (size_t r = 0; r < rows; r += L) {
             sum_lanes(acc + r * L, sums);
-            for (size_t j = 0; j < L && r + j < entries; ++j) grad[r + j] += sums[j];
+            for (size_t j = 0; j < L && r + j < entries; ++j)
+                grad[r + j] = b.net->shared_entries ? grad[r + j] + sums[j] : sums[j];
         }
     }
 }
 
 // Nodes in reverse order: a node's dy is complete once every later node has
 // added its share. Copies of one node over time share its entries, so each
-// adds its sums to grad.
+// adds its sums to grad (shared_entries).
 template <bool Efd>
 void backward(const relaxed_block& b) {
     const relaxed_net& net = *b.net;
