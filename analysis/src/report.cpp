@@ -1,10 +1,5 @@
 #include "lutra/analysis/report.hpp"
 
-#include <spawn.h>
-#include <sys/statvfs.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <numeric>
 #include <cctype>
@@ -18,10 +13,9 @@
 #include <map>
 #include <optional>
 
+#include "lutra/analysis/gnuplot.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/publish.hpp"
-
-extern char** environ;
 
 namespace lutra::analysis {
 
@@ -61,12 +55,6 @@ std::string function_list(const node_census& c) {
                         [](std::size_t i) { return std::string(to_string(static_cast<function_kind>(i))); });
 }
 
-double mean_fan_in(const node_census& c) {
-    std::uint64_t sum = 0;
-    for (std::size_t i = 0; i < c.fan_in.size(); ++i) sum += i * std::uint64_t{c.fan_in[i]};
-    return c.nodes ? static_cast<double>(sum) / c.nodes : 0.0;
-}
-
 std::vector<split_summary> summarize(const std::vector<runfile::metrics_row>& metrics) {
     std::vector<split_summary> splits;
     for (const runfile::metrics_row& row : metrics) {
@@ -100,61 +88,11 @@ const split_summary* find_split(const run_analysis& run, const std::string& name
     return nullptr;
 }
 
-// A gnuplot single-quoted string: only ' needs escaping, by doubling it.
-std::string gnuplot_quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);
-    return q + "'";
-}
-
 // A column header for gnuplot's `columnheader`: double-quoted, without quotes inside.
 std::string column_header(const std::string& s) {
     std::string q = "\"";
     for (char c : s) q += c == '"' || c == '\\' ? '_' : c;
     return q + "\"";
-}
-
-bool on_path(const std::string& program) {
-    const char* path = std::getenv("PATH");
-    if (path == nullptr) return false;
-    std::string dirs = path;
-    for (std::size_t start = 0; start <= dirs.size();) {
-        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-        const std::string dir = dirs.substr(start, end - start);
-        if (::access(((dir.empty() ? "." : dir) + "/" + program).c_str(), X_OK) == 0) return true;
-        start = end + 1;
-    }
-    return false;
-}
-
-// Whether a file ends with a PNG's IEND chunk (length 0, "IEND", its CRC).
-bool ends_with_png_end(const std::filesystem::path& file) {
-    static constexpr unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
-    std::ifstream in(file, std::ios::binary | std::ios::ate);
-    if (!in || in.tellg() < static_cast<std::streamoff>(sizeof iend)) return false;
-    in.seekg(-static_cast<std::streamoff>(sizeof iend), std::ios::end);
-    char tail[sizeof iend];
-    return static_cast<bool>(in.read(tail, sizeof tail)) && std::memcmp(tail, iend, sizeof iend) == 0;
-}
-
-// Runs gnuplot on `script` in `dir`, where its plots go.
-void run_gnuplot(const std::filesystem::path& script, const std::filesystem::path& dir) {
-    const std::string operation = "draw plots with gnuplot";
-    std::string program = "gnuplot";
-    std::string change_dir = "cd " + gnuplot_quote(dir.string());
-    std::string option = "-e";
-    std::string argument = script.string();
-    char* argv[] = {program.data(), option.data(), change_dir.data(), argument.data(), nullptr};
-    pid_t pid = 0;
-    if (const int e = posix_spawnp(&pid, "gnuplot", nullptr, nullptr, argv, environ); e != 0)
-        throw io_error(script.string(), operation, std::string("cannot start gnuplot: ") + std::strerror(e));
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) throw io_error(script.string(), operation, "cannot wait for gnuplot");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        throw io_error(script.string(), operation,
-                       WIFEXITED(status) ? "gnuplot failed with exit status " + std::to_string(WEXITSTATUS(status))
-                                         : std::string("gnuplot was killed by a signal"));
 }
 
 }  // namespace
@@ -526,9 +464,7 @@ std::string format_comparison(const run_analysis& a, const run_analysis& b) {
 void write_report(const run_analysis& run, const std::filesystem::path& dir) {
     // Checked first, so a machine without gnuplot gets no half-written report.
     if (!on_path("gnuplot"))
-        throw io_error(dir.string(), "write report",
-                       "gnuplot is not installed (or not on PATH); install it with `apt-get install gnuplot-nox` "
-                       "or `bash .ci/setup`");
+        throw io_error(dir.string(), "write report", std::string(gnuplot_missing));
     // A report never replaces another, nor mixes with other files.
     if (const core::output_state state = core::inspect_output(dir);
         state == core::output_state::non_empty_directory || state == core::output_state::not_a_directory)
@@ -748,19 +684,7 @@ void write_report(const run_analysis& run, const std::filesystem::path& dir) {
     for (const std::string& raster : raster_plots)
         if (!raster.empty()) plots.push_back(raster);
     if (any_activity) plots.push_back("activity.png");
-    for (const std::string& png : plots) {
-        if (!std::filesystem::exists(out.staging() / png))
-            throw io_error((dir / png).string(), "draw plots with gnuplot", "gnuplot did not write the plot");
-        if (!ends_with_png_end(out.staging() / png)) {
-            // gnuplot does not say why; a disk with less room than a plot needs is the usual reason.
-            struct statvfs fs {};
-            const bool full = ::statvfs(out.staging().c_str(), &fs) == 0 &&
-                              static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < 1024 * 1024;
-            throw io_error((dir / png).string(), "draw plots with gnuplot",
-                           full ? "No space left on device (gnuplot wrote the plot cut short)"
-                                : "gnuplot wrote the plot cut short");
-        }
-    }
+    for (const std::string& png : plots) check_png(out.staging() / png, dir / png);
 
     std::string md = "# Run analysis\n\n";
     md += format("Run file `%s`, written by Lutra %s (format %u), seed %llu%s%s.\n\n", run.file.c_str(),

@@ -77,4 +77,10 @@ std::vector<node_census> census(const core::network& net, std::span<const node_g
     return result;
 }
 
+double mean_fan_in(const node_census& c) {
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i < c.fan_in.size(); ++i) sum += i * std::uint64_t{c.fan_in[i]};
+    return c.nodes ? static_cast<double>(sum) / c.nodes : 0.0;
+}
+
 }  // namespace lutra::analysis

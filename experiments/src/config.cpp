@@ -887,4 +887,27 @@ config_error config_source::genome_error_at(const std::string& genome_path, cons
     return {genome_file.string(), line, column, genome_path, problem};
 }
 
+yaml_scalar read_yaml_scalar(std::string_view yaml_text) {
+    yaml_scalar v;
+    v.text = std::string(yaml_text);
+    YAML::Node node;
+    try {
+        node = YAML::Load(v.text);
+    } catch (const YAML::Exception&) {
+        return v;
+    }
+    if (!node.IsScalar()) return v;
+    v.text = node.Scalar();
+    if (node.Tag() != "?") return v;  // quoted ("!") or explicitly tagged: text, whatever it looks like
+    if (const auto n = parse_number(v.text); n && !n->second) v.number = n->first;
+    if (const auto i = parse_integer(v.text); i && !i->overflow) {
+        constexpr std::uint64_t max = std::numeric_limits<std::int64_t>::max();
+        if (!i->negative && i->magnitude <= max) v.integer = static_cast<std::int64_t>(i->magnitude);
+        if (i->negative && i->magnitude <= max + 1)
+            v.integer = i->magnitude == max + 1 ? std::numeric_limits<std::int64_t>::min()
+                                                : -static_cast<std::int64_t>(i->magnitude);
+    }
+    return v;
+}
+
 }  // namespace lutra::experiments

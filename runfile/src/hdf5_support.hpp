@@ -22,6 +22,35 @@
 
 namespace lutra::runfile::hdf5 {
 
+// The length of the valid UTF-8 sequence starting at text[i] (1..4), or 0.
+inline std::size_t utf8_sequence(std::string_view text, std::size_t i) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) return 1;
+    // Ranges of the second byte exclude overlong forms, surrogates and code points above U+10FFFF.
+    std::size_t length = 0;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        if (lead == 0xE0) lo = 0xA0;
+        if (lead == 0xED) hi = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        if (lead == 0xF0) lo = 0x90;
+        if (lead == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (text.size() - i < length) return 0;
+    for (std::size_t j = 1; j < length; ++j) {
+        const auto c = static_cast<unsigned char>(text[i + j]);
+        if (c < (j == 1 ? lo : 0x80) || c > (j == 1 ? hi : 0xBF)) return 0;
+    }
+    return length;
+}
+
 // HDF5 prints its error stack to stderr by default; Lutra turns every failure
 // into an exception instead, adding HDF5's innermost message. Called before
 // any other HDF5 call of Lutra's.

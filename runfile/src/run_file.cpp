@@ -38,34 +38,8 @@ constexpr hsize_t metrics_chunk_rows = 128;
 // The offset of the first byte that is not part of valid UTF-8, or npos.
 std::size_t invalid_utf8(std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {
-        const auto lead = static_cast<unsigned char>(text[i]);
-        if (lead < 0x80) {
-            ++i;
-            continue;
-        }
-        // Ranges of the second byte exclude overlong forms, surrogates and
-        // code points above U+10FFFF.
-        std::size_t length = 0;
-        unsigned char lo = 0x80;
-        unsigned char hi = 0xBF;
-        if (lead >= 0xC2 && lead <= 0xDF) {
-            length = 2;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            length = 3;
-            if (lead == 0xE0) lo = 0xA0;
-            if (lead == 0xED) hi = 0x9F;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            length = 4;
-            if (lead == 0xF0) lo = 0x90;
-            if (lead == 0xF4) hi = 0x8F;
-        } else {
-            return i;
-        }
-        if (text.size() - i < length) return i;
-        for (std::size_t j = 1; j < length; ++j) {
-            const auto c = static_cast<unsigned char>(text[i + j]);
-            if (c < (j == 1 ? lo : 0x80) || c > (j == 1 ? hi : 0xBF)) return i;
-        }
+        const std::size_t length = utf8_sequence(text, i);
+        if (length == 0) return i;
         i += length;
     }
     return std::string_view::npos;

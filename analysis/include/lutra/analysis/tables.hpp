@@ -52,4 +52,7 @@ struct node_group {
 };
 [[nodiscard]] std::vector<node_census> census(const core::network& net, std::span<const node_group> groups);
 
+// The mean effective fan-in of a census's nodes (0 without nodes).
+[[nodiscard]] double mean_fan_in(const node_census& c);
+
 }  // namespace lutra::analysis

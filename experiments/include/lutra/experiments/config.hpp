@@ -134,4 +134,17 @@ template <describable T>
     return config_keys([&root](config_visitor& v) { describe(v, *root); });
 }
 
+// A value given as YAML text (a swept parameter's, `--set`'s right side),
+// read as a config file's scalar is: `text` is a scalar's content (quotes
+// gone), or the text itself for a list, a map or what does not parse.
+// A plain (unquoted) scalar that the config reader takes as a number has
+// `number`, and one that is an integer literal within int64 `integer` too;
+// "0.5", "1e-3", "-.inf" and "7" are numbers, "'7'", "true" and "mnist" are not.
+struct yaml_scalar {
+    std::string text;
+    std::optional<double> number;
+    std::optional<std::int64_t> integer;
+};
+[[nodiscard]] yaml_scalar read_yaml_scalar(std::string_view yaml_text);
+
 }  // namespace lutra::experiments
