@@ -20,6 +20,7 @@
 #include "lutra/core/publish.hpp"
 #include "lutra/experiments/sweep_collect.hpp"
 #include "lutra/runfile/run_reader.hpp"
+#include "support/env_override.hpp"
 #include "support/sweep_sample.hpp"
 #include "support/temp_dir.hpp"
 
@@ -347,6 +348,16 @@ TEST_CASE("sweep collect: every point in one table, equal to its run file; the b
         CHECK_FALSE(fs::exists(result.h5));  // nothing was written
         wrong.metric = "seed";                 // a parameter is not a result
         CHECK_THROWS_AS((void)collect_sweep(wrong), unknown_name_error);
+    }
+
+    SUBCASE("without gnuplot the table is written and the result says why there are no plots") {
+        const lutra::test::env_override no_gnuplot("PATH", dir.path.string());
+        const collect_result plain = collect_sweep(request);
+        CHECK(plain.plots.empty());
+        CHECK(plain.plots_missing.find("gnuplot is not installed") != std::string::npos);
+        CHECK(read_table(plain.csv).size() == 5);
+        CHECK_FALSE(fs::exists(plain.dir / "seed.png"));  // the previous collection's plots are gone
+        CHECK(describe_collection(request, plain).find("plots:    none: gnuplot is not installed") != std::string::npos);
     }
 
     SUBCASE("a point reported done whose run is gone is listed failed, with the reader's reason") {
