@@ -78,9 +78,9 @@ void check_png(const std::filesystem::path& written, const std::filesystem::path
     struct statvfs fs {};
     const bool full = ::statvfs(written.parent_path().c_str(), &fs) == 0 &&
                       static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < 1024 * 1024;
-    throw io_error(shown.string(), "draw plots with gnuplot",
-                   full ? "No space left on device (gnuplot wrote the plot cut short)"
-                        : "gnuplot wrote the plot cut short");
+    throw io_error(
+        shown.string(), "draw plots with gnuplot",
+        full ? "No space left on device (gnuplot wrote the plot cut short)" : "gnuplot wrote the plot cut short");
 }
 
 }  // namespace lutra::analysis

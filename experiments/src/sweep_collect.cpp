@@ -33,16 +33,24 @@ namespace {
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 // The run's columns, in table order; docs/sweeps-collect.md says what each is.
-constexpr std::array<std::string_view, 11> run_columns = {
-    "final_test_accuracy", "best_test_accuracy", "best_epoch", "final_test_accuracy_relaxed",
-    "epochs",              "nodes",              "luts",       "train_seconds",
-    "total_seconds",       "resumed_from_epoch", "stats_epoch"};
+constexpr std::array<std::string_view, 11> run_columns = {"final_test_accuracy",
+                                                          "best_test_accuracy",
+                                                          "best_epoch",
+                                                          "final_test_accuracy_relaxed",
+                                                          "epochs",
+                                                          "nodes",
+                                                          "luts",
+                                                          "train_seconds",
+                                                          "total_seconds",
+                                                          "resumed_from_epoch",
+                                                          "stats_epoch"};
 
 // Each population's columns, "<population>.<quantity>": the first four from
 // the trained network (analysis::census), the rest from the last /stats row.
 constexpr std::array<std::string_view, 10> population_quantities = {
-    "nodes",           "dead_fraction",         "constant_fraction",      "effective_k_mean", "activation_mean",
-    "entropy_mean",    "never_active_fraction", "always_active_fraction", "flips",            "grad_abs_mean"};
+    "nodes",           "dead_fraction", "constant_fraction",     "effective_k_mean",
+    "activation_mean", "entropy_mean",  "never_active_fraction", "always_active_fraction",
+    "flips",           "grad_abs_mean"};
 
 // A done point's results: column name → value (absent = NaN).
 using point_results = std::map<std::string, double, std::less<>>;
@@ -253,7 +261,9 @@ std::string plot_script(const runfile::table_column& parameter, std::span<const 
     gp += "set terminal pngcairo size 800,500 noenhanced\nset grid\nset key below\n";
     gp += "set title " + gnuplot_quote(metric_name + " against " + parameter.name) + "\n";
     gp += "set xlabel " + gnuplot_quote(parameter.name) + "\nset ylabel " + gnuplot_quote(metric_name) + "\n";
-    gp += "unset logscale x\nset xtics autofreq\nset xrange [*:*]\nset offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n";
+    gp +=
+        "unset logscale x\nset xtics autofreq\nset xrange [*:*]\nset offsets graph 0.05, graph 0.05, graph 0.05, graph "
+        "0.05\n";
     if (!categories.empty()) {
         gp += "set xtics (";
         for (std::size_t i = 0; i < categories.size(); ++i)
@@ -322,8 +332,7 @@ collect_result collect_sweep(const collect_request& request) {
         const std::vector<std::string_view> valid(result_names.begin(), result_names.end());
         throw unknown_name_error("metric", request.metric,
                                  "sweep collect: unknown metric '" + request.metric + "'" +
-                                     core::did_you_mean(request.metric, valid) +
-                                     "; valid: " + core::join_names(valid));
+                                     core::did_you_mean(request.metric, valid) + "; valid: " + core::join_names(valid));
     }
 
     std::vector<runfile::table_column> columns;
@@ -424,8 +433,7 @@ std::string describe_collection(const collect_request& request, const collect_re
         s += "not done: point " + point_name(n.point) + " " + n.state + (reason.empty() ? "" : ": " + reason) + "\n";
     }
     s += "table:    " + result.csv.string() + ", " + result.h5.string() + "\n";
-    if (!result.plots_missing.empty())
-        s += "plots:    none: " + result.plots_missing + "\n";
+    if (!result.plots_missing.empty()) s += "plots:    none: " + result.plots_missing + "\n";
     for (const fs::path& plot : result.plots) s += "plot:     " + plot.string() + "\n";
     return s;
 }

@@ -49,9 +49,9 @@ void write_column(hid_t group, const table_column& c, const site& s) {
                 stored = H5T_STD_I64LE;
                 memory = H5T_NATIVE_INT64;
             }
-            const handle dataset = checked(H5Dcreate2(group, c.name.c_str(), stored, space.get(), lcpl.get(),
-                                                      H5P_DEFAULT, H5P_DEFAULT),
-                                           H5Dclose, s, what);
+            const handle dataset =
+                checked(H5Dcreate2(group, c.name.c_str(), stored, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
+                        H5Dclose, s, what);
             if (values.empty()) return;
             if constexpr (std::is_same_v<T, std::string>) {
                 std::vector<std::string> texts;
@@ -76,9 +76,9 @@ void write_attribute(hid_t group, const table_attribute& a, const site& s) {
                 const handle type = utf8_string_type(s);
                 const std::string text = valid_utf8(value);
                 const char* pointer = text.c_str();
-                const handle id = checked(H5Acreate2(group, a.name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                                                     H5P_DEFAULT),
-                                          H5Aclose, s, what);
+                const handle id =
+                    checked(H5Acreate2(group, a.name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                            H5Aclose, s, what);
                 checked(H5Awrite(id.get(), type.get(), &pointer), s, what);
             } else {
                 const bool real = std::is_same_v<T, double>;
@@ -124,10 +124,11 @@ void write_table_file(const std::filesystem::path& path, std::string_view group,
     if (bad_name(group)) s.reject("'" + std::string(group) + "' cannot be a group name");
     for (std::size_t i = 0; i < columns.size(); ++i) {
         const table_column& c = columns[i];
-        if (bad_name(c.name)) s.reject("column '" + c.name + "' cannot be a dataset name (empty, '.', '..' or with '/')");
+        if (bad_name(c.name))
+            s.reject("column '" + c.name + "' cannot be a dataset name (empty, '.', '..' or with '/')");
         if (c.size() != columns.front().size())
-            s.reject("column " + c.name + " has " + std::to_string(c.size()) + " rows, column " +
-                     columns.front().name + " " + std::to_string(columns.front().size()));
+            s.reject("column " + c.name + " has " + std::to_string(c.size()) + " rows, column " + columns.front().name +
+                     " " + std::to_string(columns.front().size()));
         for (std::size_t j = 0; j < i; ++j)
             if (columns[j].name == c.name) s.reject("two columns are named " + c.name);
     }

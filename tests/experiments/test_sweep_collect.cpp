@@ -254,9 +254,11 @@ TEST_CASE("sweep collect: every point in one table, equal to its run file; the b
                 never += p.activation_rate[last * n + j] == 0.0F;
             }
             CHECK(number(table[i].at(p.population + ".nodes")) == n);
-            CHECK(number(table[i].at(p.population + ".activation_mean")) == doctest::Approx(activation / static_cast<double>(n)).epsilon(1e-12));
+            CHECK(number(table[i].at(p.population + ".activation_mean")) ==
+                  doctest::Approx(activation / static_cast<double>(n)).epsilon(1e-12));
             CHECK(number(table[i].at(p.population + ".flips")) == flips);
-            CHECK(number(table[i].at(p.population + ".never_active_fraction")) == static_cast<double>(never) / static_cast<double>(n));
+            CHECK(number(table[i].at(p.population + ".never_active_fraction")) ==
+                  static_cast<double>(never) / static_cast<double>(n));
         }
         const double dead = number(table[i].at("hidden.dead_fraction"));
         CHECK((dead >= 0 && dead <= 1));
@@ -346,7 +348,7 @@ TEST_CASE("sweep collect: every point in one table, equal to its run file; the b
             CHECK(message.find("hidden.activation_mean") != std::string::npos);
         }
         CHECK_FALSE(fs::exists(result.h5));  // nothing was written
-        wrong.metric = "seed";                 // a parameter is not a result
+        wrong.metric = "seed";               // a parameter is not a result
         CHECK_THROWS_AS((void)collect_sweep(wrong), unknown_name_error);
     }
 
@@ -357,7 +359,8 @@ TEST_CASE("sweep collect: every point in one table, equal to its run file; the b
         CHECK(plain.plots_missing.find("gnuplot is not installed") != std::string::npos);
         CHECK(read_table(plain.csv).size() == 5);
         CHECK_FALSE(fs::exists(plain.dir / "seed.png"));  // the previous collection's plots are gone
-        CHECK(describe_collection(request, plain).find("plots:    none: gnuplot is not installed") != std::string::npos);
+        CHECK(describe_collection(request, plain).find("plots:    none: gnuplot is not installed") !=
+              std::string::npos);
     }
 
     SUBCASE("a point reported done whose run is gone is listed failed, with the reader's reason") {

@@ -37,8 +37,14 @@ std::vector<std::string> column_order(const std::filesystem::path& file) {
 
 TEST_CASE("table file: valid_utf8 replaces what is not UTF-8, and NUL") {
     CHECK(runfile::valid_utf8("plain, \"quoted\"\nä") == "plain, \"quoted\"\nä");
-    CHECK(runfile::valid_utf8(std::string("a\xff" "b", 3)) == "a\xEF\xBF\xBD" "b");
-    CHECK(runfile::valid_utf8(std::string("a\0b", 3)) == "a\xEF\xBF\xBD" "b");
+    CHECK(runfile::valid_utf8(std::string("a\xff"
+                                          "b",
+                                          3)) ==
+          "a\xEF\xBF\xBD"
+          "b");
+    CHECK(runfile::valid_utf8(std::string("a\0b", 3)) ==
+          "a\xEF\xBF\xBD"
+          "b");
     CHECK(runfile::valid_utf8("\xC3") == "\xEF\xBF\xBD");  // a sequence cut short
 }
 

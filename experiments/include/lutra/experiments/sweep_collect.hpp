@@ -28,17 +28,17 @@ namespace lutra::experiments {
 // One point, from the sweep's status.
 struct sweep_point_result_input {
     std::size_t index = 0;
-    std::string id;                          // 8 hex digits
-    std::filesystem::path dir;               // the point directory (run/ is below it)
-    std::vector<std::string> values;         // YAML text of each swept parameter's value, in parameter order
-    std::string state;                       // done | failed | stopped | running | pending
-    std::string reason;                      // why, for failed (may be empty)
+    std::string id;                   // 8 hex digits
+    std::filesystem::path dir;        // the point directory (run/ is below it)
+    std::vector<std::string> values;  // YAML text of each swept parameter's value, in parameter order
+    std::string state;                // done | failed | stopped | running | pending
+    std::string reason;               // why, for failed (may be empty)
 };
 
 struct collect_request {
     std::filesystem::path sweep_dir;
     std::string sweep_name;
-    std::vector<std::string> parameters;     // swept YAML paths, e.g. "train.tau", "seed"
+    std::vector<std::string> parameters;           // swept YAML paths, e.g. "train.tau", "seed"
     std::vector<sweep_point_result_input> points;  // every point, in index order
     std::string metric = "best_test_accuracy";     // the column "best" and the plots use; higher is better
 };
@@ -51,15 +51,15 @@ struct not_done_point {
 };
 
 struct collect_result {
-    std::filesystem::path dir, csv, h5;      // SWEEP_DIR/results, results/points.csv, results/points.h5
-    std::vector<std::filesystem::path> plots;       // one PNG per swept parameter
-    std::optional<std::size_t> best;         // index into request.points of the best done point
-    std::size_t done = 0, not_done = 0;      // not_done: failed, stopped, running or pending
+    std::filesystem::path dir, csv, h5;        // SWEEP_DIR/results, results/points.csv, results/points.h5
+    std::vector<std::filesystem::path> plots;  // one PNG per swept parameter
+    std::optional<std::size_t> best;           // index into request.points of the best done point
+    std::size_t done = 0, not_done = 0;        // not_done: failed, stopped, running or pending
     // Added for describe_collection and the CLI:
-    double best_value = 0;                   // the metric of the best point (when best)
+    double best_value = 0;                        // the metric of the best point (when best)
     std::vector<not_done_point> not_done_points;  // every point not done, in index order
-    std::vector<std::string> columns;        // the table's columns, in order
-    std::string plots_missing;               // why there are no plots (gnuplot missing), else empty
+    std::vector<std::string> columns;             // the table's columns, in order
+    std::string plots_missing;                    // why there are no plots (gnuplot missing), else empty
 };
 
 // The run's result columns every table has, in table order (per-population
