@@ -68,6 +68,7 @@ int run_cli(int argc, char** argv) {
     commands::add_export_commands(app, table);
     commands::add_genome_commands(app, table);
     commands::add_config_commands(app, table);
+    commands::add_sweep_commands(app, table);
     refuse_negative_unsigned(app);
 
     try {

@@ -80,11 +80,6 @@ topology::genome resolve_genome(const experiment_settings& s, const fs::path& co
     return load_genome(file);
 }
 
-namespace {
-
-// What can be checked from the settings and the dataset's shape alone, before
-// anything is loaded or allocated: the head has one group per class of the
-// dataset, and the run fits in memory.
 void check_before_loading(const experiment_settings& s, const config_source& where) {
     try {
         topology::validate(s.genome);
@@ -127,6 +122,8 @@ void check_before_loading(const experiment_settings& s, const config_source& whe
                                                         "; give the head one group of outputs per class");
     check_memory(estimate_memory(s, shape), where, "the run");
 }
+
+namespace {
 
 // The trainer's state after the last finished epoch, beside run.h5.
 constexpr const char* checkpoint_name = "checkpoint";
@@ -472,7 +469,7 @@ run_summary run_experiment(const run_request& request) {
     return train_run(p, *session, file, dir, start, 0);
 }
 
-run_summary resume_experiment(const fs::path& dir) {
+run_summary resume_experiment(const fs::path& dir, unsigned threads) {
     const auto start = clock::now();
     if (!fs::is_directory(dir)) throw error("resume: " + dir.string() + " is not a directory");
     if (fs::exists(dir / run_finished_mark)) {
@@ -511,6 +508,8 @@ run_summary resume_experiment(const fs::path& dir) {
                               "); a resumed run continues with those, so that it ends as an uninterrupted run "
                               "would: undo the edit, or start a new run with the new settings");
     }
+    // Results do not depend on the thread count, so a resume may use another.
+    if (threads != 0) settings.threads = threads;
     check_before_loading(settings, {config_file, {}, {}});
     runfile::run_file file = runfile::run_file::open_for_append(h5);
     const checkpoint c = read_checkpoint(checkpoint_file);

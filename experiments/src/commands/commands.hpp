@@ -47,6 +47,7 @@ void add_analyze_commands(CLI::App& app, command_table& table);  // analyze
 void add_export_commands(CLI::App& app, command_table& table);   // export
 void add_genome_commands(CLI::App& app, command_table& table);   // genome show|develop|encode|decode|mutate
 void add_config_commands(CLI::App& app, command_table& table);   // config keys
+void add_sweep_commands(CLI::App& app, command_table& table);    // sweep plan|run|run-one|status|collect
 
 struct config_options;
 int cmd_bench_simulate(const config_options& cfg);  // simulate_bench.cpp, a subcommand of bench

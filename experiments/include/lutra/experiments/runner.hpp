@@ -64,7 +64,9 @@ run_summary run_experiment(const run_request& request);
 // checkpoint, trains the remaining epochs and finishes as run_experiment
 // does. A finished run (summary.txt exists) is left alone. Without a
 // checkpoint it is an error: the run did not finish its first epoch.
-run_summary resume_experiment(const std::filesystem::path& dir);
+// `threads` other than 0 replaces the config's thread count for this session
+// (results do not depend on it).
+run_summary resume_experiment(const std::filesystem::path& dir, unsigned threads = 0);
 
 // The completion mark of a run directory, written last.
 inline constexpr std::string_view run_finished_mark = "summary.txt";
@@ -77,6 +79,12 @@ inline constexpr std::string_view run_finished_mark = "summary.txt";
 // A run name usable as one directory below runs/: letters, digits, '.', '_'
 // and '-', not empty, "." or "..".
 [[nodiscard]] bool is_plain_name(std::string_view name);
+
+// What can be checked from the settings (genome resolved) and the dataset's
+// shape alone, before anything is loaded or allocated: the genome's rules,
+// a sequence run's stream, one group of head outputs per class, and that the
+// run fits in memory. Throws config_error located by `where`.
+void check_before_loading(const experiment_settings& s, const config_source& where);
 
 // The genome an experiment uses: its genome_file (relative to config_dir) or
 // its genome section.
