@@ -1,5 +1,7 @@
 // run_cli (cli.hpp): the `lutra` app, its global options, one registration
-// line per subcommand group (commands/), and the exit codes.
+// line per subcommand group (commands/), and the exit codes: 0 success, 1 bad
+// input (lutra::error), 2 usage, 3 internal error, 75 stopped by a signal
+// (run_stopped).
 #include "lutra/experiments/cli.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -11,6 +13,7 @@
 
 #include "commands/commands.hpp"
 #include "lutra/core/error.hpp"
+#include "lutra/experiments/runner.hpp"
 
 namespace lutra::experiments {
 
@@ -80,6 +83,10 @@ int run_cli(int argc, char** argv) {
 
     try {
         if (const commands::command_table::action* run = table.chosen(app)) return (*run)();
+    } catch (const run_stopped& e) {
+        // Not a failure: asked to stop, it stopped where it can go on (or start again).
+        spdlog::warn("{}", e.what());
+        return exit_stopped;
     } catch (const lutra::error& e) {
         spdlog::error("{}", e.what());
         return 1;

@@ -24,6 +24,7 @@
 #include "lutra/experiments/checkpoint.hpp"
 #include "lutra/experiments/memory.hpp"
 #include "lutra/experiments/progress.hpp"
+#include "lutra/experiments/stop.hpp"
 #include "lutra/runfile/layout.hpp"
 #include "lutra/runfile/run_file.hpp"
 #include "lutra/runfile/run_reader.hpp"
@@ -225,6 +226,8 @@ public:
                      "samples");
     }
     void batch_done(std::size_t samples) override { bar_->advance(samples); }
+    // Between batches, where stopping loses nothing the checkpoint holds.
+    bool stop_requested() override { return stop_signal() != 0; }
 
     void epoch_finished(const plasticity::epoch_report& r) override {
         bar_.reset();
@@ -365,7 +368,8 @@ run_summary train_run(const prepared_run& p, plasticity::session& session, runfi
         stats_samples = core::first_samples(split, std::min(s.stats.samples, split.samples()));
         data.record_samples = &stats_samples;
     }
-    session.train(data, observer);
+    if (session.train(data, observer) == plasticity::train_outcome::stopped)
+        throw run_stopped(dir, session.epoch(), s.train.epochs, stop_signal());
 
     run_summary summary;
     summary.dir = dir;
@@ -410,6 +414,25 @@ run_summary train_run(const prepared_run& p, plasticity::session& session, runfi
 }
 
 }  // namespace
+
+namespace {
+
+std::string stopped_message(const fs::path& dir, std::uint32_t epochs_done, std::uint32_t epochs, int signal) {
+    const std::string by = "stopped by " + signal_name(signal);
+    if (epochs_done == 0)
+        return by + " before its first epoch finished, so " + dir.string() +
+               " has no checkpoint to resume from: start the run again (remove the directory first: a run never "
+               "overwrites another)";
+    return by + " after epoch " + std::to_string(epochs_done) + " of " + std::to_string(epochs) +
+           "; the checkpoint holds epoch " + std::to_string(epochs_done) + ": continue with `lutra run --resume " +
+           dir.string() + "`";
+}
+
+}  // namespace
+
+run_stopped::run_stopped(fs::path dir, std::uint32_t epochs_done, std::uint32_t epochs, int signal)
+    : error(stopped_message(dir, epochs_done, epochs, signal)), dir(std::move(dir)), epochs_done(epochs_done),
+      epochs(epochs), signal(signal) {}
 
 run_summary run_experiment(const run_request& request) {
     const auto start = clock::now();

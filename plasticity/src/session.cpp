@@ -309,7 +309,8 @@ const gradient_rule* session::gradient() const noexcept {
 }
 
 epoch_result session::train_epoch(const core::bit_matrix& inputs, std::span<const std::uint16_t> labels,
-                                  const std::function<void(std::size_t)>& progress) {
+                                  const std::function<void(std::size_t)>& progress,
+                                  const std::function<bool()>& stop) {
     if (labels.size() != inputs.samples())
         throw error("train: " + std::to_string(labels.size()) + " labels for " + std::to_string(inputs.samples()) +
                     " samples");
@@ -325,6 +326,12 @@ epoch_result session::train_epoch(const core::bit_matrix& inputs, std::span<cons
     rule_seconds_.assign(rules.size(), 0.0);
     activity_seconds_ = 0;
     for (std::size_t first = 0, batch = 0; first < inputs.samples(); first += params_.batch_size, ++batch) {
+        if (stop && stop()) {
+            // Abandoned here: no end_epoch, epoch_ stays; the caller restores a state to go on.
+            batch_dy_ = nullptr;
+            r.stopped = true;
+            return r;
+        }
         const std::size_t count = std::min(params_.batch_size, inputs.samples() - first);
         const std::span<const std::uint16_t> batch_labels = labels.subspan(first, count);
         batch_activity activity{position_, batch, inputs, first, count, batch_labels, labels, nullptr, {}};
@@ -473,10 +480,12 @@ void session::apply(const session_state& state) {
     }
 }
 
-void session::train(const training_data& data, epoch_observer& observer) {
+train_outcome session::train(const training_data& data, epoch_observer& observer) {
     std::optional<node_recorder> recorder;
     if (data.record_samples != nullptr && data.record.every != 0) recorder.emplace(*this, *data.record_samples, data.record);
+    const std::function<bool()> stop = [&observer] { return observer.stop_requested(); };
     for (std::uint32_t epoch = epoch_; epoch < params_.epochs; ++epoch) {
+        if (stop()) return train_outcome::stopped;
         const auto start = clock::now();
         const std::vector<std::uint32_t> order = shuffled_order(data.labels.size(), seed_, epoch);
         const core::bit_matrix shuffled = core::permute_samples(data.inputs(epoch), order);
@@ -484,7 +493,9 @@ void session::train(const training_data& data, epoch_observer& observer) {
         for (std::size_t i = 0; i < order.size(); ++i) labels[i] = data.labels[order[i]];
         if (recorder) recorder->start_epoch(epoch, params_.epochs);
         observer.epoch_started(epoch, labels.size());
-        const epoch_result r = train_epoch(shuffled, labels, [&observer](std::size_t n) { observer.batch_done(n); });
+        const epoch_result r =
+            train_epoch(shuffled, labels, [&observer](std::size_t n) { observer.batch_done(n); }, stop);
+        if (r.stopped) return train_outcome::stopped;
         std::vector<rule_time> times;
         for (std::size_t i = 0; i < rule_seconds_.size(); ++i)
             times.push_back({std::string(rules_[phase_][i]->name()), rule_seconds_[i]});
@@ -494,6 +505,7 @@ void session::train(const training_data& data, epoch_observer& observer) {
         if (recorder) record = recorder->finish_epoch(epoch, net_);
         observer.epoch_finished({epoch, r, seconds, std::move(times), &net_, record ? &*record : nullptr});
     }
+    return train_outcome::finished;
 }
 
 node_recorder::node_recorder(session& s, const core::bit_matrix& samples, record_params params)

@@ -161,7 +161,8 @@ TEST_CASE("prune: statistics keep their shape while prune shrinks every node") {
     const auto inputs = [&m](std::uint32_t) -> const core::bit_matrix& { return m.inputs; };
     const core::bit_matrix samples = core::first_samples(m.inputs, 64);
     session s(net, params, 2);
-    s.train({inputs, m.labels, &samples, {.every = 1, .sensitivity = false, .usage_k = 4}}, seen);
+    CHECK(s.train({inputs, m.labels, &samples, {.every = 1, .sensitivity = false, .usage_k = 4}}, seen) ==
+          train_outcome::finished);
     CHECK(s.network().num_slots() < net.num_slots());
     CHECK(seen.usage_sizes == std::vector<std::size_t>(3, 60 * 16));
     CHECK(seen.flips_total[1] > 0);  // the pruned nodes' new tables

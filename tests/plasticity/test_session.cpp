@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "lutra/core/error.hpp"
 #include "lutra/plasticity/catalogue.hpp"
@@ -201,7 +204,7 @@ TEST_CASE("session: train() is the epoch loop — shuffled by the seed, observed
 
     session whole(net, params, 11);
     recorder all;
-    whole.train(data, all);
+    CHECK(whole.train(data, all) == train_outcome::finished);
     CHECK(all.losses.size() == 4);
     CHECK(all.samples == 4 * m.labels.size());
     CHECK(all.recorded == std::vector<std::uint32_t>{3, 4});  // every 3rd and the last
@@ -218,16 +221,112 @@ TEST_CASE("session: train() is the epoch loop — shuffled by the seed, observed
     };
     session first(net, params, 11);
     checkpointer cp(first);
-    first.train(data, cp);
+    CHECK(first.train(data, cp) == train_outcome::finished);
     REQUIRE(cp.saved);
     CHECK(cp.saved->epoch == 2);
     session resumed(net, params, 11);
     resumed.restore(*cp.saved);
     recorder rest;
-    resumed.train(data, rest);
+    CHECK(resumed.train(data, rest) == train_outcome::finished);
     CHECK(rest.losses == std::vector<double>(all.losses.begin() + 2, all.losses.end()));
     CHECK(resumed.network().arrays().tables == whole.network().arrays().tables);
     CHECK(resumed.state() == whole.state());
+}
+
+// Asks to stop once `stop_after` batches are done (0 = before the first),
+// keeping the state after every finished epoch as a checkpoint would.
+struct stopping_observer final : epoch_observer {
+    stopping_observer(const session& s, std::size_t stop_after) : watched(s), stop_after(stop_after) {}
+    const session& watched;
+    std::size_t stop_after;
+    std::size_t batches = 0;
+    std::vector<std::uint32_t> started, finished;
+    std::optional<session_state> saved;
+    void epoch_started(std::uint32_t epoch, std::size_t) override { started.push_back(epoch); }
+    void batch_done(std::size_t) override { ++batches; }
+    void epoch_finished(const epoch_report& r) override {
+        finished.push_back(r.epoch);
+        saved = watched.state();
+    }
+    bool stop_requested() override { return batches >= stop_after; }
+};
+
+TEST_CASE("session: train() stops when the observer asks; the last finished epoch's state trains on to the same end") {
+    const task m = synthetic("majority-9");
+    const core::network net =
+        core::random_network({.num_inputs = 9, .nodes = 40, .layers = 2, .k = 4, .num_classes = 2}, 3);
+    const session_params params{.epochs = 4, .batch_size = 64, .tau = 3.3,
+                                .gradient = {.sharpen = 3.0, .optimizer = {.learning_rate = 0.05, .schedule = "cosine"}}};
+    const auto inputs = [&m](std::uint32_t) -> const core::bit_matrix& { return m.inputs; };
+    const training_data data{inputs, m.labels, nullptr, {}};
+    const std::size_t batches_per_epoch = (m.labels.size() + params.batch_size - 1) / params.batch_size;
+    REQUIRE(batches_per_epoch >= 4);
+
+    session whole(net, params, 11);
+    stopping_observer never(whole, SIZE_MAX);
+    CHECK(whole.train(data, never) == train_outcome::finished);
+    CHECK(never.finished == std::vector<std::uint32_t>{0, 1, 2, 3});
+
+    // Three batches into the third epoch: that epoch is abandoned, unreported.
+    session stopped(net, params, 11);
+    stopping_observer three_in(stopped, 2 * batches_per_epoch + 3);
+    CHECK(stopped.train(data, three_in) == train_outcome::stopped);
+    CHECK(three_in.started == std::vector<std::uint32_t>{0, 1, 2});
+    CHECK(three_in.finished == std::vector<std::uint32_t>{0, 1});
+    CHECK(three_in.batches == 2 * batches_per_epoch + 3);
+    CHECK(stopped.epoch() == 2);
+    REQUIRE(three_in.saved);
+    CHECK(three_in.saved->epoch == 2);
+    // The partial epoch did change the session (θ and the optimizer's moments):
+    // it must not be trained on as it is.
+    CHECK(stopped.state() != *three_in.saved);
+
+    // A new session, and the stopped one itself, restored from the last
+    // finished epoch end as the uninterrupted session did.
+    session fresh(net, params, 11);
+    fresh.restore(*three_in.saved);
+    stopping_observer rest(fresh, SIZE_MAX);
+    CHECK(fresh.train(data, rest) == train_outcome::finished);
+    CHECK(rest.finished == std::vector<std::uint32_t>{2, 3});
+    CHECK(fresh.network().arrays().tables == whole.network().arrays().tables);
+    CHECK(fresh.network().arrays().sources == whole.network().arrays().sources);
+    CHECK(fresh.state() == whole.state());
+    stopped.restore(*three_in.saved);
+    stopping_observer again(stopped, SIZE_MAX);
+    CHECK(stopped.train(data, again) == train_outcome::finished);
+    CHECK(stopped.state() == whole.state());
+
+    // Asked before the first epoch: nothing trains.
+    session at_once(net, params, 11);
+    stopping_observer first(at_once, 0);
+    CHECK(at_once.train(data, first) == train_outcome::stopped);
+    CHECK(first.started.empty());
+    CHECK(at_once.epoch() == 0);
+    CHECK(at_once.network().arrays().tables == net.arrays().tables);
+
+    // Asked after the last epoch finished: the training is finished.
+    session last(net, params, 11);
+    stopping_observer late(last, 4 * batches_per_epoch);
+    CHECK(last.train(data, late) == train_outcome::finished);
+    CHECK(late.finished.size() == 4);
+    CHECK(last.state() == whole.state());
+}
+
+// train_epoch's own stop, for loops other than train().
+TEST_CASE("session: train_epoch abandons the epoch when its stop says so") {
+    const task p = synthetic("parity-4");
+    const core::network net = core::random_network({.num_inputs = 4, .nodes = 12, .layers = 2, .k = 3, .num_classes = 2}, 9);
+    session s(net, {.epochs = 2, .batch_size = 4, .tau = 1.0}, 7);
+    std::size_t asked = 0;
+    const epoch_result r = s.train_epoch(p.inputs, p.labels, {}, [&asked] { return ++asked == 3; });
+    CHECK(r.stopped);
+    CHECK(r.samples == 0);
+    CHECK(asked == 3);  // before batches 0, 1 and 2
+    CHECK(s.epoch() == 0);
+    const epoch_result whole = s.train_epoch(p.inputs, p.labels);
+    CHECK_FALSE(whole.stopped);
+    CHECK(whole.samples == p.labels.size());
+    CHECK(s.epoch() == 1);
 }
 
 TEST_CASE("session: a phase applies to the populations it names; an unknown name lists the valid ones") {

@@ -1,5 +1,6 @@
 // `lutra run`: train an experiment into a run directory, or with --resume
-// continue a killed one.
+// continue a killed or stopped one. While either trains, SIGTERM, SIGINT,
+// SIGUSR1 and SIGUSR2 stop it at the next safe point (stop.hpp; exit 75).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "lutra/experiments/progress.hpp"
 #include "lutra/experiments/runner.hpp"
 #include "lutra/experiments/settings.hpp"
+#include "lutra/experiments/stop.hpp"
 
 namespace lutra::experiments::commands {
 
@@ -44,12 +46,14 @@ int cmd_run(const run_request& request, bool print) {
         std::cout << to_yaml(s);
         return 0;
     }
+    const stop_signals stop_on_signals;
     const run_summary r = run_experiment(request);
     print_run_summary(r);
     return 0;
 }
 
 int cmd_resume(const std::string& dir) {
+    const stop_signals stop_on_signals;
     const run_summary r = resume_experiment(dir);
     if (r.already_finished) {
         std::printf("run:        %s had already finished (it has summary.txt); nothing to resume\n", r.dir.c_str());
@@ -79,8 +83,8 @@ void add_run_commands(CLI::App& app, command_table& table) {
     run_cmd->add_flag("--print-config", opt->print, "print the resolved YAML (genome included) and exit");
     run_cmd
         ->add_option("--resume", opt->resume,
-                     "continue the killed run in DIR from its last finished epoch, with its own config.yaml "
-                     "(alone: no config, --set or --out)")
+                     "continue the killed or stopped run in DIR from its last finished epoch, with its own "
+                     "config.yaml (alone: no config, --set or --out)")
         ->type_name("DIR");
     run_cmd->callback([opt] {
         // A resumed run keeps its own settings: changed halfway, no config

@@ -19,6 +19,11 @@
 // before summary.txt, the run directory's completion mark, is published; eval,
 // export and analyze refuse a run.h5 without its mark (finished_run_file), so
 // one copied out of its directory alone still reads.
+//
+// A stop requested by a signal (stop.hpp) ends training at the next safe
+// point, between batches: the unfinished epoch is abandoned, the checkpoint
+// of the last finished one stays, and run_stopped says how to go on. A
+// request after the last epoch has no effect: the run finishes.
 
 #include <cstdint>
 #include <filesystem>
@@ -27,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "lutra/core/error.hpp"
 #include "lutra/experiments/settings.hpp"
 
 namespace lutra::experiments {
@@ -54,8 +60,22 @@ struct run_summary {
     bool already_finished = false;       // resume found a finished run and did nothing; only dir is set
 };
 
+// Training stopped at a safe point because stop_signal() (stop.hpp) asked:
+// `lutra run` exits 75 (EX_TEMPFAIL). With a checkpoint (epochs_done > 0),
+// resume_experiment(dir) goes on from it and ends as an uninterrupted run;
+// without one the run must start again in a new or emptied directory.
+struct run_stopped : error {
+    run_stopped(std::filesystem::path dir, std::uint32_t epochs_done, std::uint32_t epochs, int signal);
+    std::filesystem::path dir;   // the run directory
+    std::uint32_t epochs_done;   // the checkpoint's epoch: finished epochs; 0 = no checkpoint
+    std::uint32_t epochs;        // the run's train.epochs
+    int signal;                  // what asked to stop, e.g. SIGUSR1
+    [[nodiscard]] bool resumable() const noexcept { return epochs_done > 0; }
+};
+
 // Loads the settings (and the genome file they name), checks that the genome's
-// inputs match the encoded data, and trains; see the file comment.
+// inputs match the encoded data, and trains; see the file comment. Throws
+// run_stopped when a stop is requested during training.
 run_summary run_experiment(const run_request& request);
 
 // Continues the run in `dir` from its checkpoint with its own config.yaml:
@@ -64,9 +84,14 @@ run_summary run_experiment(const run_request& request);
 // checkpoint, trains the remaining epochs and finishes as run_experiment
 // does. A finished run (summary.txt exists) is left alone. Without a
 // checkpoint it is an error: the run did not finish its first epoch.
+<<<<<<< HEAD
 // `threads` other than 0 replaces the config's thread count for this session
 // (results do not depend on it).
 run_summary resume_experiment(const std::filesystem::path& dir, unsigned threads = 0);
+=======
+// Throws run_stopped as run_experiment does.
+run_summary resume_experiment(const std::filesystem::path& dir);
+>>>>>>> stop
 
 // The completion mark of a run directory, written last.
 inline constexpr std::string_view run_finished_mark = "summary.txt";

@@ -16,6 +16,14 @@
 // and hands an epoch_report to the observer, which evaluates, logs and
 // writes what it wants (run.h5 and the checkpoint, in experiments).
 // Everything depends only on the seed, the data and the state.
+//
+// The observer can end train() early (epoch_observer::stop_requested, asked
+// before each epoch and before every batch): an unfinished epoch is then
+// abandoned — no end_epoch, no epoch_finished, so no rows and no checkpoint
+// of it — and train() returns train_outcome::stopped. The session is then
+// mid-epoch (the epoch's first batches changed its network and rules, epoch()
+// is still the unfinished one): to train on, restore a state (the last
+// checkpoint) into it or into a new session first.
 
 #include <cstddef>
 #include <cstdint>
@@ -95,6 +103,9 @@ struct epoch_result {
     double accuracy = 0;  // of the network the rules measured (the gradient: the relaxed one)
     std::size_t samples = 0;
     bool measured = false;  // false: no rule of the phase measured the batches; accuracy is the hard network's
+    // train_epoch's `stop` ended the epoch before a batch: the session is
+    // mid-epoch (see the file comment) and the fields above are empty.
+    bool stopped = false;
 };
 
 struct evaluation {
@@ -160,6 +171,15 @@ public:
     virtual void batch_done(std::size_t samples) { (void)samples; }
     // After the epoch: evaluate, log, write metrics, statistics, a checkpoint.
     virtual void epoch_finished(const epoch_report& report) = 0;
+    // Asked before each epoch and before every batch; true ends train() there
+    // (train_outcome::stopped). Cheap: it is called once a batch.
+    virtual bool stop_requested() { return false; }
+};
+
+// How train() ended.
+enum class train_outcome {
+    finished,  // every epoch up to params().epochs is trained
+    stopped,   // the observer asked to stop; the session may be mid-epoch (see the file comment)
 };
 
 class session {
@@ -178,11 +198,15 @@ public:
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
-    // Trains from epoch() to params().epochs (see the file comment).
-    void train(const training_data& data, epoch_observer& observer);
-    // One epoch over the samples in the order given, in batches.
+    // Trains from epoch() to params().epochs, or until the observer asks to
+    // stop (see the file comment).
+    [[nodiscard]] train_outcome train(const training_data& data, epoch_observer& observer);
+    // One epoch over the samples in the order given, in batches. `stop`, if
+    // given, is asked before every batch; true abandons the epoch there
+    // (epoch_result::stopped).
     epoch_result train_epoch(const core::bit_matrix& inputs, std::span<const std::uint16_t> labels,
-                             const std::function<void(std::size_t)>& progress = {});
+                             const std::function<void(std::size_t)>& progress = {},
+                             const std::function<bool()>& stop = {});
     // Accuracy (and loss) of the current network on a split, without learning.
     [[nodiscard]] evaluation evaluate(const core::bit_matrix& inputs, std::span<const std::uint16_t> labels) const;
 
