@@ -226,8 +226,16 @@ public:
                      "samples");
     }
     void batch_done(std::size_t samples) override { bar_->advance(samples); }
-    // Between batches, where stopping loses nothing the checkpoint holds.
-    bool stop_requested() override { return stop_signal() != 0; }
+    // SIGTERM and SIGINT stop between batches: the epoch in progress is lost,
+    // the checkpoint of the one before holds. Slurm's warning (SIGUSR1,
+    // SIGUSR2, sent `signal_seconds` before the time limit) leaves time to
+    // finish the epoch and write its checkpoint first, so a task warned early
+    // still gains an epoch per attempt.
+    bool stop_requested(stop_point at) override {
+        const int sig = stop_signal();
+        if (sig == 0) return false;
+        return at == stop_point::between_epochs || (sig != SIGUSR1 && sig != SIGUSR2);
+    }
 
     void epoch_finished(const plasticity::epoch_report& r) override {
         bar_.reset();

@@ -155,20 +155,32 @@ std::string percent(double x) {
 }
 
 // After a stop inside a Slurm task: put the task back in the queue, where it
-// resumes. Not when the stop was a user's scancel: that job stays cancelled.
-void requeue_slurm_task(const std::string& job) {
+// resumes. Slurm itself would requeue a task cancelled with scancel too, so
+// the task asks what happened first: on the warning (SIGUSR1/2) it requeues
+// while Slurm still runs it; on SIGTERM only at the time limit or a
+// preemption — a user's scancel leaves it cancelled.
+void requeue_slurm_task(const std::string& job, int signal) {
     const process_output show = run_process({"scontrol", "show", "job", "-o", job});
-    if (show.succeeded() && show.out.find("JobState=CANCELLED") != std::string::npos) {
-        spdlog::info("Slurm job {} was cancelled: not requeued", job);
+    const auto field = [&show](const std::string& key) {
+        const std::size_t at = show.out.find(" " + key + "=");
+        if (at == std::string::npos) return std::string();
+        const std::size_t start = at + key.size() + 2;
+        return show.out.substr(start, show.out.find_first_of(" \n", start) - start);
+    };
+    const std::string state = field("JobState"), reason = field("Reason");
+    const bool warned = signal == SIGUSR1 || signal == SIGUSR2;
+    const bool requeue = (warned && state == "RUNNING") || reason == "TimeLimit" || reason.starts_with("Preempt");
+    if (!requeue) {
+        spdlog::info("Slurm job {} is {} (reason {}): not requeued", job, state.empty() ? "unknown" : state,
+                     reason.empty() ? "none" : reason);
         return;
     }
-    const process_output requeue = run_process({"scontrol", "requeue", job});
-    if (requeue.succeeded())
+    const process_output requeued = run_process({"scontrol", "requeue", job});
+    if (requeued.succeeded())
         spdlog::info("Slurm job {} requeued: it resumes from the checkpoint when it runs again", job);
     else
         spdlog::warn("Slurm job {} could not be requeued ({}); `lutra sweep run SWEEP_DIR` resubmits it: {}", job,
-                     requeue.started ? describe_wait_status(requeue.status) : requeue.start_error,
-                     requeue.err.empty() ? requeue.start_error : requeue.err);
+                     requeued.started ? describe_wait_status(requeued.status) : requeued.start_error, requeued.err);
 }
 
 }  // namespace
@@ -257,7 +269,11 @@ int run_point(const fs::path& sweep_dir, std::size_t index, unsigned threads) {
     } catch (const run_stopped& e) {
         finish("stopped", e.what(), "");
         spdlog::warn("{}", e.what());
-        if (const std::string job = env("SLURM_JOB_ID"); !job.empty()) requeue_slurm_task(job);
+        // Array tasks are addressed as ARRAYJOB_TASK (each task's own job id differs).
+        const std::string job = env("SLURM_ARRAY_JOB_ID").empty()
+                                    ? env("SLURM_JOB_ID")
+                                    : env("SLURM_ARRAY_JOB_ID") + "_" + env("SLURM_ARRAY_TASK_ID");
+        if (!job.empty()) requeue_slurm_task(job, e.signal);
         return stopped_exit_code;
     } catch (const std::exception& e) {
         finish("failed", e.what(), "");

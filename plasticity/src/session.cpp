@@ -483,9 +483,10 @@ void session::apply(const session_state& state) {
 train_outcome session::train(const training_data& data, epoch_observer& observer) {
     std::optional<node_recorder> recorder;
     if (data.record_samples != nullptr && data.record.every != 0) recorder.emplace(*this, *data.record_samples, data.record);
-    const std::function<bool()> stop = [&observer] { return observer.stop_requested(); };
+    using stop_point = epoch_observer::stop_point;
+    const std::function<bool()> stop = [&observer] { return observer.stop_requested(stop_point::between_batches); };
     for (std::uint32_t epoch = epoch_; epoch < params_.epochs; ++epoch) {
-        if (stop()) return train_outcome::stopped;
+        if (observer.stop_requested(stop_point::between_epochs)) return train_outcome::stopped;
         const auto start = clock::now();
         const std::vector<std::uint32_t> order = shuffled_order(data.labels.size(), seed_, epoch);
         const core::bit_matrix shuffled = core::permute_samples(data.inputs(epoch), order);

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "lutra/experiments/config.hpp"
+#include "lutra/experiments/settings.hpp"
 #include "lutra/experiments/sweep.hpp"
 #include "lutra/experiments/sweep_run.hpp"
 #include "support/env_override.hpp"

@@ -248,7 +248,7 @@ struct stopping_observer final : epoch_observer {
         finished.push_back(r.epoch);
         saved = watched.state();
     }
-    bool stop_requested() override { return batches >= stop_after; }
+    bool stop_requested(stop_point) override { return batches >= stop_after; }
 };
 
 TEST_CASE("session: train() stops when the observer asks; the last finished epoch's state trains on to the same end") {

@@ -84,14 +84,9 @@ run_summary run_experiment(const run_request& request);
 // checkpoint, trains the remaining epochs and finishes as run_experiment
 // does. A finished run (summary.txt exists) is left alone. Without a
 // checkpoint it is an error: the run did not finish its first epoch.
-<<<<<<< HEAD
 // `threads` other than 0 replaces the config's thread count for this session
-// (results do not depend on it).
+// (results do not depend on it). Throws run_stopped as run_experiment does.
 run_summary resume_experiment(const std::filesystem::path& dir, unsigned threads = 0);
-=======
-// Throws run_stopped as run_experiment does.
-run_summary resume_experiment(const std::filesystem::path& dir);
->>>>>>> stop
 
 // The completion mark of a run directory, written last.
 inline constexpr std::string_view run_finished_mark = "summary.txt";

@@ -171,9 +171,14 @@ public:
     virtual void batch_done(std::size_t samples) { (void)samples; }
     // After the epoch: evaluate, log, write metrics, statistics, a checkpoint.
     virtual void epoch_finished(const epoch_report& report) = 0;
-    // Asked before each epoch and before every batch; true ends train() there
-    // (train_outcome::stopped). Cheap: it is called once a batch.
-    virtual bool stop_requested() { return false; }
+    // Asked before each epoch (between_epochs) and before every batch
+    // (between_batches); true ends train() there (train_outcome::stopped).
+    // Cheap: it is called once a batch.
+    enum class stop_point { between_epochs, between_batches };
+    virtual bool stop_requested(stop_point at) {
+        (void)at;
+        return false;
+    }
 };
 
 // How train() ended.
