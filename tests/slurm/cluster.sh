@@ -245,6 +245,10 @@ JobCompType=jobcomp/filetxt
 JobCompLoc=$dir/jobcomp.txt
 MpiDefault=none
 SwitchType=switch/none
+# Pending jobs are looked at every second (backfill) and every 5 s (main
+# loop), not every 30 and 60 s: a requeued task starts within about a second
+# of becoming eligible.
+SchedulerParameters=bf_interval=1,sched_interval=5
 # One core per task, so two one-CPU array tasks run at once on two cores.
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
