@@ -111,7 +111,7 @@ stop_cluster() {
   # Cancel every job first while the controller and slurmd can still end
   # them gracefully (SIGTERM, KillWait, SIGKILL).
   if daemon_pid slurmctld >/dev/null && daemon_pid slurmd >/dev/null; then
-    SLURM_CONF=$conf scancel --quiet --user=root 2>/dev/null || true
+    SLURM_CONF=$conf scancel --quiet --partition=debug 2>/dev/null || true
     for ((i = 0; i < 150; i++)); do
       [[ -z $(SLURM_CONF=$conf squeue -h -o %i 2>/dev/null) && -z $(cluster_stepds) ]] && break
       sleep 0.1
@@ -161,6 +161,7 @@ start_cluster() {
   [[ $(id -u) -eq 0 ]] ||
     fail "a test cluster needs root (slurmd starts jobs as their users, munged and slurmctld run as root here);" \
       "run ctest as root (CI does), or configure with -DLUTRA_SLURM_TESTS=OFF to leave out the Slurm tests"
+  [[ $dir != *[[:space:]]* ]] || fail "'$dir' contains a space, which slurm.conf's paths cannot hold; choose another directory"
   local missing=() program
   for program in munged mungekey munge unmunge slurmctld slurmd sbatch squeue sinfo scontrol scancel sacct ss; do
     command -v "$program" >/dev/null || missing+=("$program")
