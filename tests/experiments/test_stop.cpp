@@ -194,7 +194,9 @@ TEST_CASE("stop_signals: installed for its lifetime; the first signal asks, the 
     CHECK(signal_name(0) == "signal 0");
 
     const handler before = handler_of(SIGUSR2);
-    const auto ignored_before = signal(SIGINT, SIG_IGN);
+    struct sigaction ignore {}, sigint_before {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGINT, &ignore, &sigint_before);  // doctest's handler, put back below
     {
         const stop_signals handlers;
         CHECK_FALSE(handles(SIGUSR2, before));
@@ -207,7 +209,7 @@ TEST_CASE("stop_signals: installed for its lifetime; the first signal asks, the 
         CHECK(stop_signal() == SIGUSR2);  // the first request is kept
     }
     CHECK(handles(SIGUSR2, before));
-    signal(SIGINT, ignored_before);
+    sigaction(SIGINT, &sigint_before, nullptr);
     {
         const stop_signals handlers;
         CHECK(stop_signal() == 0);  // a new lifetime starts without a request
