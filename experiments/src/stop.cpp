@@ -54,7 +54,10 @@ void say_stopping(int sig) noexcept {
     if (stderr_is_terminal.load(std::memory_order_relaxed)) append("\n");  // below a progress bar
     append("[lutra] ");
     append(fixed_name(sig));
-    append(": stopping at the next safe point (after this batch); send it again to kill now\n");
+    // Slurm's warning leaves time to finish the epoch (runner.cpp); the others do not.
+    append(sig == SIGUSR1 || sig == SIGUSR2
+               ? ": stopping after this epoch, with its checkpoint; send it again to kill now\n"
+               : ": stopping at the next safe point (after this batch); send it again to kill now\n");
     write_all(line, size);
 }
 

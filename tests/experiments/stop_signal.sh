@@ -80,8 +80,8 @@ kill -USR1 $pid
 wait $pid
 status=$?
 [ $status -eq 75 ] || fail "kill -USR1: exit $status, not 75"
-grep -q "SIGUSR1: stopping at the next safe point (after this batch); send it again to kill now" "$work/usr1.log" ||
-    fail "kill -USR1: no line saying the run stops at the next safe point"
+grep -q "SIGUSR1: stopping after this epoch, with its checkpoint; send it again to kill now" "$work/usr1.log" ||
+    fail "kill -USR1: no line saying the run stops after this epoch"
 grep -q "\[warning\] stopped by SIGUSR1 after epoch [0-9]* of 20; the checkpoint holds epoch [0-9]*: continue with \`lutra run --resume $out\`" \
     "$work/usr1.log" || fail "kill -USR1: no warning naming the checkpoint's epoch and --resume"
 [ -e "$out/summary.txt" ] && fail "kill -USR1: the stopped run has summary.txt"

@@ -36,7 +36,7 @@ void write_base(const fs::path& file) {
                            "  inputs: {width: 15, height: 1, bits: 1}\n"
                            "  populations:\n"
                            "    - {name: hidden, size: 64, k: 4}\n"
-                           "    - {name: out, size: 16, k: 4}\n"
+                           "    - {name: out, size: 20, k: 4}\n"
                            "  projections:\n"
                            "    - {target: hidden, sources: [input], rule: random}\n"
                            "    - {target: out, sources: [hidden], rule: random}\n"
@@ -71,8 +71,12 @@ TEST_CASE("a sweep's points: the product of grid, zip, random draws and seeds, t
                                  "grid:\n"
                                  "  train.tau: [2, 3.5]\n"
                                  "zip: {train.batch_size: [32, 64], data.train_samples: [1000, 1500]}\n"
-                                 "random: {points: 3, seed: 7, parameters: {train.optimizer.learning_rate: "
-                                 "{log_uniform: [0.001, 0.1]}, genome.populations[0].k: {integer: [3, 5]}}}\n"
+                                 "random:\n"
+                                 "  points: 3\n"
+                                 "  seed: 7\n"
+                                 "  parameters:\n"
+                                 "    train.optimizer.learning_rate: {log_uniform: [0.001, 0.1]}\n"
+                                 "    genome.populations[0].k: {integer: [3, 5]}\n"
                                  "seeds: 2\n");
     const sweep_plan plan = plan_sweep(sweep);
     CHECK(plan.parameters == std::vector<std::string>{"train.tau", "train.batch_size", "data.train_samples",
@@ -117,8 +121,9 @@ TEST_CASE("a sweep's points: the product of grid, zip, random draws and seeds, t
                                          "name: r\nbase: base.yaml\nset: {train.epochs: 1}\n"
                                          "grid:\n  train.tau: [3.5, 2]\n"
                                          "zip: {train.batch_size: [32, 64], data.train_samples: [1000, 1500]}\n"
-                                         "random: {points: 3, seed: 7, parameters: {train.optimizer.learning_rate: "
-                                         "{log_uniform: [0.001, 0.1]}, genome.populations[0].k: {integer: [3, 5]}}}\n"
+                                         "random:\n  points: 3\n  seed: 7\n  parameters:\n"
+                                         "    train.optimizer.learning_rate: {log_uniform: [0.001, 0.1]}\n"
+                                         "    genome.populations[0].k: {integer: [3, 5]}\n"
                                          "seeds: 2\n");
         const sweep_plan r = plan_sweep(reordered);
         CHECK(r.hash != plan.hash);

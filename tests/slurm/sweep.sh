@@ -2,7 +2,7 @@
 # `lutra sweep --executor slurm` against the real one-node Slurm of the
 # fixture slurm_cluster (SLURM_CONF comes from ctest; docs/sweeps.md).
 #
-#   sweep.sh LUTRA COMPARE_RUNS WORK_DIR CASE
+#   sweep.sh LUTRA PYTHON3 COMPARE_RUNS WORK_DIR CASE
 #
 #   complete    a sweep of 6 points completes as one job array; a point's
 #               tables equal those of the same config run locally with 2
@@ -15,11 +15,12 @@
 #               resumes until done: its tables and metrics equal those of an
 #               unlimited run
 set -euo pipefail
-(($# == 4)) || { echo "usage: sweep.sh LUTRA COMPARE_RUNS WORK_DIR CASE" >&2; exit 2; }
+(($# == 5)) || { echo "usage: sweep.sh LUTRA PYTHON3 COMPARE_RUNS WORK_DIR CASE" >&2; exit 2; }
 lutra=$(realpath "$1")
-compare_runs=$(realpath "$2")
-work=$3
-case_name=$4
+python=$2
+compare_runs=$(realpath "$3")
+work=$4
+case_name=$5
 [[ -n ${SLURM_CONF:-} ]] || { echo "sweep.sh: SLURM_CONF is not set (the fixture slurm_cluster sets it)" >&2; exit 1; }
 rm -rf "$work"
 mkdir -p "$work"
@@ -58,7 +59,7 @@ genome:
   inputs: {width: 15, height: 1, bits: 1}
   populations:
     - {name: hidden, size: ${2:-64}, k: 4}
-    - {name: out, size: 16, k: 4}
+    - {name: out, size: 20, k: 4}
   projections:
     - {target: hidden, sources: [input], rule: random}
     - {target: out, sources: [hidden], rule: random}
@@ -69,7 +70,7 @@ EOF
 }
 
 same_run() {  # same_run A/run.h5 B/run.h5
-  python3 "$compare_runs" "$1" "$2" >compare.txt 2>&1 || { cat compare.txt >&2; fail "$1 and $2 differ"; }
+  "$python" "$compare_runs" "$1" "$2" >compare.txt 2>&1 || { cat compare.txt >&2; fail "$1 and $2 differ"; }
 }
 
 case $case_name in
@@ -138,10 +139,10 @@ EOF
   ;;
 
 time-limit)
-  # One point of about 75 s of training (15 epochs of ~5 s, one thread)
+  # One point of about 75 s of training (20 epochs of ~3.7 s, one thread)
   # under a limit of 1 minute: Slurm's warning comes 40 s (up to 70 s) before
   # the limit, the run finishes its epoch, stops, requeues and resumes.
-  write_base 60000 1024 15
+  write_base 60000 16000 20
   cat >s.yaml <<EOF
 name: time-limit
 base: base.yaml
