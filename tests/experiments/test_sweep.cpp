@@ -243,3 +243,23 @@ TEST_CASE("lutra sweep run --executor local: a failed point is recorded, the oth
         CHECK(text.find("attempt: 1\n") != std::string::npos);
     }
 }
+
+TEST_CASE("lutra sweep run --executor slurm without sbatch says so; --dry-run prints the script and writes nothing") {
+    const lutra::test::temp_dir dir;
+    write_base(dir.path / "base.yaml");
+    write(dir.path / "s.yaml", "name: s\nbase: base.yaml\nseeds: 3\nslurm: {partition: cpu, parallel: 2}\n");
+    const std::string sweep = (dir.path / "s.yaml").string();
+    const std::string out = (dir.path / "sweep").string();
+    const auto dry = run_lutra("sweep run " + sweep + " --executor slurm --out " + out + " --dry-run --time 00:10:00");
+    CHECK(dry.exit_code == 0);
+    CHECK(dry.output.find("#SBATCH --array=0-2%2\n") != std::string::npos);
+    CHECK(dry.output.find("#SBATCH --partition=cpu\n") != std::string::npos);
+    CHECK(dry.output.find("#SBATCH --time=00:10:00\n") != std::string::npos);
+    CHECK_FALSE(fs::exists(out));
+    CHECK(run_lutra("sweep run " + sweep + " --executor slurm --out " + out + " --time 1h").output.find(
+              "not a Slurm time limit") != std::string::npos);
+    const lutra::test::env_override path("PATH", (dir.path / "no-such-dir").string());
+    const auto missing = run_lutra("sweep run " + sweep + " --executor slurm --out " + out);
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.output.find("sbatch is not on PATH") != std::string::npos);
+}

@@ -86,6 +86,10 @@ EOF
   dry=$("$lutra" sweep run s.yaml --executor slurm --out sweep --dry-run)
   [[ $dry == *"#SBATCH --array=0-5"* && $dry == *"#SBATCH --signal=B:USR1@120"* ]] || fail "dry run: $dry"
   [[ ! -e sweep ]] || fail "--dry-run wrote the sweep directory"
+  # sbatch refusing the job: its own message is shown.
+  refused=$("$lutra" sweep run s.yaml --executor slurm --out refused --partition no-such-partition 2>&1) &&
+    fail "a job for a partition that does not exist was accepted: $refused"
+  [[ $refused == *"sbatch"*"failed"*"nvalid partition"* ]] || fail "sbatch's refusal was not shown: $refused"
   out=$("$lutra" sweep run s.yaml --executor slurm --out sweep --parallel 2) || fail "submission: $out"
   [[ $out == *"submitted 6 points"* ]] || fail "submission said: $out"
   grep -q '^#SBATCH --array=0-5%2$' sweep/slurm/array-0.sh || fail "the script lacks --array=0-5%2"
