@@ -70,6 +70,7 @@ struct attempt_record {
     std::string ended;
     std::string reason;     // failed: the error; stopped: the signal and epoch
     std::string result;     // done: the test accuracy
+    std::string exit;       // how the worker ended: "exit status 1", "killed by signal 9 (Killed)"
 };
 
 std::optional<attempt_record> read_attempt(const fs::path& dir) {
@@ -88,6 +89,7 @@ std::optional<attempt_record> read_attempt(const fs::path& dir) {
         a.ended = text("ended");
         a.reason = text("reason");
         a.result = text("result");
+        a.exit = text("exit");
     } catch (const std::exception& e) {
         a.state = "failed";
         a.reason = file.string() + " is unreadable (" + e.what() + ")";
@@ -107,6 +109,7 @@ void write_attempt(const fs::path& dir, const attempt_record& a) {
     out << YAML::Key << "ended" << YAML::Value << a.ended;
     out << YAML::Key << "reason" << YAML::Value << a.reason;
     out << YAML::Key << "result" << YAML::Value << a.result;
+    out << YAML::Key << "exit" << YAML::Value << a.exit;
     out << YAML::EndMap;
     core::publish_file(dir / attempt_name, std::string(out.c_str()) + "\n");
 }
@@ -240,10 +243,11 @@ int run_point(const fs::path& sweep_dir, std::size_t index, unsigned threads) {
                 a.attempt, a.host.c_str(), a.pid, a.slurm_job.empty() ? "" : (", Slurm job " + a.slurm_job).c_str());
     std::fflush(stdout);
 
-    const auto finish = [&](const std::string& state, const std::string& reason, const std::string& result) {
+    const auto finish = [&](const std::string& state, const std::string& reason, const std::string& result, int code) {
         a.state = state;
         a.reason = reason;
         a.result = result;
+        a.exit = "exit status " + std::to_string(code);
         a.ended = now_text();
         write_attempt(dir, a);
     };
@@ -263,11 +267,11 @@ int run_point(const fs::path& sweep_dir, std::size_t index, unsigned threads) {
             if (threads != 0) request.overrides.push_back("threads=" + std::to_string(threads));
             r = run_experiment(request);
         }
-        finish("done", "", "test " + percent(r.test_accuracy) + " hardened");
+        finish("done", "", "test " + percent(r.test_accuracy) + " hardened", 0);
         spdlog::info("point {} done: test {} hardened", point.dir_name(), percent(r.test_accuracy));
         return 0;
     } catch (const run_stopped& e) {
-        finish("stopped", e.what(), "");
+        finish("stopped", e.what(), "", stopped_exit_code);
         spdlog::warn("{}", e.what());
         // Array tasks are addressed as ARRAYJOB_TASK (each task's own job id differs).
         const std::string job = env("SLURM_ARRAY_JOB_ID").empty()
@@ -275,8 +279,11 @@ int run_point(const fs::path& sweep_dir, std::size_t index, unsigned threads) {
                                     : env("SLURM_ARRAY_JOB_ID") + "_" + env("SLURM_ARRAY_TASK_ID");
         if (!job.empty()) requeue_slurm_task(job, e.signal);
         return stopped_exit_code;
+    } catch (const lutra::error& e) {
+        finish("failed", e.what(), "", 1);  // as the CLI exits for bad input
+        throw;
     } catch (const std::exception& e) {
-        finish("failed", e.what(), "");
+        finish("failed", std::string("internal error: ") + e.what(), "", 3);
         throw;
     }
 }
@@ -343,15 +350,20 @@ local_summary run_local(const fs::path& sweep_dir, const sweep_plan& plan, const
         // A worker that died without recording its end (killed, crashed) is recorded here.
         if (a && a->state == "running") {
             a->state = "failed";
-            a->reason = "the worker ended without a result: " + describe_wait_status(status);
+            a->reason = "the worker ended without a result";
             a->ended = now_text();
+        }
+        // The exit status as the system saw it (a worker killed by a signal says nothing itself).
+        if (a && a->exit != describe_wait_status(status)) {
+            a->exit = describe_wait_status(status);
             write_attempt(dir, *a);
         }
         const bool done = fs::exists(dir / run_name / run_finished_mark);
         const std::string what = done ? "done" : a && a->state == "stopped" ? "stopped" : "failed";
         (done ? summary.done : what == "stopped" ? summary.stopped : summary.failed) += 1;
         std::string detail = done ? (a ? a->result : std::string())
-                                  : a ? a->reason : "the worker ended without a result: " + describe_wait_status(status);
+                                  : a ? a->exit + ": " + a->reason
+                                      : "the worker ended without a result: " + describe_wait_status(status);
         if (const std::size_t nl = detail.find('\n'); nl != std::string::npos) detail.resize(nl);
         std::printf("%-6s %s (%zu/%zu)%s%s\n", what.c_str(), p.dir_name().c_str(), finished, indices.size(),
                     detail.empty() ? "" : ": ", detail.c_str());
@@ -461,6 +473,21 @@ std::map<std::size_t, std::string> latest_jobs(const fs::path& sweep_dir) {
     return latest;
 }
 
+// The rows of squeue's and sacct's '|'-separated output with at least three fields.
+std::vector<std::vector<std::string>> parsable_rows(const std::string& text) {
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::vector<std::string> fields;
+        std::istringstream split(line);
+        std::string field;
+        while (std::getline(split, field, '|')) fields.push_back(field);
+        if (fields.size() >= 3) rows.push_back(std::move(fields));
+    }
+    return rows;
+}
+
 // Slurm's view of the array tasks of `job`, by task index: squeue for those
 // queued or running, then sacct (when Slurm keeps accounting) or scontrol
 // (for as long as the controller remembers finished jobs) for the others.
@@ -473,31 +500,14 @@ std::map<std::size_t, slurm_task> ask_slurm_about(const std::string& job) {
         return std::stoul(rest);
     };
     const process_output q = run_process({"squeue", "-h", "-r", "-j", job, "-o", "%i|%T|%r|%N"});
-    if (q.succeeded()) {
-        std::istringstream lines(q.out);
-        std::string line;
-        while (std::getline(lines, line)) {
-            std::vector<std::string> f;
-            std::istringstream fields(line);
-            std::string field;
-            while (std::getline(fields, field, '|')) f.push_back(field);
-            if (f.size() < 3) continue;
+    if (q.succeeded())
+        for (const std::vector<std::string>& f : parsable_rows(q.out))
             if (const auto i = index_of(f[0])) tasks[*i] = {f[0], f[1], f[2], "", f.size() > 3 ? f[3] : ""};
-        }
-    }
     const process_output acct = run_process({"sacct", "-n", "-P", "-X", "-j", job, "-o", "JobID,State,ExitCode"});
     if (acct.succeeded() && !acct.out.empty()) {
-        std::istringstream lines(acct.out);
-        std::string line;
-        while (std::getline(lines, line)) {
-            std::vector<std::string> f;
-            std::istringstream fields(line);
-            std::string field;
-            while (std::getline(fields, field, '|')) f.push_back(field);
-            if (f.size() < 3) continue;
+        for (const std::vector<std::string>& f : parsable_rows(acct.out))
             if (const auto i = index_of(f[0]); i && !tasks.contains(*i))
-                tasks[*i] = {f[0], f[1].substr(0, f[1].find(' ')), "", f[2], ""};
-        }
+                tasks[*i] = {f[0], f[1].substr(0, f[1].find(' ')), "", f[2], ""};  // "CANCELLED by 0" → CANCELLED
         return tasks;
     }
     const process_output show = run_process({"scontrol", "show", "job", "-o", job});
@@ -564,7 +574,7 @@ std::vector<point_status> sweep_status(const fs::path& sweep_dir, const sweep_pl
             if (a && a->state == "stopped") s.detail += "; requeued after: " + a->reason;
         } else if (a && a->state == "failed") {
             s.state = point_state::failed;
-            s.reason = a->reason;
+            s.reason = (a->exit.empty() ? "" : a->exit + ": ") + a->reason;
             if (!slurm_text.empty()) s.reason += " [" + slurm_text + "]";
         } else if (a && a->state == "stopped") {
             s.state = point_state::stopped;

@@ -25,26 +25,7 @@ fail() {
 }
 
 # Twenty epochs of some tens of milliseconds each.
-cat > "$work/stop.yaml" <<'EOF'
-name: stop
-seed: 6
-threads: 2
-data: {name: majority-15, train_samples: 6000, test_samples: 500, encoder: {kind: binarize}}
-genome:
-  inputs: {width: 15, height: 1, bits: 1}
-  populations:
-    - {name: hidden, size: 96, k: 4}
-    - {name: out, size: 24, k: 4}
-  projections:
-    - {target: hidden, sources: [input], rule: random}
-    - {target: out, sources: [hidden], rule: random}
-  head: {population: out, classes: 2}
-train:
-  epochs: 20
-  batch_size: 32
-  sharpen: 3
-  optimizer: {kind: adam, learning_rate: 0.05, schedule: cosine}
-EOF
+cp "$(dirname "$0")/stop.yaml" "$work/stop.yaml"
 
 # wait_for PID FILE: until FILE exists (0) or the process PID has ended (1).
 wait_for() {

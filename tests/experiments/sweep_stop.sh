@@ -9,6 +9,7 @@
 #
 #   tests/experiments/sweep_stop.sh LUTRA PYTHON3 COMPARE_RUNS_PY
 set -euo pipefail
+here=$(realpath "$(dirname "$0")")
 lutra=$1
 python=$2
 compare=$3
@@ -21,26 +22,11 @@ fail() {
   exit 1
 }
 
-# Twenty epochs of some tens of milliseconds each.
-cat >base.yaml <<'YAML'
-name: base
-seed: 6
-threads: 1
-data: {name: majority-15, train_samples: 6000, test_samples: 500, encoder: {kind: binarize}}
-genome:
-  inputs: {width: 15, height: 1, bits: 1}
-  populations:
-    - {name: hidden, size: 96, k: 4}
-    - {name: out, size: 24, k: 4}
-  projections:
-    - {target: hidden, sources: [input], rule: random}
-    - {target: out, sources: [hidden], rule: random}
-  head: {population: out, classes: 2}
-train: {epochs: 20, batch_size: 32, optimizer: {kind: adam, learning_rate: 0.05, schedule: cosine}}
-YAML
-cat >s.yaml <<'YAML'
+# The base: twenty epochs of some tens of milliseconds each.
+cat >s.yaml <<YAML
 name: stop
-base: base.yaml
+base: $here/stop.yaml
+set: {threads: 1}
 seeds: [3]
 YAML
 

@@ -23,6 +23,7 @@
 #include "lutra/runfile/run_file.hpp"
 #include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
+#include "support/majority_config.hpp"
 
 namespace fs = std::filesystem;
 using namespace lutra;
@@ -33,26 +34,7 @@ using lutra::test::run_lutra;
 namespace {
 
 // Twelve epochs of some tens of milliseconds each, so a kill lands mid-run.
-void write_config(const fs::path& file) {
-    std::ofstream(file) << "name: resume\n"
-                           "seed: 4\n"
-                           "data: {name: majority-15, train_samples: 6000, test_samples: 500, "
-                           "encoder: {kind: binarize}}\n"
-                           "genome:\n"
-                           "  inputs: {width: 15, height: 1, bits: 1}\n"
-                           "  populations:\n"
-                           "    - {name: hidden, size: 96, k: 4}\n"
-                           "    - {name: out, size: 24, k: 4}\n"
-                           "  projections:\n"
-                           "    - {target: hidden, sources: [input], rule: random}\n"
-                           "    - {target: out, sources: [hidden], rule: random}\n"
-                           "  head: {population: out, classes: 2}\n"
-                           "train:\n"
-                           "  epochs: 12\n"
-                           "  batch_size: 32\n"
-                           "  sharpen: 3\n"
-                           "  optimizer: {kind: adam, learning_rate: 0.05, schedule: cosine}\n";
-}
+void write_config(const fs::path& file) { lutra::test::write_majority_config(file, {.name = "resume", .seed = 4}); }
 
 // Starts `lutra run` and kills it with SIGKILL once its checkpoint holds at
 // least `epochs` finished epochs. Returns false if the run finished first.

@@ -17,6 +17,7 @@
 #include "lutra/experiments/sweep.hpp"
 #include "lutra/experiments/sweep_run.hpp"
 #include "support/env_override.hpp"
+#include "support/majority_config.hpp"
 #include "support/run_lutra.hpp"
 #include "support/temp_dir.hpp"
 
@@ -29,20 +30,7 @@ namespace {
 
 // A base experiment of well under a second.
 void write_base(const fs::path& file) {
-    std::ofstream(file) << "name: base\n"
-                           "seed: 1\n"
-                           "data: {name: majority-15, train_samples: 2000, test_samples: 500, encoder: {kind: binarize}}\n"
-                           "genome:\n"
-                           "  inputs: {width: 15, height: 1, bits: 1}\n"
-                           "  populations:\n"
-                           "    - {name: hidden, size: 64, k: 4}\n"
-                           "    - {name: out, size: 20, k: 4}\n"
-                           "  projections:\n"
-                           "    - {target: hidden, sources: [input], rule: random}\n"
-                           "    - {target: out, sources: [hidden], rule: random}\n"
-                           "  head: {population: out, classes: 2}\n"
-                           "train: {epochs: 2, batch_size: 64, optimizer: {kind: adam, learning_rate: 0.05}}\n"
-                           "stats: {samples: 200}\n";
+    lutra::test::write_majority_config(file, {.name = "base", .epochs = 2, .train_samples = 2000, .hidden = 64, .out = 20});
 }
 
 fs::path write(const fs::path& file, const std::string& text) {
@@ -213,6 +201,7 @@ TEST_CASE("lutra sweep run --executor local: a failed point is recorded, the oth
     const auto first = run_lutra("sweep run " + (dir.path / "s.yaml").string() + " --jobs 2 --out " + out.string());
     CHECK(first.exit_code == 1);
     CHECK(first.output.find("failed 0001-") != std::string::npos);
+    CHECK(first.output.find("exit status 1: dataset 'mnist' is not installed") != std::string::npos);
     CHECK(first.output.find("2 done, 0 stopped, 1 failed") != std::string::npos);
     const auto status = run_lutra("sweep status " + out.string());
     CHECK(status.output.find("3 points: 2 done, 1 failed") != std::string::npos);

@@ -37,7 +37,7 @@ struct sweep_options {
     std::size_t index = 0;
     unsigned threads = 0;
     bool no_slurm = false;
-    std::string metric = "best_test_accuracy";
+    std::string metric = "final_test_accuracy";
 };
 
 constexpr const char* valid_states = "pending, stopped, failed, done";
@@ -146,6 +146,7 @@ int cmd_collect(const sweep_options& o) {
         request.points.push_back({p.index, p.id, point_dir(o.target, p), p.values,
                                   std::string(state_name(status[p.index].state)),
                                   status[p.index].state == point_state::failed ? status[p.index].reason
+                                  : status[p.index].state == point_state::done ? std::string()
                                                                                : status[p.index].detail});
     const collect_result result = collect_sweep(request);
     std::printf("%s", describe_collection(request, result).c_str());

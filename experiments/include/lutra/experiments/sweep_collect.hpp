@@ -40,7 +40,7 @@ struct collect_request {
     std::string sweep_name;
     std::vector<std::string> parameters;           // swept YAML paths, e.g. "train.tau", "seed"
     std::vector<sweep_point_result_input> points;  // every point, in index order
-    std::string metric = "best_test_accuracy";     // the column "best" and the plots use; higher is better
+    std::string metric = "final_test_accuracy";    // the column "best" and the plots use; higher is better
 };
 
 // A point that is not done, as the table lists it.
