@@ -32,7 +32,7 @@ namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-// The run's columns, in table order; docs/sweeps-collect.md says what each is.
+// The run's columns, in table order; docs/sweeps.md ("Columns") says what each is.
 constexpr std::array<std::string_view, 11> run_columns = {"final_test_accuracy",
                                                           "best_test_accuracy",
                                                           "best_epoch",

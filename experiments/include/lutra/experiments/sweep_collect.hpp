@@ -3,7 +3,7 @@
 // swept values, and for a finished point its results read from its run
 // directory — as CSV and as h5py-friendly HDF5 columns, the best point by a
 // metric, and a plot of the metric against each swept parameter
-// (docs/sweeps-collect.md lists every column).
+// (docs/sweeps.md, "Collecting results", lists every column).
 //
 // Every point has a row: a point that is not done (failed, stopped, running,
 // pending) keeps its state and reason with empty (NaN) results, never
