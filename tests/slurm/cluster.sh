@@ -220,10 +220,10 @@ SlurmUser=root
 SlurmdUser=root
 # munge through this cluster's own munged; clients read the socket from here.
 # cred_expire is also how long a requeued job waits before it may start
-# again (default 120 s); 10 s keeps the requeue tests short.
+# again (default 120 s); 5 s keeps the requeue tests short.
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$dir/munge.socket,cred_expire=10
+AuthInfo=socket=$dir/munge.socket,cred_expire=5
 # Every file the daemons write, in DIR.
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool

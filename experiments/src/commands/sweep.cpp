@@ -78,6 +78,16 @@ slurm_settings slurm_of(const sweep_plan& plan, const sweep_options& o) {
     return s;
 }
 
+// The points `sweep run` starts: those --only selects in an existing sweep
+// directory (every point not done nor running, without it), or all of a new one.
+std::vector<std::size_t> points_to_run(const sweep_plan& plan, const fs::path& dir,
+                                       const std::vector<std::string>& only) {
+    if (is_sweep_dir(dir)) return select_points(sweep_status(dir, plan), only);
+    std::vector<std::size_t> all;
+    for (const sweep_point& p : plan.points) all.push_back(p.index);
+    return all;
+}
+
 int cmd_run(const sweep_options& o) {
     for (const std::string& state : o.only)
         if (state != "pending" && state != "stopped" && state != "failed" && state != "done")
@@ -85,11 +95,7 @@ int cmd_run(const sweep_options& o) {
     if (o.dry_run && o.executor == "slurm") {
         // Nothing is written: the plan is made, checked and the script printed.
         const auto [plan, dir] = open_target(o, false);
-        std::vector<std::size_t> indices;
-        if (is_sweep_dir(dir))
-            indices = select_points(sweep_status(dir, plan), o.only);
-        else
-            for (const sweep_point& p : plan.points) indices.push_back(p.index);
+        const std::vector<std::size_t> indices = points_to_run(plan, dir, o.only);
         if (indices.empty()) {
             std::printf("nothing to submit: no point of %s is in the states asked for\n", dir.string().c_str());
             return 0;
@@ -98,13 +104,7 @@ int cmd_run(const sweep_options& o) {
         return 0;
     }
     const auto [plan, dir] = open_target(o, !o.dry_run);
-    const std::vector<std::size_t> indices =
-        is_sweep_dir(dir) ? select_points(sweep_status(dir, plan), o.only)
-                          : [&plan] {
-                                std::vector<std::size_t> all;
-                                for (const sweep_point& p : plan.points) all.push_back(p.index);
-                                return all;
-                            }();
+    const std::vector<std::size_t> indices = points_to_run(plan, dir, o.only);
     if (indices.empty()) {
         std::printf("sweep %s in %s: nothing to run (every point is done or running, or none is in the states "
                     "asked for)\n",
