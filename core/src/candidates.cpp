@@ -1,6 +1,7 @@
 #include "lutra/core/candidates.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "lutra/core/error.hpp"
@@ -36,6 +37,13 @@ void validate(const candidate_sources& c, const network& net) {
         throw network_error(no_node, "candidates: list_offset ends at " + str(c.list_offset.back()) + ", not at the " +
                                          str(c.sources.size()) + " sources");
     const std::size_t lists = c.num_lists();
+    if (!c.learn_temperature.empty() && c.learn_temperature.size() != lists)
+        throw network_error(no_node, "candidates: " + str(c.learn_temperature.size()) + " learn temperatures for " +
+                                         str(lists) + " lists; give one per list or none");
+    for (std::size_t l = 0; l < c.learn_temperature.size(); ++l)
+        if (!(c.learn_temperature[l] >= 0.0F) || !std::isfinite(c.learn_temperature[l]))
+            throw network_error(no_node, "candidates: list " + str(l) + " has learn temperature " +
+                                             std::to_string(c.learn_temperature[l]) + "; it must be finite and ≥ 0");
     const std::uint64_t num_sources = std::uint64_t{net.num_inputs()} + net.num_nodes();
     // stamp[source] = l + 1 while list l is checked: finds repeats, then membership.
     for (std::size_t l = 0; l < lists; ++l)

@@ -79,6 +79,12 @@ void gradient_rule::update_w(double beta) {
     core::sigmoid(scaled_, w_);
 }
 
+core::relaxed_options gradient_rule::engine_options() const {
+    core::relaxed_options options = setup_.engine;
+    options.watched_slots.assign(wiring_.slots().begin(), wiring_.slots().end());
+    return options;
+}
+
 void gradient_rule::rebuild(const core::network& net, std::span<const std::uint32_t> changed) {
     const std::vector<float> bits = core::table_entries(net);
     const auto scale = static_cast<float>(params_.init_scale);
@@ -98,7 +104,7 @@ void gradient_rule::rebuild(const core::network& net, std::span<const std::uint3
             std::copy_n(v_.begin() + was, count, v.begin() + now[n]);
         }
     }
-    engine_.emplace(net, setup_.engine);
+    engine_.emplace(net, engine_options());
     theta_ = std::move(theta);
     m_ = std::move(m);
     v_ = std::move(v);
@@ -122,7 +128,8 @@ void gradient_rule::follow_tables(const core::network& net) {
 }
 
 void gradient_rule::write_tables(learning_context& ctx) const {
-    ctx.network() = core::harden(ctx.network(), w_);
+    // With learnable wiring the engine's network holds the chosen sources.
+    ctx.network() = core::harden(wiring_.empty() ? ctx.network() : engine_->net(), w_);
 }
 
 void gradient_rule::begin(learning_context& ctx) {
@@ -133,6 +140,7 @@ void gradient_rule::begin(learning_context& ctx) {
         for (std::uint32_t n = 0; n < ctx.network().num_nodes(); ++n)
             if (!ctx.applies_to(n)) frozen_.push_back(n);
     if (!engine_) {
+        wiring_ = learned_wiring(ctx.candidates(), ctx.network());
         rebuild(ctx.network(), {});
         // The tables are θ hardened from here on (init_scale 0 hardens every bit to 0).
         write_tables(ctx);
@@ -146,32 +154,39 @@ void gradient_rule::begin(learning_context& ctx) {
 }
 
 void gradient_rule::network_changed(const network_change& change, learning_context& ctx) {
-    if (change.what == network_change::kind::structure) rebuild(ctx.network(), change.nodes);
+    if (change.what == network_change::kind::structure) {
+        // Slots may have moved: the pools start again from the new wiring.
+        wiring_ = learned_wiring(ctx.candidates(), ctx.network());
+        rebuild(ctx.network(), change.nodes);
+    }
     follow_tables(ctx.network());
 }
 
-void gradient_rule::step(std::span<const float> grad_theta, double learning_rate) {
-    const optimizer_params& o = params_.optimizer;
-    ++steps_;
-    const auto lr = static_cast<float>(learning_rate);
+void optimizer_step(const optimizer_params& o, std::uint64_t step, float lr, std::span<float> x,
+                    std::span<float> m, std::span<float> v, std::span<const float> grad) {
     if (o.kind == "adam") {
         const auto b1 = static_cast<float>(o.beta1), b2 = static_cast<float>(o.beta2);
         const auto eps = static_cast<float>(o.epsilon);
-        const auto c1 = static_cast<float>(1 - std::pow(o.beta1, static_cast<double>(steps_)));
-        const auto c2 = static_cast<float>(1 - std::pow(o.beta2, static_cast<double>(steps_)));
-        for (std::size_t i = 0; i < theta_.size(); ++i) {
-            const float g = grad_theta[i];
-            m_[i] = b1 * m_[i] + (1 - b1) * g;
-            v_[i] = b2 * v_[i] + (1 - b2) * g * g;
-            theta_[i] -= lr * (m_[i] / c1) / (std::sqrt(v_[i] / c2) + eps);
+        const auto c1 = static_cast<float>(1 - std::pow(o.beta1, static_cast<double>(step)));
+        const auto c2 = static_cast<float>(1 - std::pow(o.beta2, static_cast<double>(step)));
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const float g = grad[i];
+            m[i] = b1 * m[i] + (1 - b1) * g;
+            v[i] = b2 * v[i] + (1 - b2) * g * g;
+            x[i] -= lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
         }
     } else {
         const auto mu = static_cast<float>(o.momentum);
-        for (std::size_t i = 0; i < theta_.size(); ++i) {
-            m_[i] = mu * m_[i] + grad_theta[i];
-            theta_[i] -= lr * m_[i];
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            m[i] = mu * m[i] + grad[i];
+            x[i] -= lr * m[i];
         }
     }
+}
+
+void gradient_rule::step(std::span<const float> grad_theta, double learning_rate) {
+    ++steps_;
+    optimizer_step(params_.optimizer, steps_, static_cast<float>(learning_rate), theta_, m_, v_, grad_theta);
     update_w(beta_);
 }
 
@@ -194,7 +209,7 @@ void gradient_rule::batch(const batch_activity& a, learning_context& ctx, batch_
         measure.correct = loss.correct;
     }
     std::fill(grad_w_.begin(), grad_w_.end(), 0.0F);
-    engine_->backward(a.inputs, a.first_sample, a.samples, w_, y_, dy_, grad_w_);
+    engine_->backward(a.inputs, a.first_sample, a.samples, w_, y_, dy_, grad_w_, wiring_.empty() ? nullptr : &slot_dy_);
     core::sigmoid_backward(w_, grad_w_, grad_theta_);
     if (beta != 1.0F)
         for (float& g : grad_theta_) g *= beta;
@@ -211,6 +226,12 @@ void gradient_rule::batch(const batch_activity& a, learning_context& ctx, batch_
         std::fill_n(grad_theta_.begin() + static_cast<std::ptrdiff_t>(at), std::size_t{1} << engine_->net().k(n), 0.0F);
     }
     step(grad_theta_, lr);
+    if (!wiring_.empty()) {
+        core::network_arrays arrays = engine_->net().arrays();
+        if (wiring_.learn(a.inputs, a.first_sample, a.samples, y_, slot_dy_, params_.optimizer, steps_,
+                          static_cast<float>(lr), arrays.sources))
+            engine_.emplace(core::network(std::move(arrays)), engine_options());
+    }
     if (others_read_tables_) write_tables(ctx);
 }
 
@@ -230,6 +251,7 @@ named_state gradient_rule::state() const {
     s.floats["m"] = m_;
     s.floats["v"] = v_;
     s.integers["steps"] = {steps_};
+    wiring_.save(s);
     return s;
 }
 
@@ -249,6 +271,7 @@ void gradient_rule::restore(const named_state& state, learning_context& ctx) {
     m_ = array("m");
     v_ = array("v");
     steps_ = steps->second[0];
+    wiring_.restore(state);
     const epoch_position at = ctx.position();
     update_w(slope(at.phase_epoch, at.phase_epochs));  // w follows θ and the epoch's slope
 }

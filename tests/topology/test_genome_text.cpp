@@ -111,6 +111,17 @@ TEST_CASE("genome text: valid genomes round-trip exactly, doubles bit for bit") 
     CHECK(std::bit_cast<std::uint64_t>(back.populations[1].init.p_one) == std::bit_cast<std::uint64_t>(0.1));
 }
 
+TEST_CASE("genome text: learnable wiring makes a version 2 text that round-trips; others stay version 1") {
+    genome g = xor_genome();
+    g.projections[0].learn = {.candidates = 3, .temperature = 0.25};
+    const std::string text = to_text(g);
+    CHECK(text.rfind("ACGTAAAG", 0) == 0);  // format tag, version 2
+    CHECK(from_text(text) == g);
+    CHECK(to_text(xor_genome()).rfind("ACGTAAAC", 0) == 0);
+    // Version 2 spends a varint and a double on every projection.
+    CHECK(to_binary(g).size() == to_binary(xor_genome()).size() + 9 * g.projections.size());
+}
+
 TEST_CASE("genome text: the binary form is laid out as documented") {
     // xor_genome(), field by field (docs/genome.md).
     std::vector<std::uint8_t> expected = {
@@ -252,7 +263,7 @@ TEST_CASE("genome text: truncation names the field being read") {
 TEST_CASE("genome text: wrong tag or version and trailing bytes are rejected") {
     std::vector<std::uint8_t> bytes = to_binary(xor_genome());
     bytes[1] = 3;
-    check_rejected(bases(bytes), 4, "unsupported genome text version 3; this Lutra reads version 1");
+    check_rejected(bases(bytes), 4, "unsupported genome text version 3; this Lutra reads versions 1 and 2");
     bytes[1] = 1;
     bytes[0] = 0;
     check_rejected(bases(bytes), 0, "not a Lutra genome text: it starts with AAAA, a genome text with ACGT");

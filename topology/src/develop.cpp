@@ -4,6 +4,7 @@
 #include <boost/graph/topological_sort.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -289,6 +290,14 @@ private:
             }
         }
         for (std::uint64_t word : d_.tables) add(word);
+        // Learnable projections: their pools are drawn from this hash, so
+        // their settings join it (a genome without any keeps its old hash).
+        for (std::size_t j = 0; j < g_.projections.size(); ++j)
+            if (const learn_wiring_gene& l = g_.projections[j].learn; l.candidates > 0) {
+                add(j);
+                add(l.candidates);
+                add(std::bit_cast<std::uint64_t>(l.temperature));
+            }
         d_.hash = h;
     }
 

@@ -188,6 +188,21 @@ private:
             throw genome_error(where + ".sources", "a " + pr.rule + " projection reads its own target: sources must be [" +
                                                        quoted(target.name) + "]");
 
+        const learn_wiring_gene& learn = pr.learn;
+        if (!std::isfinite(learn.temperature) || learn.temperature <= 0.0)
+            throw genome_error(where + ".learn_wiring.temperature",
+                               decimal(learn.temperature) + " is not a temperature; it must be > 0 and finite");
+        const std::uint32_t filled = pr.slots == 0 ? target.k : pr.slots;
+        if (learn.candidates != 0 && learn.candidates < filled)
+            throw genome_error(where + ".learn_wiring.candidates",
+                               std::to_string(learn.candidates) + " candidates per node for the " +
+                                   std::to_string(filled) + " slots it fills of " + quoted(target.name) +
+                                   "; a node's slots read distinct candidates, so give at least " +
+                                   std::to_string(filled) + " (0 keeps the wiring fixed)");
+        if (learn.candidates != 0 && pr.repeats)
+            throw genome_error(where + ".learn_wiring", "learnable wiring reads distinct sources; it cannot be combined "
+                                                         "with repeats: true");
+
         const delay_distribution& d = pr.delay;
         if (d.kind == "uniform" && d.min > d.max)
             throw genome_error(where + ".delay", "uniform delays from " + std::to_string(d.min) + " to " +

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <limits>
@@ -14,7 +15,9 @@ namespace lutra::topology {
 namespace {
 
 constexpr std::uint8_t format_tag = 0x1B;  // 00 01 10 11: every genome text starts "ACGT"
-constexpr std::uint8_t format_version = 1;
+// Version 2 adds each projection's learn_wiring; a genome without learnable
+// wiring is written as version 1, so its text is what it always was.
+constexpr std::uint8_t format_version = 2;
 constexpr std::size_t checksum_bytes = 4;
 constexpr std::size_t bases_per_byte = 4;
 constexpr std::array<char, 4> base_letters = {'A', 'C', 'G', 'T'};
@@ -191,8 +194,9 @@ genome decode(std::span<const std::uint8_t> bytes) {
     if (const std::uint8_t tag = r.byte("format tag"); tag != format_tag)
         r.fail_plain(0, "not a Lutra genome text: it starts with " + byte_as_bases(tag) + ", a genome text with " +
                             byte_as_bases(format_tag));
-    if (const std::uint8_t version = r.byte("format version"); version != format_version)
-        r.fail_plain(1, "unsupported genome text version " + std::to_string(version) + "; this Lutra reads version " +
+    const std::uint8_t version = r.byte("format version");
+    if (version != format_version && version != 1)
+        r.fail_plain(1, "unsupported genome text version " + std::to_string(version) + "; this Lutra reads versions 1 and " +
                             std::to_string(format_version));
 
     genome g;
@@ -236,6 +240,10 @@ genome decode(std::span<const std::uint8_t> bytes) {
         pr.delay.kind = r.string("delay.kind");
         pr.delay.min = r.u32("delay.min");
         pr.delay.max = r.u32("delay.max");
+        if (version >= 2) {
+            pr.learn.candidates = r.u32("learn_wiring.candidates");
+            pr.learn.temperature = r.f64("learn_wiring.temperature");
+        }
     }
 
     r.gene("head");
@@ -266,7 +274,9 @@ std::string describe_char(char c) {
 std::vector<std::uint8_t> to_binary(const genome& g) {
     writer w;
     w.byte(format_tag);
-    w.byte(format_version);
+    const bool learns = std::any_of(g.projections.begin(), g.projections.end(),
+                                    [](const projection_gene& pr) { return pr.learn.candidates > 0; });
+    w.byte(learns ? format_version : 1);
     w.varint(g.inputs.width);
     w.varint(g.inputs.height);
     w.varint(g.inputs.bits);
@@ -296,6 +306,10 @@ std::vector<std::uint8_t> to_binary(const genome& g) {
         w.string(pr.delay.kind);
         w.varint(pr.delay.min);
         w.varint(pr.delay.max);
+        if (learns) {
+            w.varint(pr.learn.candidates);
+            w.f64(pr.learn.temperature);
+        }
     }
     w.string(g.head.population);
     w.varint(g.head.classes);

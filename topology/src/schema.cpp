@@ -48,6 +48,13 @@ void describe(core::schema_visitor& v, projection_gene& p) {
     v.field("cover_bits", p.cover_bits, "input sources: slot s reads bit level s mod bits");
     v.field("repeats", p.repeats, "a node may read one source more than once");
     v.section("delay", p.delay, "delays of its slots");
+    v.section("learn_wiring", p.learn, "training chooses each slot's source among its node's candidates");
+}
+
+void describe(core::schema_visitor& v, learn_wiring_gene& l) {
+    v.field("candidates", l.candidates, "candidate sources per node (≥ the slots filled); 0 = fixed wiring", 0U,
+            1U << 16);
+    v.field("temperature", l.temperature, "softmax temperature of the backward surrogate", core::open_closed(0.0, 1e6));
 }
 
 void describe(core::schema_visitor& v, head_gene& h) {

@@ -29,7 +29,13 @@ struct relaxed_net {
     // Nodes share entries (a sequence's copies): backward adds its sums to
     // grad, which the engine zeroed; else each node stores its own.
     bool shared_entries;
+    // Per slot (as `sources`): the row of relaxed_block::slot_dy that
+    // backward stores the slot's dL/dp into, or no_watch; nullptr = none.
+    // Learnable wiring reads these (DESIGN §4.1a).
+    const std::uint32_t* slot_watch;
 };
+
+inline constexpr std::uint32_t no_watch = UINT32_MAX;
 
 // One block of samples: every node, forward or backward.
 struct relaxed_block {
@@ -46,6 +52,7 @@ struct relaxed_block {
     float* dy;                    // node n's dL/dy for this block at dy + n · stride (backward)
     std::size_t stride;           // floats per activation row, a multiple of 16
     float* grad;                  // backward: the block's per-entry sums (stored, or added when entries are shared)
+    float* slot_dy;               // backward: watched slot r's dL/dp for this block at slot_dy + r · stride
 };
 
 // One instruction set's relaxed kernels; relaxed.cpp picks one at run time.

@@ -156,6 +156,7 @@ relaxed_engine::relaxed_engine(network net, relaxed_options options)
       isa_(options.instruction_set.value_or(best_relaxed_isa())),
       threads_(options.threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : options.threads),
       block_samples_(options.block_samples),
+      watched_slots_(std::move(options.watched_slots)),
       efd_(options.relaxation == "efd") {
     const auto name = std::find(relaxation_names.begin(), relaxation_names.end(), options.relaxation);
     if (name == relaxation_names.end())
@@ -197,6 +198,20 @@ relaxed_engine::relaxed_engine(network net, relaxed_options options)
     if (!relaxed_engine_supports(isa_))
         throw error("relaxed engine: this processor does not support " + std::string(to_string(isa_)) +
                     (isa_ == isa::avx2 && isa_supported(isa_) ? " with FMA" : ""));
+    if (!watched_slots_.empty()) {
+        if (sequence_)
+            throw error("relaxed engine: watched slots (learnable wiring) are not supported on sequences yet");
+        slot_watch_.assign(net_.arrays().sources.size(), kernels::no_watch);
+        for (std::size_t r = 0; r < watched_slots_.size(); ++r) {
+            const std::uint32_t slot = watched_slots_[r];
+            if (slot >= slot_watch_.size() || slot_watch_[slot] != kernels::no_watch)
+                throw error("relaxed engine: watched slot " + str(slot) + " is " +
+                            (slot >= slot_watch_.size() ? "not a slot of the network (it has " +
+                                                              str(slot_watch_.size()) + ")"
+                                                        : std::string("listed twice")));
+            slot_watch_[slot] = static_cast<std::uint32_t>(r);
+        }
+    }
     if (block_samples_ == 0 || block_samples_ % group_samples != 0)
         throw error("relaxed engine: block_samples = " + str(block_samples_) + " is not a positive multiple of 16");
 }
@@ -219,15 +234,17 @@ namespace {
 
 kernels::relaxed_net view(const network& net, const std::vector<std::size_t>& slot_offset,
                           const std::vector<std::size_t>& entry_offset, std::uint32_t first_node,
-                          std::uint32_t grad_floor, bool shared_entries) {
+                          std::uint32_t grad_floor, bool shared_entries, const std::vector<std::uint32_t>& slot_watch) {
     const network_arrays& a = net.arrays();
     return {net.num_inputs(), net.num_nodes(), a.k.data(),           a.sources.data(),
-            slot_offset.data(), entry_offset.data(), first_node, grad_floor, shared_entries};
+            slot_offset.data(), entry_offset.data(), first_node, grad_floor, shared_entries,
+            slot_watch.empty() ? nullptr : slot_watch.data()};
 }
 
 // The trained nodes' fan-ins and entries, for the per-node passes.
 kernels::relaxed_net entries_view(const network& net, const std::vector<std::size_t>& entry_offset) {
-    return {net.num_inputs(), net.num_nodes(), net.arrays().k.data(), nullptr, nullptr, entry_offset.data(), 0, 0, false};
+    return {net.num_inputs(), net.num_nodes(), net.arrays().k.data(), nullptr, nullptr, entry_offset.data(), 0, 0, false,
+            nullptr};
 }
 
 // What every call shares: the network as the kernels see it, and the batch.
@@ -248,7 +265,8 @@ struct batch {
     }
 
     kernels::relaxed_block block(std::size_t b, std::span<const float> w, const float* coefficients, const float* y,
-                                 float* out, float* dy, std::size_t stride, float* grad) const {
+                                 float* out, float* dy, std::size_t stride, float* grad,
+                                 float* slot_dy = nullptr) const {
         const std::size_t start = b * block_samples;
         const std::size_t valid = std::min(block_samples, count - start);
         return {&net,
@@ -263,7 +281,8 @@ struct batch {
                 out != nullptr ? out + start : nullptr,
                 dy != nullptr ? dy + start : nullptr,
                 stride,
-                grad};
+                grad,
+                slot_dy != nullptr ? slot_dy + start : nullptr};
     }
 
     // The phase that writes the multilinear coefficients of w into c.
@@ -284,7 +303,8 @@ void relaxed_engine::forward(const bit_matrix& inputs, std::size_t first_sample,
     if (count == 0) return;
     if (sequence_) std::fill_n(y.data_.begin(), y.stride_, 0.0F);  // the constant row
     const batch run{relaxed_kernels_for(isa_),
-                    view(kernel_net(), slot_offset_, kernel_entry_offset_, sequence_ ? 1 : 0, grad_floor_, sequence_.has_value()),
+                    view(kernel_net(), slot_offset_, kernel_entry_offset_, sequence_ ? 1 : 0, grad_floor_, sequence_.has_value(),
+                         slot_watch_),
                     entries_view(net_, entry_offset_),
                     inputs,
                     first_sample,
@@ -306,8 +326,14 @@ void relaxed_engine::forward(const bit_matrix& inputs, std::size_t first_sample,
 
 void relaxed_engine::backward(const bit_matrix& inputs, std::size_t first_sample, std::size_t count,
                               std::span<const float> w, const activations& y, activations& dy,
-                              std::span<float> grad_w) const {
+                              std::span<float> grad_w, activations* slot_dy) const {
     check_batch(inputs, first_sample, count, w);
+    float* watched = nullptr;
+    if (slot_dy != nullptr && !watched_slots_.empty()) {
+        if (slot_dy->nodes_ != watched_slots_.size() || slot_dy->samples_ != count)
+            *slot_dy = activations(static_cast<std::uint32_t>(watched_slots_.size()), count);
+        watched = slot_dy->data_.data();
+    }
     for (const activations* rows : {&y, static_cast<const activations*>(&dy)})
         if (rows->nodes_ != this->rows() || rows->samples_ != count)
             throw error("relaxed engine: backward of " + str(count) + " samples given activations of " +
@@ -317,7 +343,8 @@ void relaxed_engine::backward(const bit_matrix& inputs, std::size_t first_sample
                     str(num_entries()));
     if (count == 0) return;
     const batch run{relaxed_kernels_for(isa_),
-                    view(kernel_net(), slot_offset_, kernel_entry_offset_, sequence_ ? 1 : 0, grad_floor_, sequence_.has_value()),
+                    view(kernel_net(), slot_offset_, kernel_entry_offset_, sequence_ ? 1 : 0, grad_floor_, sequence_.has_value(),
+                         slot_watch_),
                     entries_view(net_, entry_offset_),
                     inputs,
                     first_sample,
@@ -336,7 +363,7 @@ void relaxed_engine::backward(const bit_matrix& inputs, std::size_t first_sample
     const phase blocks{run.blocks(), [&](std::size_t b) {
                            const kernels::relaxed_block job =
                                run.block(b, w, c.get(), y.data_.data(), nullptr, dy.data_.data(), dy.stride_,
-                                         partial.get() + b * entries);
+                                         partial.get() + b * entries, watched);
                            (efd_ ? run.kernels.efd_backward : run.kernels.multilinear_backward)(job);
                        }};
     const phase sum{run.chunks(), [&](std::size_t i) {

@@ -29,6 +29,7 @@ using u64 = std::uint64_t;
 using V = vec::t;
 using lutra::core::kernels::relaxed_block;
 using lutra::core::kernels::relaxed_net;
+using lutra::core::kernels::no_watch;
 constexpr size_t L = vec::lanes;
 constexpr unsigned max_k = lutra::core::kernels::relaxed_max_k;
 constexpr size_t max_entries = size_t{1} << max_k;
@@ -61,6 +62,7 @@ struct node_sources {
     const float* row[max_k];
     float* grad[max_k];
     const u64* bits[max_k];
+    float* watch[max_k];  // where the slot's own dL/dp is stored, if it is watched
 };
 
 node_sources sources_of(const relaxed_block& b, std::uint32_t n) {
@@ -68,6 +70,10 @@ node_sources sources_of(const relaxed_block& b, std::uint32_t n) {
     const std::uint32_t* src = net.sources + net.slot_offset[n];
     node_sources s{};
     for (unsigned i = 0; i < net.k[n]; ++i) {
+        if (b.slot_dy != nullptr && net.slot_watch != nullptr) {
+            const std::uint32_t r = net.slot_watch[net.slot_offset[n] + i];
+            if (r != no_watch) s.watch[i] = b.slot_dy + size_t{r} * b.stride;
+        }
         if (src[i] < net.num_inputs) {
             s.bits[i] = b.inputs + size_t{src[i]} * b.input_stride;
         } else {
@@ -288,6 +294,7 @@ void node_backward(const relaxed_block& b, const node_sources& s, const float* c
             }
             const size_t v = v0 + u * L;
             for (unsigned i = 0; i < K; ++i) {
+                if (s.watch[i] != nullptr) vec::store(s.watch[i] + v, Efd ? vec::mul(dp[u][i], half) : dp[u][i]);
                 if (s.grad[i] == nullptr) continue;
                 const V old = vec::load(s.grad[i] + v);
                 vec::store(s.grad[i] + v, Efd ? vec::fmadd(dp[u][i], half, old) : vec::add(old, dp[u][i]));

@@ -40,11 +40,20 @@ struct candidate_sources {
     std::vector<std::uint32_t> slot_list;    // per slot, in the network's slot order: its list, < num_lists()
     std::vector<std::uint64_t> list_offset;  // per list, its first entry in `sources`; plus one past the last
     std::vector<std::uint32_t> sources;      // the lists' network source ids, each list without repeats
+    // Per list, or empty when no list learns: > 0 makes the list a learnable
+    // pool (topology's learn_wiring, DESIGN §4.1a) — every slot naming it
+    // chooses its source among the list during gradient training, with this
+    // surrogate temperature; 0 = the slots keep their source.
+    std::vector<float> learn_temperature;
 
     // No lists: a network that was not developed from a genome (or was loaded).
     [[nodiscard]] bool empty() const noexcept { return slot_list.empty(); }
     [[nodiscard]] std::size_t num_slots() const noexcept { return slot_list.size(); }
     [[nodiscard]] std::size_t num_lists() const noexcept { return list_offset.empty() ? 0 : list_offset.size() - 1; }
+    // The slot's pool temperature, 0 if its source is fixed.
+    [[nodiscard]] float temperature(std::size_t slot) const noexcept {
+        return learn_temperature.empty() ? 0.0F : learn_temperature[slot_list[slot]];
+    }
     // The candidates of one slot; `slot` < num_slots().
     [[nodiscard]] std::span<const std::uint32_t> of(std::size_t slot) const noexcept {
         const std::uint32_t l = slot_list[slot];
@@ -53,7 +62,7 @@ struct candidate_sources {
     // Bytes the three arrays hold.
     [[nodiscard]] std::size_t memory_bytes() const noexcept {
         return slot_list.size() * sizeof(std::uint32_t) + list_offset.size() * sizeof(std::uint64_t) +
-               sources.size() * sizeof(std::uint32_t);
+               sources.size() * sizeof(std::uint32_t) + learn_temperature.size() * sizeof(float);
     }
 };
 
@@ -62,7 +71,7 @@ struct candidate_sources {
 // of `net`, list ids in range, offsets that start at 0, never decrease and
 // end at sources.size(), no empty list, source ids below num_inputs() +
 // num_nodes(), no source twice in a list, and every slot's current source
-// among its candidates.
+// among its candidates; learn_temperature empty or one finite value ≥ 0 per list.
 void validate(const candidate_sources& candidates, const network& net);
 
 }  // namespace lutra::core

@@ -81,6 +81,10 @@ struct relaxed_options {
     std::size_t block_samples = 256;         // samples per work unit, a positive multiple of 16 (see above)
     std::string relaxation = "multilinear";  // "multilinear" or "efd"
     std::optional<sequence_spec> sequence;   // train on sequences through time; empty = static samples
+    // Slots (network slot order, slot_offset(n) + i) whose own dL/dp backward()
+    // reports, row r for watched_slots[r]: what learnable wiring learns from
+    // (DESIGN §4.1a). Static samples only.
+    std::vector<std::uint32_t> watched_slots;
     friend bool operator==(const relaxed_options&, const relaxed_options&) = default;
 };
 
@@ -149,8 +153,14 @@ public:
     // whatever a hook adds. Nodes are processed in reverse index order, each
     // adding its dL/dp to its sources' rows, so afterwards dy holds the total
     // dL/dy of every node. dL/dw summed over the batch is added to grad_w.
+    // With slot_dy and watched slots, row r of slot_dy (reshaped to the
+    // watched slots × count) is overwritten with the dL/dp that slot
+    // watched_slots[r] sent to its source (also for a source that is an
+    // input bit, which gets no dy row).
     void backward(const bit_matrix& inputs, std::size_t first_sample, std::size_t count, std::span<const float> w,
-                  const activations& y, activations& dy, std::span<float> grad_w) const;
+                  const activations& y, activations& dy, std::span<float> grad_w,
+                  activations* slot_dy = nullptr) const;
+    [[nodiscard]] std::span<const std::uint32_t> watched_slots() const noexcept { return watched_slots_; }
 
     [[nodiscard]] const network& net() const noexcept { return net_; }
     // Node n's row at tick t (sequences), or no_tick for a copy no readout
@@ -189,6 +199,8 @@ private:
     isa isa_;
     unsigned threads_;
     std::size_t block_samples_;
+    std::vector<std::uint32_t> watched_slots_;
+    std::vector<std::uint32_t> slot_watch_;  // per slot: its row of slot_dy, or kernels' no_watch
     std::string_view relaxation_;
     bool efd_;
 };

@@ -28,6 +28,7 @@
 #include "lutra/core/relaxed.hpp"
 #include "lutra/core/schema.hpp"
 #include "lutra/plasticity/hooks.hpp"
+#include "lutra/plasticity/learned_wiring.hpp"
 #include "lutra/plasticity/rule.hpp"
 
 namespace lutra::plasticity {
@@ -57,6 +58,13 @@ struct gradient_params {
 };
 
 void describe(core::schema_visitor& v, optimizer_params& p);
+
+// One optimizer step on x from its gradient g, element by element: Adam with
+// moments m, v and bias correction for step `step` (counted from 1), or SGD
+// with momentum (velocity m; v unused). The tables' θ and learnable wiring's
+// scores share it.
+void optimizer_step(const optimizer_params& o, std::uint64_t step, float learning_rate, std::span<float> x,
+                    std::span<float> m, std::span<float> v, std::span<const float> g);
 // The fields of gradient_params (init_scale, sharpen, optimizer) in the
 // current mapping, as the `train` section and a schedule's gradient entry spell them.
 void describe(core::schema_visitor& v, gradient_params& p);
@@ -106,8 +114,12 @@ private:
     void update_w(double beta);
     void write_tables(learning_context& ctx) const;
 
+    [[nodiscard]] core::relaxed_options engine_options() const;
+
     gradient_params params_;
     session_setup setup_;
+    learned_wiring wiring_;                       // the slots that choose their source (DESIGN §4.1a)
+    core::relaxed_engine::activations slot_dy_;   // their dL/dp in the last batch
     std::optional<core::relaxed_engine> engine_;
     std::vector<float> theta_;
     std::vector<float> w_;

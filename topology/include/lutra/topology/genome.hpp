@@ -91,6 +91,21 @@ struct delay_distribution {
 // `repeats` is true. For input sources with several bits per pixel,
 // `cover_bits` makes slot s of a node read level s mod bits, so every level
 // is sampled in every field.
+//
+// Learnable wiring (DESIGN §4.1a, docs/genome.md): with learn.candidates = C
+// > 0, development gives each target node a pool of C candidate sources (the
+// sources it drew, then further ones its rule proposes for these slots, drawn
+// without repeats; fewer where the rule proposes fewer), and gradient
+// training lets every slot of the projection choose among its node's pool —
+// forward the argmax of the slot's scores, backward a softmax surrogate with
+// this temperature. C must be at least the slots it fills: a node's slots
+// read distinct sources of its pool.
+struct learn_wiring_gene {
+    std::uint32_t candidates = 0;  // pool per node; 0 = the wiring stays as developed
+    double temperature = 1.0;      // the backward surrogate's softmax temperature, > 0
+    friend bool operator==(const learn_wiring_gene&, const learn_wiring_gene&) = default;
+};
+
 struct projection_gene {
     std::string target;                // a population
     std::vector<std::string> sources;  // populations and/or "input"
@@ -100,6 +115,7 @@ struct projection_gene {
     bool cover_bits = false;           // input sources: spread slots over the bit levels
     bool repeats = false;              // a node may read one source more than once
     delay_distribution delay;          // delays of the slots it fills
+    learn_wiring_gene learn;           // YAML `learn_wiring`: training may choose each slot's source
     friend bool operator==(const projection_gene&, const projection_gene&) = default;
 };
 

@@ -13,6 +13,7 @@ void describe(core::schema_visitor& v, layout& l);
 void describe(core::schema_visitor& v, table_init& t);
 void describe(core::schema_visitor& v, population_gene& p);
 void describe(core::schema_visitor& v, delay_distribution& d);
+void describe(core::schema_visitor& v, learn_wiring_gene& l);
 void describe(core::schema_visitor& v, projection_gene& p);
 void describe(core::schema_visitor& v, head_gene& h);
 void describe(core::schema_visitor& v, genome& g);
