@@ -312,6 +312,57 @@ TEST_CASE("relaxed: efd is the hard lookup forward; dL/dw at addressed entries, 
     }
 }
 
+TEST_CASE("relaxed: watched slots report the dL/dp their source receives, input slots too, every instruction set") {
+    // A node's dy is its direct gradient (0 off the head) plus what every
+    // slot reading it sent; with every slot watched the two sides must agree.
+    const network net = layered_network(1, 8, 20, {12, 12, 10}, 31);
+    const bit_matrix inputs = random_inputs(20, 90, 5);
+    const std::size_t first = 3, count = 70;
+    const std::vector<float> w = random_entries(entry_offsets(net).back(), 2);
+    std::vector<std::uint32_t> watched(net.num_slots());
+    for (std::uint32_t i = 0; i < watched.size(); ++i) watched[i] = static_cast<std::uint32_t>(watched.size() - 1 - i);
+    for (const char* relaxation : {"multilinear", "efd"})
+        for (isa set : supported_isas()) {
+            CAPTURE(relaxation);
+            CAPTURE(to_string(set));
+            const relaxed_engine engine(net, {.instruction_set = set, .threads = 2, .block_samples = 32,
+                                              .relaxation = relaxation, .watched_slots = watched});
+            activations y, dy(net.num_nodes(), count), slot_dy;
+            engine.forward(inputs, first, count, w, y);
+            const counter_rng rng(6, "test.relaxed.watched");
+            // A direct gradient on every node, as if each were an output.
+            for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
+                for (std::size_t s = 0; s < count; ++s) dy.node(n)[s] = static_cast<float>(rng.uniform(n * count + s) - 0.5);
+            const activations direct = dy;
+            std::vector<float> grad(w.size(), 0.0F);
+            engine.backward(inputs, first, count, w, y, dy, grad, &slot_dy);
+            REQUIRE(slot_dy.nodes() == net.num_slots());
+            std::vector<double> received(std::size_t{net.num_nodes()} * count, 0.0);
+            bool input_slots_nonzero = false;
+            for (std::uint32_t r = 0; r < watched.size(); ++r) {
+                const std::uint32_t source = net.arrays().sources[watched[r]];
+                for (std::size_t s = 0; s < count; ++s) {
+                    if (source < net.num_inputs())
+                        input_slots_nonzero = input_slots_nonzero || slot_dy.node(r)[s] != 0.0F;
+                    else
+                        received[(source - net.num_inputs()) * count + s] += slot_dy.node(r)[s];
+                }
+            }
+            CHECK(input_slots_nonzero);
+            std::size_t far = 0, moved = 0;
+            for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
+                for (std::size_t s = 0; s < count; ++s)
+                {
+                    far += !close(dy.node(n)[s], static_cast<float>(direct.node(n)[s] + received[n * count + s]), 1e-4);
+                    moved += received[n * count + s] != 0.0;
+                }
+            CHECK(far == 0);
+            CHECK(moved > net.num_nodes() * count / 2);
+        }
+    CHECK_THROWS_WITH_AS((void)relaxed_engine(net, {.watched_slots = {0, 0}}), doctest::Contains("listed twice"),
+                         lutra::error);
+}
+
 TEST_CASE("relaxed: backward adds to grad_w; an empty batch does nothing") {
     const network net = layered_network(3, 5, 6, {5, 3}, 2);
     const bit_matrix inputs = random_inputs(6, 40, 1);
