@@ -229,7 +229,7 @@ void gradient_rule::batch(const batch_activity& a, learning_context& ctx, batch_
     if (!wiring_.empty()) {
         core::network_arrays arrays = engine_->net().arrays();
         if (wiring_.learn(a.inputs, a.first_sample, a.samples, y_, slot_dy_, params_.optimizer, steps_,
-                          static_cast<float>(lr), arrays.sources))
+                          static_cast<float>(lr), engine_->threads(), arrays.sources))
             engine_.emplace(core::network(std::move(arrays)), engine_options());
     }
     if (others_read_tables_) write_tables(ctx);

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <string>
+#include <thread>
 
 #include "lutra/core/error.hpp"
 #include "lutra/plasticity/gradient.hpp"
@@ -66,12 +67,18 @@ learned_wiring::learned_wiring(const core::candidate_sources& candidates, const 
 bool learned_wiring::choose(std::vector<std::uint32_t>& sources) const {
     bool changed = false;
     std::vector<std::uint32_t> taken;  // by earlier slots of the same node
+    const auto is_taken = [&taken](std::uint32_t c) { return std::find(taken.begin(), taken.end(), c) != taken.end(); };
     for (std::size_t r = 0; r < slots_.size(); ++r) {
         if (r == 0 || node_[r] != node_[r - 1]) taken.clear();
-        std::uint64_t best = pool_offset_[r + 1];
-        for (std::uint64_t e = pool_offset_[r]; e < pool_offset_[r + 1]; ++e) {
-            if (std::find(taken.begin(), taken.end(), candidates_[e]) != taken.end()) continue;
-            if (best == pool_offset_[r + 1] || score_[e] > score_[best]) best = e;
+        const std::uint64_t first = pool_offset_[r], last = pool_offset_[r + 1];
+        // The best candidate is rarely taken: look for it first.
+        std::uint64_t best = first;
+        for (std::uint64_t e = first + 1; e < last; ++e)
+            if (score_[e] > score_[best]) best = e;
+        if (is_taken(candidates_[best])) {
+            best = last;
+            for (std::uint64_t e = first; e < last; ++e)
+                if (!is_taken(candidates_[e]) && (best == last || score_[e] > score_[best])) best = e;
         }
         // A pool holds at least as many candidates as the node's learnable
         // slots (the genome checks it), so some candidate is always free.
@@ -87,15 +94,35 @@ bool learned_wiring::choose(std::vector<std::uint32_t>& sources) const {
 bool learned_wiring::learn(const core::bit_matrix& inputs, std::size_t first_sample, std::size_t count,
                            const core::relaxed_engine::activations& y,
                            const core::relaxed_engine::activations& slot_dy, const optimizer_params& optimizer,
-                           std::uint64_t step, float learning_rate, std::vector<std::uint32_t>& sources) {
+                           std::uint64_t step, float learning_rate, unsigned threads,
+                           std::vector<std::uint32_t>& sources) {
     if (slots_.empty() || count == 0) return false;
     // The batch's input bits as floats, one row per input.
-    inputs_.assign(std::size_t{num_inputs_} * count, 0.0F);
-    for (std::uint32_t row = 0; row < num_inputs_; ++row)
-        for (std::size_t s = 0; s < count; ++s)
-            if (inputs.get(row, first_sample + s)) inputs_[row * count + s] = 1.0F;
+    inputs_.resize(std::size_t{num_inputs_} * count);
+    for (std::uint32_t row = 0; row < num_inputs_; ++row) {
+        const std::uint64_t* words = inputs.data() + row * inputs.stride();
+        float* out = inputs_.data() + std::size_t{row} * count;
+        for (std::size_t s = 0; s < count; ++s) {
+            const std::size_t at = first_sample + s;
+            out[s] = static_cast<float>((words[at / 64] >> (at % 64)) & 1U);
+        }
+    }
+    // Slots are independent: contiguous shares, one per thread.
+    const std::size_t shares = std::clamp<std::size_t>(threads, 1, (slots_.size() + 255) / 256);
+    std::vector<std::jthread> pool;
+    for (std::size_t t = 1; t < shares; ++t)
+        pool.emplace_back([&, t] { slot_gradients(t * slots_.size() / shares, (t + 1) * slots_.size() / shares, count, y, slot_dy); });
+    slot_gradients(0, slots_.size() / shares, count, y, slot_dy);
+    pool.clear();
+    optimizer_step(optimizer, step, learning_rate, score_, m_, v_, grad_);
+    return choose(sources);
+}
+
+void learned_wiring::slot_gradients(std::size_t begin, std::size_t end, std::size_t count,
+                                    const core::relaxed_engine::activations& y,
+                                    const core::relaxed_engine::activations& slot_dy) {
     std::vector<float> g, pi;
-    for (std::size_t r = 0; r < slots_.size(); ++r) {
+    for (std::size_t r = begin; r < end; ++r) {
         const float* dp = slot_dy.node(static_cast<std::uint32_t>(r)).data();
         const std::uint64_t first = pool_offset_[r], last = pool_offset_[r + 1];
         g.resize(last - first);
@@ -115,8 +142,6 @@ bool learned_wiring::learn(const core::bit_matrix& inputs, std::size_t first_sam
         for (std::size_t j = 0; j < pi.size(); ++j) mean += (pi[j] /= z) * g[j];
         for (std::uint64_t e = first; e < last; ++e) grad_[e] = pi[e - first] * inv_t * (g[e - first] - mean);
     }
-    optimizer_step(optimizer, step, learning_rate, score_, m_, v_, grad_);
-    return choose(sources);
 }
 
 void learned_wiring::save(named_state& state) const {

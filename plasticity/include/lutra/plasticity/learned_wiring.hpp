@@ -62,7 +62,7 @@ public:
     // (the network's sources array) and says whether any changed.
     bool learn(const core::bit_matrix& inputs, std::size_t first_sample, std::size_t count,
                const core::relaxed_engine::activations& y, const core::relaxed_engine::activations& slot_dy,
-               const optimizer_params& optimizer, std::uint64_t step, float learning_rate,
+               const optimizer_params& optimizer, std::uint64_t step, float learning_rate, unsigned threads,
                std::vector<std::uint32_t>& sources);
 
     // The argmax choices into `sources` (e.g. after restore); true if any changed.
@@ -74,6 +74,10 @@ public:
     void restore(const named_state& state);
 
 private:
+    // grad_ of learnable slots [begin, end).
+    void slot_gradients(std::size_t begin, std::size_t end, std::size_t count,
+                        const core::relaxed_engine::activations& y, const core::relaxed_engine::activations& slot_dy);
+
     std::uint32_t num_inputs_ = 0;
     std::vector<std::uint32_t> slots_;         // learnable slots, ascending
     std::vector<std::uint32_t> node_;          // per learnable slot: its node
