@@ -324,6 +324,12 @@ TEST_CASE("cli: every rejection of a training setting happens before the run dir
          "train.schedule[0].rules[0].sharpen:", "expected a number in 1.0..1000.0, got 0.5"},
         {parity + defaults + " --set 'train.schedule=[{epochs: 60, rules: []}]'", "train.schedule[0].rules:",
          "a phase needs at least one rule"},
+        {parity + " --set 'genome.projections[1].learn_wiring={candidates: 2}'",
+         "genome: projections[1].learn_wiring.candidates:",
+         "2 candidates per node for the 4 slots it fills of 'out'; a node's slots read distinct candidates, so give "
+         "at least 4"},
+        {parity + " --set 'genome.projections[1].learn_wiring={candidates: 8, temperature: 0}'",
+         "genome.projections[1].learn_wiring.temperature:", "expected a number in (0.0"},
     };
     for (std::size_t i = 0; i < cases.size(); ++i) {
         const rejection& c = cases[i];
