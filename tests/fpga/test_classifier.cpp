@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <set>
 
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
@@ -180,9 +181,24 @@ TEST_CASE("classifier: both comparator forms compute value > threshold for every
         for (const logic_node& node : design.nodes)
             if (node.role == part::encoder) {
                 ++encoder_nodes;
-                CHECK(node.inputs.size() <= (form == comparator_form::one_table ? 8U : 5U));
+                CHECK(node.inputs.size() <= (form == comparator_form::one_table ? 8U : 6U));
             }
-        CHECK(encoder_nodes == (form == comparator_form::one_table ? 255U : 510U));
+        // Two tables but for the 63 thresholds θ ≡ 3 (mod 4): value > θ reads
+        // the top 6 bits or fewer, one table.
+        CHECK(encoder_nodes == (form == comparator_form::one_table ? 255U : 510U - 63U));
+        // A comparator reads only the pixel bits that can change it: all but
+        // θ's trailing ones (feature θ holds the comparator of threshold θ).
+        std::vector<std::set<std::uint32_t>> pixel_bits_read(255);
+        for (const logic_node& node : design.nodes)
+            if (node.role == part::encoder)
+                for (const signal& in : node.inputs)
+                    if (in.from == signal::kind::input) pixel_bits_read[in.index / 8].insert(in.index % 8);
+        for (std::uint32_t theta = 0; theta < 255; ++theta) {
+            CAPTURE(theta);
+            std::set<std::uint32_t> expected;
+            for (auto b = static_cast<std::uint32_t>(std::countr_one(theta)); b < 8; ++b) expected.insert(b);
+            CHECK(pixel_bits_read[theta] == expected);
+        }
         const core::bit_matrix out = evaluate(design, pixel_inputs(pixels, 255));
         // Scores are single bits after the 8 prediction bits: score θ = v > θ.
         std::size_t wrong = 0;
@@ -213,12 +229,16 @@ TEST_CASE("classifier: nodes are grouped by role, network nodes keep their origi
     const auto encoder_nodes = static_cast<std::size_t>(std::count(read.begin(), read.end(), true));
     REQUIRE(encoder_nodes < net.num_inputs());  // the test covers rows nobody reads
     REQUIRE(design.nodes.size() > encoder_nodes + net.num_nodes());
+    std::vector<std::uint32_t> read_rows;
+    for (std::uint32_t r = 0; r < net.num_inputs(); ++r)
+        if (read[r]) read_rows.push_back(r);
     for (std::size_t i = 0; i < design.nodes.size(); ++i) {
         const logic_node& node = design.nodes[i];
         CAPTURE(i);
         if (i < encoder_nodes) {
             CHECK(node.role == part::encoder);
-            CHECK(node.inputs.size() == 8);
+            // value > 127 reads bit 7 alone; 0 and 254 read all 8 bits.
+            CHECK(node.inputs.size() == (enc.thresholds()[read_rows[i]] == 127 ? 1U : 8U));
         } else if (i < encoder_nodes + net.num_nodes()) {
             const auto n = static_cast<std::uint32_t>(i - encoder_nodes);
             CHECK(node.role == part::network);
