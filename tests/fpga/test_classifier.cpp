@@ -8,6 +8,7 @@
 #include "lutra/core/random.hpp"
 #include "lutra/core/reference.hpp"
 #include "lutra/fpga/classifier.hpp"
+#include "lutra/fpga/passes.hpp"
 #include "support/all_patterns.hpp"
 
 using namespace lutra;
@@ -526,4 +527,29 @@ TEST_CASE("classifier: argmax is exact, ties to the lowest class, on every patte
     logic_design d;
     const std::vector<std::vector<signal>> uneven = {inputs_as_signals(0, 2), inputs_as_signals(2, 3)};
     CHECK_THROWS_WITH_AS((void)add_argmax(d, uneven), doctest::Contains("score 1 has 3 bits, score 0 has 2"), error);
+}
+
+TEST_CASE("classifier: comparators of rows read only by nodes the passes remove are removed too") {
+    // Four features, one bit each. Node 0 reads rows 0 and 1 but is constant
+    // 0; node 1 buffers row 2; row 3 is read by nobody.
+    const core::encoder enc = thermometer(4, {100});
+    core::network_arrays a;
+    a.num_inputs = 4;
+    a.k = {2, 1};
+    a.sources = {0, 1, 2};
+    a.tables = {0b0000, 0b10};
+    a.head = {.num_classes = 2, .outputs = {0, 1}};
+    const core::network net(a);
+    logic_design design = classifier_design(net, enc);
+    const auto pixels_read = [&] {
+        std::set<std::uint32_t> features;
+        for (const logic_node& node : design.nodes)
+            if (node.role == part::encoder)
+                for (const signal& in : node.inputs)
+                    if (in.from == signal::kind::input) features.insert(in.index / 8);
+        return features;
+    };
+    CHECK(pixels_read() == std::set<std::uint32_t>{0, 1, 2});  // rows the network reads
+    (void)simplify(design);
+    CHECK(pixels_read() == std::set<std::uint32_t>{2});  // rows its surviving nodes read
 }
