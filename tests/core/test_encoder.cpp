@@ -239,6 +239,27 @@ TEST_CASE("encoder: a value most samples share gets one quantile bit, the others
     check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > enc.thresholds()[row]; });
 }
 
+TEST_CASE("encoder: without a point mass, conditional quantiles are the plain quantiles") {
+    // Every value 0 … 255 four times: the (t+1)/(T+1) quantiles are exact.
+    dataset d;
+    d.name = "even";
+    d.width = 1;
+    d.height = 1;
+    d.channels = 1;
+    d.num_classes = 2;
+    for (unsigned s = 0; s < 1024; ++s) {
+        d.train.features.push_back(static_cast<std::uint8_t>(s % 256));
+        d.train.labels.push_back(0);
+    }
+    for (const unsigned bits : {1U, 3U, 7U, 15U}) {
+        CAPTURE(bits);
+        const encoder enc = encoder::fit({.bits = bits, .thresholds = "quantile"}, d);
+        std::vector<unsigned> plain;
+        for (unsigned t = 0; t < bits; ++t) plain.push_back((t + 1) * 256 / (bits + 1) - 1);
+        CHECK(thresholds_of(enc) == plain);
+    }
+}
+
 TEST_CASE("encoder: a coarse resolution puts every threshold on its grid") {
     const dataset d = mostly_zero();
     const auto fit = [&](unsigned bits, std::string thresholds, unsigned resolution) {
