@@ -60,6 +60,7 @@ encoder encoder::fit(const encoder_params& params, const dataset& data) {
         encoder_params used = params;
         kind->forget_unused(used);
         check_schema(used, "encoder");
+        check_encoder_params(used, "encoder");
     }
 
     // Coordinates are 16-bit; the feature count must fit the 32-bit product.
@@ -171,8 +172,24 @@ void describe(schema_visitor& v, encoder_params& p) {
     v.choice("kind", p.kind, encoder_kinds(), "how a feature becomes bits: binarize (1 bit) or thermometer (T bits)");
     v.field("bits", p.bits, "thermometer: bits per feature", 1U, 255U);
     v.choice("thresholds", p.thresholds, threshold_methods,
-             "thermometer: uniform over 0..255, or quantiles of the training split");
+             "thermometer: uniform over 0..255, conditional quantiles of each feature's training values, or "
+             "distributive: one set for all features, of their training values pooled");
+    v.field("resolution", p.resolution,
+            "thermometer: thresholds compare the top resolution bits of a value (<= 6: one LUT6 a comparator); "
+            "bits <= 2^resolution - 1",
+            1U, 8U);
     v.field("threshold", p.threshold, "binarize: bit = value >= threshold", 1U, 255U);
+}
+
+void check_encoder_params(const encoder_params& p, std::string_view root_path) {
+    if (p.kind != "thermometer" || p.resolution < 1 || p.resolution > 8) return;  // describe() checks the range
+    const unsigned levels = (1U << p.resolution) - 1;
+    if (p.bits > levels)
+        throw schema_error(std::string(root_path) + ".resolution",
+                           "a threshold grid coarser than the encoder's bits allow: " + std::to_string(p.bits) +
+                               " bits need resolution ≥ " + std::to_string(std::bit_width(p.bits)) +
+                               " (resolution r has 2^r − 1 thresholds; got " + std::to_string(p.resolution) + ", " +
+                               std::to_string(levels) + " thresholds)");
 }
 
 }  // namespace lutra::core

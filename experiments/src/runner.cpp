@@ -114,6 +114,11 @@ void check_before_loading(const experiment_settings& s, const config_source& whe
                                                       " input bits a tick; make them match");
         return;
     }
+    try {
+        core::check_encoder_params(s.data.encoder, "data.encoder");
+    } catch (const core::schema_error& e) {
+        throw where.error_at(e.path, e.problem);
+    }
     const data::dataset_shape shape = data::dataset_shape_of(
         s.data.name, {.seed = s.data.seed, .train_samples = s.data.train_samples, .test_samples = s.data.test_samples});
     if (s.genome.head.classes != shape.classes)

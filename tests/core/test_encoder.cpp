@@ -8,6 +8,7 @@
 #include "lutra/core/encoder.hpp"
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
+#include "lutra/core/schema.hpp"
 
 using namespace lutra::core;
 
@@ -137,20 +138,26 @@ TEST_CASE("encoder: quantile thresholds split each feature's training values") {
         for (std::uint32_t f = 0; f < 50; ++f)
             for (unsigned t = 0; t < bits; ++t) {
                 const std::uint8_t theta = enc.thresholds()[f * bits + t];
-                std::size_t at_most = 0;
-                std::size_t below = 0;
+                const int previous = t == 0 ? -1 : enc.thresholds()[f * bits + t - 1];
+                std::size_t above = 0;    // values above the previous threshold
+                std::size_t at_most = 0;  // of those, at or below θ
+                std::size_t below = 0;    // of those, below θ
+                std::size_t all_at_most = 0;
                 for (std::size_t s = 0; s < d.train.size(); ++s) {
                     const std::uint8_t v = d.train.features[s * 50 + f];
+                    all_at_most += v <= theta;
+                    if (v <= previous) continue;
+                    ++above;
                     at_most += v <= theta;
                     below += v < theta;
                 }
+                // θ is the first of T − t + 1 equal-frequency cut points of the values above θ_{t−1} ...
+                const std::size_t parts = bits + 1 - t;
+                CHECK(at_most * parts >= above);
+                CHECK(below * parts < above);
+                // ... which, for 151 evenly used values, is within a percent of the plain quantile.
                 const double level = double(t + 1) / (bits + 1);
-                const double n = double(d.train.size());
-                // θ is the smallest value with at least a fraction `level` at or below it ...
-                CHECK(double(at_most) >= level * n);
-                CHECK(double(below) < level * n);
-                // ... which, for 151 evenly used values, is within a percent of the level.
-                CHECK(double(at_most) / n == doctest::Approx(level).epsilon(0.02));
+                CHECK(double(all_at_most) / double(d.train.size()) == doctest::Approx(level).epsilon(0.02));
             }
         check_encoding(enc, d.test, [&](std::uint32_t row, std::uint8_t v) { return v > enc.thresholds()[row]; });
         check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > enc.thresholds()[row]; });
@@ -181,7 +188,10 @@ TEST_CASE("encoder: coinciding quantiles are spread into valid thresholds") {
     }
     const encoder enc = encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = "quantile"}, d);
     const std::vector<unsigned> th(enc.thresholds().begin(), enc.thresholds().end());
-    CHECK(th == std::vector<unsigned>{0, 1, 2, 252, 253, 254, 0, 1, 2, 10, 11, 12});
+    // Constant features: nothing above the first cut point, so the rest
+    // follow one apart (255 sits in the top level, which no threshold splits
+    // off). Feature 2: 0 gets one bit, 200 the next, nothing is above that.
+    CHECK(th == std::vector<unsigned>{0, 1, 2, 0, 1, 2, 0, 200, 201, 10, 11, 12});
     check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > th[row]; });
 
     const encoder all = encoder::fit({.kind = "thermometer", .bits = 255, .thresholds = "quantile"}, d);
@@ -189,6 +199,131 @@ TEST_CASE("encoder: coinciding quantiles are spread into valid thresholds") {
     CHECK(all.thresholds()[0] == 0);  // constant 0: 0 … 254
     CHECK(all.thresholds()[254] == 254);
     CHECK(all.thresholds()[255] == 0);  // constant 255: also 0 … 254
+}
+
+namespace {
+
+// One feature that is 0 in 900 of 1000 samples and 1 … 100 once each in the
+// others (a background pixel), and one spread evenly over 0 … 249.
+dataset mostly_zero() {
+    dataset d;
+    d.name = "mostly zero";
+    d.width = 2;
+    d.height = 1;
+    d.channels = 1;
+    d.num_classes = 2;
+    for (unsigned s = 0; s < 1000; ++s) {
+        const std::uint8_t row[2] = {static_cast<std::uint8_t>(s < 900 ? 0 : s - 899),
+                                     static_cast<std::uint8_t>(s / 4)};
+        d.train.features.insert(d.train.features.end(), row, row + 2);
+        d.train.labels.push_back(0);
+    }
+    d.test = d.train;
+    return d;
+}
+
+std::vector<unsigned> thresholds_of(const encoder& enc) { return {enc.thresholds().begin(), enc.thresholds().end()}; }
+
+}  // namespace
+
+TEST_CASE("encoder: a value most samples share gets one quantile bit, the others split the values above it") {
+    const dataset d = mostly_zero();
+    const encoder enc = encoder::fit({.bits = 3, .thresholds = "quantile"}, d);
+    // Feature 0: θ_0 = 0 (the 1/4 quantile), then the tertiles of 1 … 100:
+    // 34 values at or below 34, 33 more at or below 67. The plain quantiles
+    // were 0, 0, 0, spread to 0, 1, 2: three bits that almost always agree.
+    // Feature 1 (0 … 249, 4 samples each): the plain quartiles are 62, 124,
+    // 187; the conditional cut after 62 (252 samples, not 250, at or below)
+    // takes 125, as no cut point falls between two samples of one value.
+    CHECK(thresholds_of(enc) == std::vector<unsigned>{0, 34, 67, 62, 125, 187});
+    check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > enc.thresholds()[row]; });
+}
+
+TEST_CASE("encoder: without a point mass, conditional quantiles are the plain quantiles") {
+    // Every value 0 … 255 four times: the (t+1)/(T+1) quantiles are exact.
+    dataset d;
+    d.name = "even";
+    d.width = 1;
+    d.height = 1;
+    d.channels = 1;
+    d.num_classes = 2;
+    for (unsigned s = 0; s < 1024; ++s) {
+        d.train.features.push_back(static_cast<std::uint8_t>(s % 256));
+        d.train.labels.push_back(0);
+    }
+    for (const unsigned bits : {1U, 3U, 7U, 15U}) {
+        CAPTURE(bits);
+        const encoder enc = encoder::fit({.bits = bits, .thresholds = "quantile"}, d);
+        std::vector<unsigned> plain;
+        for (unsigned t = 0; t < bits; ++t) plain.push_back((t + 1) * 256 / (bits + 1) - 1);
+        CHECK(thresholds_of(enc) == plain);
+    }
+}
+
+TEST_CASE("encoder: a coarse resolution puts every threshold on its grid") {
+    const dataset d = mostly_zero();
+    const auto fit = [&](unsigned bits, std::string thresholds, unsigned resolution) {
+        return encoder::fit({.bits = bits, .thresholds = std::move(thresholds), .resolution = resolution}, d);
+    };
+    // Levels of 16 values: feature 0's level 0 holds 915 samples (θ = 15),
+    // then 85 values 16 … 100 in levels 1 … 6, cut at ≥ 29 of them (level 2,
+    // θ = 47), then 53 values above, cut at ≥ 27 (level 4, θ = 79).
+    CHECK(thresholds_of(fit(3, "quantile", 4)) == std::vector<unsigned>{15, 47, 79, 63, 127, 191});
+    // uniform: boundaries ⌊(t+1)·16/6⌋·16.
+    CHECK(thresholds_of(fit(5, "uniform", 4)) == std::vector<unsigned>{31, 79, 127, 159, 207, 31, 79, 127, 159, 207});
+    CHECK(thresholds_of(fit(3, "uniform", 8)) == std::vector<unsigned>{63, 127, 191, 63, 127, 191});
+    // r = 1: one threshold, 127.
+    CHECK(thresholds_of(fit(1, "quantile", 1)) == std::vector<unsigned>{127, 127});
+
+    const dataset r = random_dataset(5, 4, 1, 700, 300, 12);
+    for (unsigned resolution = 1; resolution <= 8; ++resolution)
+        for (const char* method : {"uniform", "quantile", "distributive"})
+            for (unsigned bits : {1U, 2U, 3U, 7U, 15U}) {
+                if (bits >= (1U << resolution)) continue;
+                CAPTURE(resolution);
+                CAPTURE(method);
+                CAPTURE(bits);
+                const encoder enc = encoder::fit({.bits = bits, .thresholds = method, .resolution = resolution}, r);
+                CHECK(strictly_increasing_per_feature(enc, bits));
+                const unsigned step = 1U << (8 - resolution);
+                CHECK(std::all_of(enc.thresholds().begin(), enc.thresholds().end(),
+                                  [&](std::uint8_t t) { return (t + 1U) % step == 0; }));
+                // So every bit reads only the top `resolution` bits of a value.
+                check_encoding(enc, r.test, [&](std::uint32_t row, std::uint8_t v) {
+                    return (v >> (8 - resolution)) > (enc.thresholds()[row] >> (8 - resolution));
+                });
+            }
+}
+
+TEST_CASE("encoder: distributive thresholds are the quantile thresholds of all features pooled") {
+    // Feature f spans [10f, 10f + 100]: pooled, 0 … 250.
+    dataset d;
+    d.name = "shifted";
+    d.width = 16;
+    d.height = 1;
+    d.channels = 1;
+    d.num_classes = 3;
+    const auto lo = [](std::uint32_t f) { return static_cast<std::uint8_t>(10 * f); };
+    const auto hi = [](std::uint32_t f) { return static_cast<std::uint8_t>(10 * f + 100); };
+    d.train = random_split(3000, 16, 13, lo, hi);
+    d.test = random_split(100, 16, 14);
+    dataset pooled;
+    pooled.name = "pooled";
+    pooled.width = 1;
+    pooled.height = 1;
+    pooled.channels = 1;
+    pooled.num_classes = 3;
+    pooled.train.features = d.train.features;
+    pooled.train.labels.assign(pooled.train.features.size(), 0);
+    for (unsigned resolution : {8U, 5U}) {
+        CAPTURE(resolution);
+        const encoder dist = encoder::fit({.bits = 5, .thresholds = "distributive", .resolution = resolution}, d);
+        const encoder one = encoder::fit({.bits = 5, .thresholds = "quantile", .resolution = resolution}, pooled);
+        for (std::uint32_t f = 0; f < 16; ++f)
+            CHECK(std::equal(dist.thresholds().begin() + 5 * f, dist.thresholds().begin() + 5 * (f + 1),
+                             one.thresholds().begin(), one.thresholds().end()));
+        check_encoding(dist, d.test, [&](std::uint32_t row, std::uint8_t v) { return v > dist.thresholds()[row]; });
+    }
 }
 
 TEST_CASE("encoder: input bits carry their feature's coordinates, feature-major") {
@@ -226,14 +361,21 @@ TEST_CASE("encoder: bad parameters are rejected naming the field and the valid c
     CHECK(message({.kind = "onehot"}) == "encoder.kind: 'onehot' is not an encoder; valid: binarize, thermometer");
     CHECK(message({.bits = 0}) == "encoder.bits: expected an integer in 1..255, got 0");
     CHECK(message({.bits = 256}) == "encoder.bits: expected an integer in 1..255, got 256");
-    CHECK(
-        message({.thresholds = "quantil"}) ==
-        "encoder.thresholds: expected one of uniform, quantile, got 'quantil' (did you mean 'quantile'?)");
+    CHECK(message({.thresholds = "quantil"}) ==
+          "encoder.thresholds: expected one of uniform, quantile, distributive, got 'quantil' (did you mean "
+          "'quantile'?)");
+    CHECK(message({.resolution = 0}) == "encoder.resolution: expected an integer in 1..8, got 0");
+    CHECK(message({.resolution = 9}) == "encoder.resolution: expected an integer in 1..8, got 9");
+    CHECK(message({.bits = 4, .resolution = 2}) ==
+          "encoder.resolution: a threshold grid coarser than the encoder's bits allow: 4 bits need resolution ≥ 3 "
+          "(resolution r has 2^r − 1 thresholds; got 2, 3 thresholds)");
+    CHECK_THROWS_AS((void)encoder::fit({.bits = 2, .resolution = 1}, d), schema_error);
+    CHECK(encoder::fit({.bits = 3, .resolution = 2}, d).num_bits() == 9);
     CHECK(message({.kind = "binarize", .threshold = 0}) == "encoder.threshold: expected an integer in 1..255, got 0");
     CHECK(message({.kind = "binarize", .threshold = 256}) == "encoder.threshold: expected an integer in 1..255, got 256");
     CHECK_THROWS_AS((void)encoder::fit({.kind = "thermo"}, d), lutra::unknown_name_error);
     // Fields of the other kind are not read.
-    CHECK(encoder::fit({.kind = "binarize", .bits = 0, .thresholds = "x"}, d).num_bits() == 3);
+    CHECK(encoder::fit({.kind = "binarize", .bits = 0, .thresholds = "x", .resolution = 0}, d).num_bits() == 3);
     CHECK(encoder::fit({.bits = 2, .thresholds = "uniform", .threshold = 0}, d).num_bits() == 6);
 }
 

@@ -594,6 +594,19 @@ TEST_CASE("cli: a head whose classes differ from the dataset's is refused before
     check_refused("eval " + run.string() + " --data mnist", {"the network's head has 2 classes, but dataset 'mnist' has 10"});
 }
 
+TEST_CASE("cli: a threshold grid coarser than the encoder's bits is refused before anything is written") {
+    const lutra::test::temp_dir dir("lutra-test-cli");
+    const auto out = dir.path / "out";
+    const std::string thermometer = " --set data.encoder.kind=thermometer --set genome.inputs.bits=4"
+                                    " --set data.encoder.bits=4 --out " + out.string();
+    check_refused("--quiet run " + parity_config() + " --set data.encoder.resolution=2" + thermometer,
+                  {"data.encoder.resolution=2: data.encoder.resolution: a threshold grid coarser than the encoder's bits allow: 4 "
+                   "bits need resolution ≥ 3"});
+    check_refused("--quiet run " + parity_config() + " --set data.encoder.resolution=9" + thermometer,
+                  {"data.encoder.resolution: expected an integer in 1..8, got 9"});
+    CHECK_FALSE(std::filesystem::exists(out));
+}
+
 TEST_CASE("cli: sizes beyond the machine's memory are refused before allocating, naming the field") {
     const lutra::test::temp_dir dir("lutra-test-cli");
     const auto out = dir.path / "out";

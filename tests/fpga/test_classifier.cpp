@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <bit>
+#include <set>
 
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
 #include "lutra/core/reference.hpp"
 #include "lutra/fpga/classifier.hpp"
+#include "lutra/fpga/passes.hpp"
 #include "support/all_patterns.hpp"
 
 using namespace lutra;
@@ -180,9 +182,24 @@ TEST_CASE("classifier: both comparator forms compute value > threshold for every
         for (const logic_node& node : design.nodes)
             if (node.role == part::encoder) {
                 ++encoder_nodes;
-                CHECK(node.inputs.size() <= (form == comparator_form::one_table ? 8U : 5U));
+                CHECK(node.inputs.size() <= (form == comparator_form::one_table ? 8U : 6U));
             }
-        CHECK(encoder_nodes == (form == comparator_form::one_table ? 255U : 510U));
+        // Two tables but for the 63 thresholds θ ≡ 3 (mod 4): value > θ reads
+        // the top 6 bits or fewer, one table.
+        CHECK(encoder_nodes == (form == comparator_form::one_table ? 255U : 510U - 63U));
+        // A comparator reads only the pixel bits that can change it: all but
+        // θ's trailing ones (feature θ holds the comparator of threshold θ).
+        std::vector<std::set<std::uint32_t>> pixel_bits_read(255);
+        for (const logic_node& node : design.nodes)
+            if (node.role == part::encoder)
+                for (const signal& in : node.inputs)
+                    if (in.from == signal::kind::input) pixel_bits_read[in.index / 8].insert(in.index % 8);
+        for (std::uint32_t theta = 0; theta < 255; ++theta) {
+            CAPTURE(theta);
+            std::set<std::uint32_t> expected;
+            for (auto b = static_cast<std::uint32_t>(std::countr_one(theta)); b < 8; ++b) expected.insert(b);
+            CHECK(pixel_bits_read[theta] == expected);
+        }
         const core::bit_matrix out = evaluate(design, pixel_inputs(pixels, 255));
         // Scores are single bits after the 8 prediction bits: score θ = v > θ.
         std::size_t wrong = 0;
@@ -213,12 +230,16 @@ TEST_CASE("classifier: nodes are grouped by role, network nodes keep their origi
     const auto encoder_nodes = static_cast<std::size_t>(std::count(read.begin(), read.end(), true));
     REQUIRE(encoder_nodes < net.num_inputs());  // the test covers rows nobody reads
     REQUIRE(design.nodes.size() > encoder_nodes + net.num_nodes());
+    std::vector<std::uint32_t> read_rows;
+    for (std::uint32_t r = 0; r < net.num_inputs(); ++r)
+        if (read[r]) read_rows.push_back(r);
     for (std::size_t i = 0; i < design.nodes.size(); ++i) {
         const logic_node& node = design.nodes[i];
         CAPTURE(i);
         if (i < encoder_nodes) {
             CHECK(node.role == part::encoder);
-            CHECK(node.inputs.size() == 8);
+            // value > 127 reads bit 7 alone; 0 and 254 read all 8 bits.
+            CHECK(node.inputs.size() == (enc.thresholds()[read_rows[i]] == 127 ? 1U : 8U));
         } else if (i < encoder_nodes + net.num_nodes()) {
             const auto n = static_cast<std::uint32_t>(i - encoder_nodes);
             CHECK(node.role == part::network);
@@ -506,4 +527,29 @@ TEST_CASE("classifier: argmax is exact, ties to the lowest class, on every patte
     logic_design d;
     const std::vector<std::vector<signal>> uneven = {inputs_as_signals(0, 2), inputs_as_signals(2, 3)};
     CHECK_THROWS_WITH_AS((void)add_argmax(d, uneven), doctest::Contains("score 1 has 3 bits, score 0 has 2"), error);
+}
+
+TEST_CASE("classifier: comparators of rows read only by nodes the passes remove are removed too") {
+    // Four features, one bit each. Node 0 reads rows 0 and 1 but is constant
+    // 0; node 1 buffers row 2; row 3 is read by nobody.
+    const core::encoder enc = thermometer(4, {100});
+    core::network_arrays a;
+    a.num_inputs = 4;
+    a.k = {2, 1};
+    a.sources = {0, 1, 2};
+    a.tables = {0b0000, 0b10};
+    a.head = {.num_classes = 2, .outputs = {0, 1}};
+    const core::network net(a);
+    logic_design design = classifier_design(net, enc);
+    const auto pixels_read = [&] {
+        std::set<std::uint32_t> features;
+        for (const logic_node& node : design.nodes)
+            if (node.role == part::encoder)
+                for (const signal& in : node.inputs)
+                    if (in.from == signal::kind::input) features.insert(in.index / 8);
+        return features;
+    };
+    CHECK(pixels_read() == std::set<std::uint32_t>{0, 1, 2});  // rows the network reads
+    (void)simplify(design);
+    CHECK(pixels_read() == std::set<std::uint32_t>{2});  // rows its surviving nodes read
 }

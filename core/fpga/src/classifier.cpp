@@ -207,15 +207,19 @@ void check_classifier(const core::network& net, const core::encoder& enc) {
 
 // Encoder: a comparator per encoder row some node reads, over the pixels on
 // primary inputs 0 … 8F − 1. Returns the signal of every row (constant 0
-// for rows nobody reads). One table: the pixel's 8 bits address it, so table
-// bit v is simply v > threshold. Two tables: the low nibbles decide only
-// where the high nibbles are equal.
+// for rows nobody reads). A comparator reads only the pixel bits that can
+// change it (all but the threshold's trailing ones). One table: those bits
+// address it. Two tables, for comparators of 7 or 8 bits: the low nibbles
+// decide only where the high nibbles are equal.
 std::vector<signal> add_encoder(logic_design& design, const core::network& net, const core::encoder& enc,
                                 const classifier_options& options) {
     std::vector<bool> read(net.num_inputs(), false);
     for (std::uint32_t n = 0; n < net.num_nodes(); ++n)
         for (const std::uint32_t id : net.sources(n))
             if (id < net.num_inputs()) read[id] = true;
+    if (options.comparators != comparator_form::one_table && options.comparators != comparator_form::two_tables)
+        throw error("FPGA export: comparator form " + str(static_cast<std::size_t>(options.comparators)) +
+                    " is neither one_table nor two_tables");
     std::vector<signal> row_signal(net.num_inputs(), signal::constant(false));
     for (std::uint32_t r = 0; r < net.num_inputs(); ++r) {
         if (!read[r]) continue;
@@ -223,29 +227,28 @@ std::vector<signal> add_encoder(logic_design& design, const core::network& net, 
         const std::uint32_t threshold = enc.thresholds()[r];
         std::vector<signal> pixel;
         for (std::uint32_t b = 0; b < 8; ++b) pixel.push_back(signal::input(8 * feature + b));
-        switch (options.comparators) {
-            case comparator_form::one_table:
-                row_signal[r] = add_table(design, std::move(pixel), part::encoder,
-                                          [threshold](std::uint32_t value) { return value > threshold; });
-                break;
-            case comparator_form::two_tables: {
-                const std::uint32_t low_threshold = threshold & 15U;
-                const std::uint32_t high_threshold = threshold >> 4;
-                const signal low_greater =
-                    add_table(design, {pixel.begin(), pixel.begin() + 4}, part::encoder,
-                              [low_threshold](std::uint32_t low) { return low > low_threshold; });
-                std::vector<signal> high(pixel.begin() + 4, pixel.end());
-                high.push_back(low_greater);
-                row_signal[r] = add_table(design, std::move(high), part::encoder, [high_threshold](std::uint32_t a) {
-                    const std::uint32_t high_value = a & 15U;
-                    return high_value > high_threshold || (high_value == high_threshold && address_bit(a, 4));
-                });
-                break;
-            }
-            default:
-                throw error("FPGA export: comparator form " + str(static_cast<std::size_t>(options.comparators)) +
-                            " is neither one_table nor two_tables");
+        // θ = (μ+1)·2^k − 1 (k trailing ones, a threshold on a grid of 2^(8−k)
+        // levels): value > θ ⟺ (value >> k) > μ, a function of the top 8 − k
+        // bits only. Up to 6 of them fit one LUT6 in either form.
+        const auto ignored = static_cast<std::uint32_t>(std::countr_one(threshold));
+        const std::vector<signal> compared(pixel.begin() + ignored, pixel.end());
+        const std::uint32_t level = threshold >> ignored;
+        if (options.comparators == comparator_form::one_table || compared.size() <= 6) {
+            row_signal[r] = add_table(design, compared, part::encoder, [level](std::uint32_t top) { return top > level; });
+            continue;
         }
+        // Two tables: the 3 or 4 low bits read, then the high nibble.
+        const auto low_bits = static_cast<std::uint32_t>(compared.size() - 4);
+        const std::uint32_t low_threshold = level & ((1U << low_bits) - 1);
+        const std::uint32_t high_threshold = level >> low_bits;
+        const signal low_greater = add_table(design, {compared.begin(), compared.begin() + low_bits}, part::encoder,
+                                             [low_threshold](std::uint32_t low) { return low > low_threshold; });
+        std::vector<signal> high(compared.begin() + low_bits, compared.end());
+        high.push_back(low_greater);
+        row_signal[r] = add_table(design, std::move(high), part::encoder, [high_threshold](std::uint32_t a) {
+            const std::uint32_t high_value = a & 15U;
+            return high_value > high_threshold || (high_value == high_threshold && address_bit(a, 4));
+        });
     }
     return row_signal;
 }

@@ -11,6 +11,7 @@ void forget_unused_by_binarize(encoder_params& params) {
     const encoder_params defaults;
     params.bits = defaults.bits;
     params.thresholds = defaults.thresholds;
+    params.resolution = defaults.resolution;
 }
 
 }  // namespace lutra::core::encoders

@@ -7,18 +7,32 @@
 // binarize     1 bit per feature: value ≥ θ (params.threshold), stored as
 //              threshold θ − 1.
 // thermometer  T = params.bits bits per feature, bit t = value > θ_t with
-//              θ_0 < θ_1 < … < θ_{T−1}:
-//   uniform    θ_t = ⌊(t+1)·256/(T+1)⌋ − 1, i.e. bit t = value ≥ ⌊(t+1)·256/(T+1)⌋:
-//              T+1 equal intervals of 0..255 (T = 1: value ≥ 128; T = 3:
-//              value ≥ 64, 128, 192).
-//   quantile   fitted per feature on the training split: θ_t is the smallest
-//              v with #(training values ≤ v) ≥ (t+1)/(T+1) · #samples, so
-//              bit t is 1 for at most a fraction 1 − (t+1)/(T+1) of the
-//              training values. Where quantiles coincide (ties, constant
-//              features) they are pushed apart: θ_t = max(θ_t, θ_{t−1} + 1)
-//              upward, then θ_t = min(θ_t, θ_{t+1} − 1) downward from
-//              θ_{T−1} ≤ 254. Such bits may be constant on the training data.
-//
+//              θ_0 < θ_1 < … < θ_{T−1}, all on the grid of r = params.resolution
+//              bits: θ = (μ+1)·2^(8−r) − 1 for a level μ in 0..2^r − 2, so
+//              bit t = (value >> (8−r)) > μ_t reads only the top r bits of the
+//              value (r = 8: every θ in 0..254). T ≤ 2^r − 1 levels fit.
+//   uniform    μ_t = ⌊(t+1)·2^r/(T+1)⌋ − 1, i.e. bit t = value ≥ ⌊(t+1)·2^r/(T+1)⌋·2^(8−r):
+//              T+1 equal intervals of 0..255 (r = 8, T = 1: value ≥ 128; T = 3:
+//              value ≥ 64, 128, 192), rounded down to the grid.
+//   quantile   conditional quantiles, fitted per feature on the levels
+//              (value >> (8−r)) of the training split: μ_t is the smallest
+//              level with #(μ_{t−1} < level ≤ μ_t) · (T+1−t) ≥ #(level > μ_{t−1})
+//              (μ_{−1} = −1), the first of T+1−t equal-frequency cut points of
+//              the values above the previous threshold. θ_0 is the 1/(T+1)
+//              quantile of all values; a value that holds most samples (0 in
+//              MNIST) gets one bit and the other bits split the values above
+//              it evenly; for values without ties this is the plain (t+1)/(T+1)
+//              quantile. On a grid each cut point is rounded up to the top of
+//              its level, the next one taken among the values above that.
+//              A cut point in the top level 2^r − 1 (no threshold can split
+//              it off) becomes 2^r − 2 if values lie between. Where no value
+//              lies above μ_{t−1} (or only in the top level), μ_t = μ_{t−1} + 1,
+//              and levels past 2^r − 2 are pulled down one below the next
+//              from the top: μ_t = min(μ_t, μ_{t+1} − 1). Those bits are
+//              constant on the training data or repeat another bit.
+//   distributive  one set of thresholds for every feature: the conditional
+//              quantiles (as quantile) of all features' training values pooled
+//              (DWN's distributive thermometer).
 // Rows are feature-major: row = feature · T + t (binarize: T = 1).
 
 #include <cstdint>
@@ -44,18 +58,25 @@ struct input_bit {
 
 // The encoder kinds by name, in the order of their table (core/src/encoders/).
 [[nodiscard]] std::span<const std::string_view> encoder_kinds() noexcept;
-inline constexpr std::string_view threshold_methods[] = {"uniform", "quantile"};
+inline constexpr std::string_view threshold_methods[] = {"uniform", "quantile", "distributive"};
 
 // Only the fields of the chosen kind are read and checked.
 struct encoder_params {
     std::string kind = "thermometer";     // binarize | thermometer
     unsigned bits = 3;                    // thermometer: bits per feature, 1..255
-    std::string thresholds = "quantile";  // thermometer: uniform | quantile
+    std::string thresholds = "quantile";  // thermometer: uniform | quantile | distributive
+    unsigned resolution = 8;              // thermometer: the value bits a threshold compares, 1..8; bits ≤ 2^resolution − 1
     unsigned threshold = 128;             // binarize: bit = value ≥ threshold, 1..255
 };
 
 class schema_visitor;
 void describe(schema_visitor& v, encoder_params& p);
+
+// The checks describe() cannot make, between fields of the chosen kind:
+// thermometer bits ≤ 2^resolution − 1. Throws schema_error at
+// root_path + ".resolution" saying what would be valid. encoder::fit calls it
+// (root "encoder"); runs call it before loading data (root "data.encoder").
+void check_encoder_params(const encoder_params& p, std::string_view root_path);
 
 class encoder {
 public:

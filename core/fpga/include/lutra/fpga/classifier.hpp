@@ -43,14 +43,18 @@ inline constexpr std::string_view prediction_port_name = "prediction";
 // "score<c>", the name of class c's score port.
 [[nodiscard]] std::string score_port_name(std::uint32_t class_index);
 
-// How an encoder row's comparator `value > threshold` becomes tables.
+// How an encoder row's comparator `value > threshold` becomes tables. A
+// threshold with k trailing one bits (θ = (μ+1)·2^k − 1, on the grid of
+// data.encoder.resolution = 8 − k or coarser) is (value >> k) > μ: the
+// comparator reads only the top 8 − k pixel bits, and with at most 6 of them
+// (k ≥ 2) it is one table, one LUT6, in either form.
 enum class comparator_form : std::uint8_t {
-    // One 8-input table addressed by the pixel: after decomposition 4 LUT6 +
-    // 2 MUXF7 + 1 MUXF8, one LUT level (the passes shrink special thresholds,
-    // e.g. value > 127 is bit 7).
+    // One table addressed by the bits read: with 8 of them, after
+    // decomposition 4 LUT6 + 2 MUXF7 + 1 MUXF8, one LUT level (the passes
+    // shrink special thresholds, e.g. value > 127 is bit 7).
     one_table,
-    // The low nibbles compared by a 4-input table, then a 5-input table over
-    // the high nibble and that: 2 LUT6, two LUT levels.
+    // For 7 or 8 bits read: the low nibbles compared by a 4-input table, then
+    // a 5-input table over the high nibble and that: 2 LUT6, two LUT levels.
     two_tables,
 };
 
