@@ -177,3 +177,22 @@ TEST_CASE("area: with the gradient on a small task, fewer effective inputs than 
     CHECK(lean_accuracy >= plain_accuracy - 0.03);
     CHECK(lean_inputs <= 0.75 * plain_inputs);
 }
+
+TEST_CASE("area: a resumed run trains as the uninterrupted one — 3 epochs = 2 epochs, checkpoint, a fresh session, 1") {
+    const task m = synthetic("majority-9");
+    const core::network net =
+        core::random_network({.num_inputs = 9, .nodes = 40, .layers = 2, .k = 4, .num_classes = 2}, 3);
+    const session_params p =
+        adam_schedule(3, {{"area", rule_params(area_params{.strength = 0.002, .start = 1, .ramp = 2})}});
+    session whole(net, p, 9);
+    whole.train_epoch(m.inputs, m.labels);
+    whole.train_epoch(m.inputs, m.labels);
+    const session_state after_two = whole.state();
+    whole.train_epoch(m.inputs, m.labels);
+
+    session resumed(net, p, 9);
+    resumed.restore(after_two);
+    resumed.train_epoch(m.inputs, m.labels);
+    CHECK(resumed.network().arrays().tables == whole.network().arrays().tables);
+    CHECK(resumed.state() == whole.state());
+}
