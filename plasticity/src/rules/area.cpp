@@ -1,6 +1,7 @@
 #include "lutra/plasticity/rules/area.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -27,7 +28,8 @@ double area_penalty(std::span<const float> theta, unsigned k, double strength, d
         throw internal_error("area_penalty: " + std::to_string(theta.size()) + " entries for k = " + std::to_string(k));
     if (k == 0) return 0;  // a constant has no inputs to lose
     // In double: the pair differences of nearly equal q's are what the penalty is about.
-    std::vector<double> q(entries), slope(entries);
+    std::array<double, std::size_t{1} << core::relaxed_max_k> q, slope;
+    if (entries > q.size()) throw internal_error("area_penalty: k = " + std::to_string(k) + " is beyond the relaxed engine's");
     for (std::size_t a = 0; a < entries; ++a) {
         q[a] = 1 / (1 + std::exp(-static_cast<double>(theta[a])));
         slope[a] = q[a] * (1 - q[a]);
@@ -35,21 +37,22 @@ double area_penalty(std::span<const float> theta, unsigned k, double strength, d
     const double pairs = static_cast<double>(entries / 2);
     double penalty = 0;
     for (unsigned i = 0; i < k; ++i) {
+        // The pairs (a, a + bit) with bit i of a clear: blocks of `bit` addresses every 2·bit.
         const std::size_t bit = std::size_t{1} << i;
         double s = 0;
-        for (std::size_t a = 0; a < entries; ++a)
-            if (!(a & bit)) s += std::abs(q[a] - q[a | bit]);
+        for (std::size_t block = 0; block < entries; block += 2 * bit)
+            for (std::size_t a = block; a < block + bit; ++a) s += std::abs(q[a] - q[a + bit]);
         s /= pairs;
         if (!sensitivity.empty()) sensitivity[i] = static_cast<float>(s);
         penalty += std::log1p(s / epsilon);
         const double weight = strength / (epsilon + s) / pairs;
-        for (std::size_t a = 0; a < entries; ++a) {
-            if (a & bit) continue;
-            const double d = q[a] - q[a | bit];
-            const double sign = static_cast<double>((d > 0) - (d < 0));
-            grad[a] += static_cast<float>(weight * sign * slope[a]);
-            grad[a | bit] -= static_cast<float>(weight * sign * slope[a | bit]);
-        }
+        for (std::size_t block = 0; block < entries; block += 2 * bit)
+            for (std::size_t a = block; a < block + bit; ++a) {
+                const double d = q[a] - q[a + bit];
+                const double pull = weight * static_cast<double>((d > 0) - (d < 0));
+                grad[a] += static_cast<float>(pull * slope[a]);
+                grad[a + bit] -= static_cast<float>(pull * slope[a + bit]);
+            }
     }
     return strength * penalty;
 }
@@ -87,13 +90,13 @@ void area_rule::penalise(std::span<float> grad, std::span<const float> theta, co
         throw internal_error("area: a step of " + std::to_string(grad.size()) + " entries for " +
                              std::to_string(offsets.back()));
     const double strength = strength_at(ctx.position());
+    if (strength == 0) return;  // before the ramp: nothing to add, and nothing to spend
     if (sensitivity_.size() != net.num_nodes()) sensitivity_.assign(net.num_nodes(), std::numeric_limits<float>::quiet_NaN());
     float inputs[core::relaxed_max_k];
     for (const std::uint32_t n : ctx.nodes()) {
         const unsigned k = net.k(n);
         if (k > core::relaxed_max_k) continue;  // the gradient rule refuses such a network before any step
         const std::size_t at = offsets[n], count = offsets[n + 1] - at;
-        // At strength 0 the sensitivities are still measured, for the summary.
         (void)area_penalty(theta.subspan(at, count), k, strength, params_.epsilon, grad.subspan(at, count),
                            std::span<float>(inputs, k));
         float sum = 0;

@@ -39,10 +39,13 @@
 // The gradient is added in a before_step gradient hook, registered in
 // begin() and removed in end(): `area` needs the `gradient` rule in the same
 // phase (without it nothing changes), and only the phase's nodes are
-// penalised. Summary per node: sensitivity (Σ_i S_i at the last step).
+// penalised. Summary per node: sensitivity (Σ_i S_i at the last step with
+// λ > 0; NaN before).
 // Stateless between epochs (the schedule derives from the epoch).
 //
-// Cost per batch: about 2·k·2^k operations a node.
+// Cost per batch: 2^k exponentials and about 3·k·2^k operations a node, on
+// the calling thread (0.8 ms a batch of 1,000 nodes of k = 6: about 1.6 s an
+// epoch of configs/mnist-small-area.yaml); none before the ramp.
 
 #include <cstdint>
 #include <optional>
@@ -82,7 +85,7 @@ public:
     [[nodiscard]] std::string_view name() const override { return rule_name; }
     void begin(learning_context& ctx) override;
     void end(learning_context& ctx) override;
-    // sensitivity: Σ_i S_i of the node at the last step (NaN before any).
+    // sensitivity: Σ_i S_i of the node at the last step with λ > 0 (NaN before any).
     void summarize(rule_summary& out, const learning_context& ctx) const override;
 
     // λ at a position in the schedule.
