@@ -28,8 +28,11 @@
 // weak inputs go to exactly zero rather than all inputs shrinking a little
 // (Candès, Wakin & Boyd 2008). Each pair term pulls q_a and q_{a ⊕ 2^i}
 // together, so a node that loses inputs becomes a smaller function and, with
-// none left, a constant. R is the mean-loss scale: λ is in units of the
-// mean cross-entropy per node and input.
+// none left, a constant. R is added to the batch's mean cross-entropy (the
+// loss the gradient rule's dL/dθ is of), so λ does not depend on the batch
+// size; it weighs against each table's share of the loss, so it may need
+// retuning with the network's size (mnist-small: 1e-4; the test's 60-node
+// task: 1.5e-3).
 //
 // λ follows a schedule over the phase's epochs: 0 before epoch `start`
 // (0-based within the phase), then rising linearly to `strength` over
@@ -60,7 +63,7 @@
 namespace lutra::plasticity {
 
 struct area_params {
-    double strength = 1e-3;   // λ once ramped, ≥ 0
+    double strength = 1e-4;   // λ once ramped, ≥ 0 (configs/mnist-small-area.yaml's)
     double epsilon = 0.05;    // ε: sensitivities well below it are pulled hardest, (0, 1]
     std::uint32_t start = 0;  // phase epoch at which λ starts to rise
     std::uint32_t ramp = 0;   // epochs over which λ rises from 0 to strength (0 = at once)
