@@ -6,6 +6,7 @@
 #include "lutra/core/error.hpp"
 #include "lutra/core/names.hpp"
 #include "lutra/plasticity/gradient.hpp"
+#include "lutra/plasticity/rules/area.hpp"
 #include "lutra/plasticity/rules/count.hpp"
 #include "lutra/plasticity/rules/desensitize.hpp"
 #include "lutra/plasticity/rules/greedy.hpp"
@@ -76,6 +77,8 @@ void register_builtin_rules(rule_catalogue& c) {
                                             "hill-climbing: flips and source swaps kept when the exact loss falls");
     add_builtin<count_rule, count_params>(c, count_rule::rule_name,
                                           "WiSARD-style votes per addressed entry; the bit follows the majority");
+    add_builtin<area_rule, area_params>(c, area_rule::rule_name,
+                                        "area-aware: a penalty on input sensitivities so tables lose weak inputs");
 }
 
 rule_catalogue& catalogue() {

@@ -50,6 +50,7 @@ public:
     // The phase's nodes, ascending.
     void set_nodes(std::vector<std::uint32_t> nodes) { nodes_ = std::move(nodes); }
     void set_candidates(core::candidate_sources c) { candidates_ = std::move(c); }
+    void set_position(plasticity::epoch_position at) { position_ = at; }
 
     std::vector<plasticity::network_change> changes;
 
