@@ -85,7 +85,17 @@ void check_request(const export_request& request) {
     (void)fpga::find_part(request.part);  // an unknown part fails before any work
     if (request.comparators != "one-table" && request.comparators != "two-tables")
         throw error("export: comparators '" + request.comparators + "' is not one of one-table, two-tables");
+    if (request.argmax != "tournament" && request.argmax != "all-pairs" && request.argmax != "auto")
+        throw error("export: argmax '" + request.argmax + "' is not one of tournament, all-pairs, auto");
 }
+
+// A classifier built, simplified, mapped and counted.
+struct mapped_design {
+    fpga::logic_design design;
+    fpga::simplify_stats stats;
+    fpga::cell_netlist netlist;
+    fpga::resource_report report;
+};
 
 void check_model(const core::network& net, const core::encoder& enc, const std::string& where) {
     if (net.head().num_classes == 0)
@@ -100,16 +110,51 @@ void check_model(const core::network& net, const core::encoder& enc, const std::
 // come from request.sequence_pixels).
 export_summary export_model(const export_request& request, const core::network& net, const core::encoder& enc,
                             const std::string& where, const core::data_split& samples) {
-    const fpga::classifier_options classifier{.comparators = request.comparators == "one-table"
-                                                                 ? fpga::comparator_form::one_table
-                                                                 : fpga::comparator_form::two_tables};
-    fpga::logic_design design;
-    try {
-        design = request.sequence ? fpga::sequence_classifier_design(net, enc, *request.sequence, classifier)
-                                  : fpga::classifier_design(net, enc, classifier);
-    } catch (const error& e) {
-        throw error(where + ": " + e.what());
+    const fpga::report_options report_options{.part = request.part,
+                                              .clock_mhz = request.clock_mhz,
+                                              .pipeline_every = request.pipeline_every,
+                                              .cycles_per_sample = request.sequence ? request.sequence->ticks : 1};
+    const auto build = [&](fpga::argmax_form argmax) {
+        const fpga::classifier_options classifier{.comparators = request.comparators == "one-table"
+                                                                     ? fpga::comparator_form::one_table
+                                                                     : fpga::comparator_form::two_tables,
+                                                  .argmax = argmax};
+        mapped_design m;
+        try {
+            m.design = request.sequence ? fpga::sequence_classifier_design(net, enc, *request.sequence, classifier)
+                                        : fpga::classifier_design(net, enc, classifier);
+        } catch (const error& e) {
+            throw error(where + ": " + e.what());
+        }
+        m.stats = fpga::simplify(m.design);
+        m.netlist = fpga::map_cells(m.design);
+        m.report = fpga::make_report(m.netlist, report_options);
+        return m;
+    };
+    // auto: every form counted, the fewest LUT6 sites kept (ties: the shallower, then the first).
+    std::vector<fpga::argmax_form> forms;
+    if (request.argmax != "all-pairs") forms.push_back(fpga::argmax_form::tournament);
+    if (request.argmax != "tournament") forms.push_back(fpga::argmax_form::all_pairs);
+    const auto form_name = [](fpga::argmax_form f) {
+        return std::string(f == fpga::argmax_form::tournament ? "tournament" : "all-pairs");
+    };
+    const auto cost = [](const mapped_design& m) { return std::pair(m.report.total.lut6_sites, m.report.total.depth); };
+    mapped_design chosen_design = build(forms[0]);
+    fpga::argmax_form chosen_form = forms[0];
+    std::string tried;
+    for (std::size_t f = 0; f < forms.size(); ++f) {
+        mapped_design other = f == 0 ? mapped_design{} : build(forms[f]);
+        const mapped_design& m = f == 0 ? chosen_design : other;
+        tried += (f == 0 ? "" : ", ") + form_name(forms[f]) + " " + std::to_string(m.report.total.lut6_sites) +
+                 " LUT6 / depth " + std::to_string(m.report.total.depth);
+        if (f > 0 && cost(other) < cost(chosen_design)) {
+            chosen_design = std::move(other);
+            chosen_form = forms[f];
+        }
     }
+    const fpga::logic_design& design = chosen_design.design;
+    const fpga::cell_netlist& netlist = chosen_design.netlist;
+    const fpga::resource_report& report = chosen_design.report;
     const std::string name = design.name;
 
     // The test sequences to write: whole sequences only, at most request.vectors.
@@ -130,14 +175,8 @@ export_summary export_model(const export_request& request, const core::network& 
     }
 
     export_summary summary;
-    const fpga::simplify_stats stats = fpga::simplify(design);
-    summary.passes = fpga::to_text(stats);
-    const fpga::cell_netlist netlist = fpga::map_cells(design);
-    const fpga::resource_report report = fpga::make_report(
-        netlist, {.part = request.part,
-                  .clock_mhz = request.clock_mhz,
-                  .pipeline_every = request.pipeline_every,
-                  .cycles_per_sample = request.sequence ? request.sequence->ticks : 1});
+    summary.passes = fpga::to_text(chosen_design.stats);
+    summary.argmax = form_name(chosen_form) + (forms.size() > 1 ? " (auto of " + tried + ")" : "");
     summary.report = fpga::to_text(report);
     summary.latency_cycles = report.latency_cycles;
 
@@ -202,6 +241,7 @@ export_summary export_model(const export_request& request, const core::network& 
             for (const std::uint32_t t : core::readout_ticks(*request.sequence)) out << ' ' << t;
             out << "; one tick per clock cycle, start on tick 0, valid at the last readout tick\n";
         }
+        out << "head argmax: " << summary.argmax << "\n";
         out << "\n" << summary.report << "\n"
             << summary.passes << "\n"
             << "# The same report as key=value lines (verify_export.sh reads them):\n"
@@ -281,7 +321,7 @@ export_summary export_network(const export_request& request, const core::network
 }
 
 std::string to_text(const export_summary& summary) {
-    std::string text = summary.passes + "\n" + summary.report + "\n";
+    std::string text = summary.passes + "\n" + summary.report + "head argmax: " + summary.argmax + "\n";
     if (summary.vectors > 0) {
         const std::size_t samples = summary.sequences > 0 ? summary.sequences : summary.vectors;
         char line[200];

@@ -117,7 +117,7 @@ logic_design classifier_design(const core::network& net, const core::encoder& en
     std::vector<std::vector<signal>> scores;
     for (std::uint32_t c = 0; c < net.head().num_classes; ++c)
         scores.push_back(add_popcount(design, class_outputs(net, first_network_node, c)));
-    design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores)});
+    design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores, options.argmax)});
     for (std::uint32_t c = 0; c < net.head().num_classes; ++c) design.outputs.push_back({score_port_name(c), scores[c]});
     return design;
 }
@@ -152,13 +152,13 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
     for (std::uint32_t i = 0; i < counter_bits; ++i) {
         tick.push_back(signal::node(counter_first + i));
         // Patched below to read next_i, made after the counter.
-        (void)add_table(design, {signal::constant(false)}, part::head, [](std::uint32_t a) { return address_bit(a, 0); });
+        (void)add_table(design, {signal::constant(false)}, part::popcount, [](std::uint32_t a) { return address_bit(a, 0); });
         design.nodes.back().delays = {1};
     }
     for (std::uint32_t i = 0; i < counter_bits; ++i) {
         const std::uint32_t ticks = spec.ticks;
         design.nodes[counter_first + i].inputs[0] =
-            add_table(design, tick, part::head, [i, ticks](std::uint32_t a) { return address_bit(std::min(ticks, a + 1), i); });
+            add_table(design, tick, part::popcount, [i, ticks](std::uint32_t a) { return address_bit(std::min(ticks, a + 1), i); });
     }
     // One table over the counter: is the tick in `set`?
     const auto tick_in = [&](part role, const std::function<bool(std::uint32_t)>& set) {
@@ -175,7 +175,7 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
     const auto accumulator_bits = static_cast<std::uint32_t>(std::bit_width(group * (readout.size() - 1)));
     std::optional<signal> accumulate;
     if (accumulator_bits > 0)
-        accumulate = tick_in(part::head, [&](std::uint32_t t) {
+        accumulate = tick_in(part::popcount, [&](std::uint32_t t) {
             return t != last && std::binary_search(readout.begin(), readout.end(), t);
         });
     std::vector<std::vector<signal>> scores;
@@ -186,7 +186,7 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
         std::vector<std::uint32_t> previous;
         for (std::uint32_t i = 0; i < accumulator_bits; ++i) {
             previous.push_back(static_cast<std::uint32_t>(design.nodes.size()));
-            const signal bit = add_table(design, {signal::constant(false)}, part::head,
+            const signal bit = add_table(design, {signal::constant(false)}, part::popcount,
                                          [](std::uint32_t a) { return address_bit(a, 0); });
             design.nodes.back().delays = {1};
             if (columns.size() <= i) columns.resize(i + 1);
@@ -195,16 +195,16 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
         std::vector<signal> score = add_weighted_sum(design, std::move(columns), bound);
         for (std::uint32_t i = 0; i < accumulator_bits; ++i) {
             const signal held = signal::node(previous[i]);
-            const signal next = add_table(design, {*accumulate, held, score[i]}, part::head, [](std::uint32_t a) {
+            const signal next = add_table(design, {*accumulate, held, score[i]}, part::popcount, [](std::uint32_t a) {
                 return address_bit(a, 0) ? address_bit(a, 2) : address_bit(a, 1);
             });
             design.nodes[previous[i]].inputs[0] = next;
         }
         scores.push_back(std::move(score));
     }
-    design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores)});
+    design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores, options.argmax)});
     for (std::uint32_t c = 0; c < classes; ++c) design.outputs.push_back({score_port_name(c), scores[c]});
-    design.outputs.push_back({std::string(valid_port_name), {tick_in(part::head, [last](std::uint32_t t) { return t == last; })}});
+    design.outputs.push_back({std::string(valid_port_name), {tick_in(part::popcount, [last](std::uint32_t t) { return t == last; })}});
     return design;
 }
 

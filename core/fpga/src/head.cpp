@@ -49,7 +49,7 @@ signal add_sum_bit(logic_design& design, std::span<const weighted_bit> terms, un
     if (used.size() == 1 && used[0].column == column) return used[0].bit;
     std::vector<signal> inputs;
     for (const weighted_bit& t : used) inputs.push_back(t.bit);
-    return add_table(design, std::move(inputs), part::head, [&](std::uint32_t a) {
+    return add_table(design, std::move(inputs), part::popcount, [&](std::uint32_t a) {
         std::uint64_t sum = 0;
         for (std::size_t i = 0; i < used.size(); ++i)
             if (address_bit(a, i)) sum += std::uint64_t{1} << used[i].column;
@@ -95,7 +95,7 @@ signal add_compare_table(logic_design& design, std::span<const signal> a, std::s
     std::vector<signal> inputs(a.begin() + static_cast<std::ptrdiff_t>(lo), a.begin() + static_cast<std::ptrdiff_t>(hi));
     inputs.insert(inputs.end(), b.begin() + static_cast<std::ptrdiff_t>(lo), b.begin() + static_cast<std::ptrdiff_t>(hi));
     const std::uint32_t mask = (std::uint32_t{1} << w) - 1;
-    return add_table(design, std::move(inputs), part::head,
+    return add_table(design, std::move(inputs), part::argmax,
                      [&](std::uint32_t address) { return function(address & mask, (address >> w) & mask); });
 }
 
@@ -141,7 +141,7 @@ signal add_greater_range(logic_design& design, std::span<const signal> a, std::s
         inputs.push_back(d.second);
     }
     inputs.push_back(lower);
-    return add_table(design, std::move(inputs), part::head, [&](std::uint32_t address) {
+    return add_table(design, std::move(inputs), part::argmax, [&](std::uint32_t address) {
         bool result = address_bit(address, 2 * digits.size());  // the lower part's "greater"
         for (std::size_t i = digits.size(); i-- > 0;) {  // lowest digit first, wrapping outwards
             const bool x = address_bit(address, 2 * i);
@@ -159,8 +159,8 @@ signal add_mux(logic_design& design, signal sel, signal when_clear, signal when_
     if (when_clear == when_set) return when_clear;
     if (when_clear == signal::constant(false) && when_set == signal::constant(true)) return sel;
     if (when_clear == signal::constant(true) && when_set == signal::constant(false))
-        return add_table(design, {sel}, part::head, [](std::uint32_t a) { return a == 0; });
-    return add_table(design, {sel, when_clear, when_set}, part::head, [](std::uint32_t a) {
+        return add_table(design, {sel}, part::argmax, [](std::uint32_t a) { return a == 0; });
+    return add_table(design, {sel, when_clear, when_set}, part::argmax, [](std::uint32_t a) {
         return address_bit(a, 0) ? address_bit(a, 2) : address_bit(a, 1);
     });
 }
@@ -169,6 +169,116 @@ struct candidate {
     std::vector<signal> score;
     std::vector<signal> index;
 };
+
+// A literal of a gate: the signal or its complement.
+struct literal {
+    signal bit;
+    bool negated = false;
+};
+
+enum class gate : std::uint8_t { all, any };
+
+// AND (gate::all) or OR (gate::any) of literals in the fewest tables at
+// the least depth: up to 6 in one table; up to 36 at depth 2, the top table
+// reading some literals directly and the rest through tables below it
+// (⌈(n − 1) / 5⌉ tables); more, in tables of 6 recursively.
+signal add_gate(logic_design& design, std::span<const literal> terms, gate kind, part role) {
+    if (terms.empty()) return signal::constant(kind == gate::all);
+    if (terms.size() == 1 && !terms[0].negated) return terms[0].bit;
+    if (terms.size() <= 6) {
+        std::vector<signal> inputs;
+        for (const literal& t : terms) inputs.push_back(t.bit);
+        return add_table(design, std::move(inputs), role, [&](std::uint32_t a) {
+            bool all = true;
+            bool any = false;
+            for (std::size_t i = 0; i < terms.size(); ++i) {
+                const bool value = address_bit(a, i) != terms[i].negated;
+                all = all && value;
+                any = any || value;
+            }
+            return kind == gate::all ? all : any;
+        });
+    }
+    const std::size_t n = terms.size();
+    const std::size_t below = (n - 6 + 4) / 5;  // tables under the top one at depth 2
+    std::vector<literal> top;
+    std::size_t taken = 0;
+    if (below >= 6) {
+        for (; taken < n; taken += 6) top.push_back({add_gate(design, terms.subspan(taken, std::min<std::size_t>(6, n - taken)), kind, role)});
+        return add_gate(design, top, kind, role);
+    }
+    const std::size_t direct = 6 - below;
+    const std::size_t grouped = n - direct;
+    for (std::size_t g = 0; g < below; ++g) {
+        const std::size_t end = grouped * (g + 1) / below;  // even groups
+        top.push_back({add_gate(design, terms.subspan(taken, end - taken), kind, role)});
+        taken = end;
+    }
+    top.insert(top.end(), terms.begin() + static_cast<std::ptrdiff_t>(taken), terms.end());
+    return add_gate(design, top, kind, role);
+}
+
+// The index bits of the argmax by tournament: neighbours meet in rounds,
+// the lower-index one on the left, so every pair and every later winner
+// still covers consecutive classes in order; the higher-index candidate
+// wins only if its score is strictly greater.
+std::vector<signal> tournament_argmax(logic_design& design, std::span<const std::vector<signal>> scores,
+                                      std::size_t bits) {
+    const std::size_t width = scores[0].size();
+    std::vector<candidate> round;
+    for (std::size_t c = 0; c < scores.size(); ++c) {
+        candidate k{scores[c], {}};
+        for (std::size_t i = 0; i < bits; ++i) k.index.push_back(signal::constant(((c >> i) & 1U) != 0));
+        round.push_back(std::move(k));
+    }
+    while (round.size() > 1) {
+        const bool last_round = round.size() == 2;
+        std::vector<candidate> next;
+        for (std::size_t i = 0; i + 1 < round.size(); i += 2) {
+            const candidate& left = round[i];
+            const candidate& right = round[i + 1];
+            const signal right_wins = add_greater_than(design, left.score, right.score);
+            candidate winner;
+            if (!last_round)  // nobody compares the final score again
+                for (std::size_t b = 0; b < width; ++b)
+                    winner.score.push_back(add_mux(design, right_wins, left.score[b], right.score[b]));
+            for (std::size_t b = 0; b < bits; ++b)
+                winner.index.push_back(add_mux(design, right_wins, left.index[b], right.index[b]));
+            next.push_back(std::move(winner));
+        }
+        if (round.size() % 2 == 1) next.push_back(std::move(round.back()));
+        round = std::move(next);
+    }
+    return round[0].index;
+}
+
+// The index bits of the argmax with every pair compared at once: class c
+// wins iff its score beats every lower class's strictly and is at least
+// every higher class's, which exactly one class (the lowest of the maxima)
+// does; index bit b is the OR of the wins of the classes with bit b set.
+std::vector<signal> all_pairs_argmax(logic_design& design, std::span<const std::vector<signal>> scores,
+                                     std::size_t bits) {
+    const std::size_t classes = scores.size();
+    // greater[i][j], i < j: score j > score i.
+    std::vector<std::vector<signal>> greater(classes, std::vector<signal>(classes));
+    for (std::size_t i = 0; i < classes; ++i)
+        for (std::size_t j = i + 1; j < classes; ++j) greater[i][j] = add_greater_than(design, scores[i], scores[j]);
+    std::vector<signal> wins;
+    for (std::size_t c = 0; c < classes; ++c) {
+        std::vector<literal> beats;
+        for (std::size_t i = 0; i < c; ++i) beats.push_back({greater[i][c], false});
+        for (std::size_t j = c + 1; j < classes; ++j) beats.push_back({greater[c][j], true});
+        wins.push_back(add_gate(design, beats, gate::all, part::argmax));
+    }
+    std::vector<signal> index;
+    for (std::size_t b = 0; b < bits; ++b) {
+        std::vector<literal> set;
+        for (std::size_t c = 0; c < classes; ++c)
+            if ((c >> b) & 1U) set.push_back({wins[c], false});
+        index.push_back(add_gate(design, set, gate::any, part::argmax));
+    }
+    return index;
+}
 
 }  // namespace
 
@@ -252,7 +362,7 @@ signal add_greater_than(logic_design& design, std::span<const signal> a, std::sp
     return add_greater_range(design, a, b, 0, a.size());
 }
 
-std::vector<signal> add_argmax(logic_design& design, std::span<const std::vector<signal>> scores) {
+std::vector<signal> add_argmax(logic_design& design, std::span<const std::vector<signal>> scores, argmax_form form) {
     if (scores.empty()) throw error("argmax: no scores; it needs at least one class");
     const std::size_t width = scores[0].size();
     for (std::size_t c = 0; c < scores.size(); ++c)
@@ -260,33 +370,13 @@ std::vector<signal> add_argmax(logic_design& design, std::span<const std::vector
             throw error("argmax: score " + str(c) + " has " + str(scores[c].size()) + " bits, score 0 has " +
                         str(width) + "; all need the same width ≥ 1");
     const std::size_t bits = index_bits(scores.size() - 1);
-    std::vector<candidate> round;
-    for (std::size_t c = 0; c < scores.size(); ++c) {
-        candidate k{scores[c], {}};
-        for (std::size_t i = 0; i < bits; ++i) k.index.push_back(signal::constant(((c >> i) & 1U) != 0));
-        round.push_back(std::move(k));
+    switch (form) {
+        case argmax_form::tournament:
+            return tournament_argmax(design, scores, bits);
+        case argmax_form::all_pairs:
+            return all_pairs_argmax(design, scores, bits);
     }
-    // Neighbours meet, the lower-index one on the left, so every pair and
-    // every later winner still covers consecutive classes in order.
-    while (round.size() > 1) {
-        const bool last_round = round.size() == 2;
-        std::vector<candidate> next;
-        for (std::size_t i = 0; i + 1 < round.size(); i += 2) {
-            const candidate& left = round[i];
-            const candidate& right = round[i + 1];
-            const signal right_wins = add_greater_than(design, left.score, right.score);
-            candidate winner;
-            if (!last_round)  // nobody compares the final score again
-                for (std::size_t b = 0; b < width; ++b)
-                    winner.score.push_back(add_mux(design, right_wins, left.score[b], right.score[b]));
-            for (std::size_t b = 0; b < bits; ++b)
-                winner.index.push_back(add_mux(design, right_wins, left.index[b], right.index[b]));
-            next.push_back(std::move(winner));
-        }
-        if (round.size() % 2 == 1) next.push_back(std::move(round.back()));
-        round = std::move(next);
-    }
-    return round[0].index;
+    throw error("argmax: form " + str(static_cast<std::size_t>(form)) + " is neither tournament nor all_pairs");
 }
 
 }  // namespace lutra::fpga
