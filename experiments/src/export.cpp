@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <sstream>
 
@@ -131,27 +132,34 @@ export_summary export_model(const export_request& request, const core::network& 
         m.report = fpga::make_report(m.netlist, report_options);
         return m;
     };
-    // auto: every form counted, the fewest LUT6 sites kept (ties: the shallower, then the first).
+    // auto: every form counted; of those within the depth budget, the
+    // fewest LUT6 sites kept (ties: the shallower, then the first).
     std::vector<fpga::argmax_form> forms;
     if (request.argmax != "all-pairs") forms.push_back(fpga::argmax_form::tournament);
     if (request.argmax != "tournament") forms.push_back(fpga::argmax_form::all_pairs);
     const auto form_name = [](fpga::argmax_form f) {
         return std::string(f == fpga::argmax_form::tournament ? "tournament" : "all-pairs");
     };
-    const auto cost = [](const mapped_design& m) { return std::pair(m.report.total.lut6_sites, m.report.total.depth); };
-    mapped_design chosen_design = build(forms[0]);
-    fpga::argmax_form chosen_form = forms[0];
+    std::vector<mapped_design> built;
     std::string tried;
+    std::uint32_t shallowest = UINT32_MAX;
+    std::optional<std::size_t> best;
     for (std::size_t f = 0; f < forms.size(); ++f) {
-        mapped_design other = f == 0 ? mapped_design{} : build(forms[f]);
-        const mapped_design& m = f == 0 ? chosen_design : other;
-        tried += (f == 0 ? "" : ", ") + form_name(forms[f]) + " " + std::to_string(m.report.total.lut6_sites) +
-                 " LUT6 / depth " + std::to_string(m.report.total.depth);
-        if (f > 0 && cost(other) < cost(chosen_design)) {
-            chosen_design = std::move(other);
-            chosen_form = forms[f];
-        }
+        const mapped_design& m = built.emplace_back(build(forms[f]));
+        const fpga::resource_counts& total = m.report.total;
+        tried += (f == 0 ? "" : ", ") + form_name(forms[f]) + " " + std::to_string(total.lut6_sites) + " LUT6 / depth " +
+                 std::to_string(total.depth);
+        shallowest = std::min(shallowest, total.depth);
+        if (request.max_depth != 0 && total.depth > request.max_depth) continue;
+        const auto cost = [](const mapped_design& x) { return std::pair(x.report.total.lut6_sites, x.report.total.depth); };
+        if (!best || cost(m) < cost(built[*best])) best = f;
     }
+    if (!best)
+        throw error(where + ": no argmax form keeps the classifier within --max-depth " +
+                    std::to_string(request.max_depth) + " LUT levels (" + tried + "); give at least " +
+                    std::to_string(shallowest) + ", or 0 for no budget");
+    const mapped_design& chosen_design = built[*best];
+    const fpga::argmax_form chosen_form = forms[*best];
     const fpga::logic_design& design = chosen_design.design;
     const fpga::cell_netlist& netlist = chosen_design.netlist;
     const fpga::resource_report& report = chosen_design.report;
@@ -176,7 +184,10 @@ export_summary export_model(const export_request& request, const core::network& 
 
     export_summary summary;
     summary.passes = fpga::to_text(chosen_design.stats);
-    summary.argmax = form_name(chosen_form) + (forms.size() > 1 ? " (auto of " + tried + ")" : "");
+    summary.argmax = form_name(chosen_form);
+    if (forms.size() > 1)
+        summary.argmax += " (auto of " + tried +
+                          (request.max_depth != 0 ? "; depth budget " + std::to_string(request.max_depth) : "") + ")";
     summary.report = fpga::to_text(report);
     summary.latency_cycles = report.latency_cycles;
 

@@ -31,6 +31,9 @@ void add_export_commands(CLI::App& app, command_table& table) {
                            "sites of the two, ties to the shallower)")
         ->check(CLI::IsMember({"tournament", "all-pairs", "auto"}))
         ->capture_default_str();
+    export_cmd->add_option("--max-depth", req->max_depth,
+                           "depth budget in LUT levels: --argmax auto chooses among the forms within it; 0 = none")
+        ->capture_default_str();
     export_cmd->add_option("--vectors", req->vectors, "test samples as vectors (default all, 0 = none)");
     export_cmd->add_flag("--force", req->force, "write into a non-empty output directory");
     table.add(*export_cmd, [req] {

@@ -50,6 +50,9 @@ struct export_request {
     // the one of them whose whole classifier has the fewest LUT6 sites,
     // ties to the shallower (docs/fpga.md, "The head").
     std::string argmax = "auto";
+    // A depth budget in LUT levels for the whole classifier: auto chooses
+    // only among the forms within it; an export beyond it is refused. 0 = none.
+    std::uint32_t max_depth = 0;
     std::optional<std::size_t> vectors;  // test samples to write as vectors; empty = all, 0 = none
     bool force = false;                  // write into a non-empty out_dir
     // A recurrent classifier over sequences (core/sequence.hpp): when set,
