@@ -64,8 +64,8 @@ enum class argmax_form : std::uint8_t {
     tournament,
     // Every pair compared at once (C(C − 1)/2 comparators), each class's
     // "beats all" an AND of C − 1 of them, the index bits ORs of those: depth
-    // comparator + 3 levels for up to 37 classes (5 for 10 classes of 4 to
-    // 9 bits), about 2.3 times the tournament's LUT6 (MNIST heads: 292
+    // comparator + 3 levels for up to 13 classes, + 4 up to 37 (5 for 10
+    // classes of 4 to 9 bits), about 2.3 times the tournament's LUT6 (MNIST heads: 292
     // instead of 125 for 8-bit scores, 202 instead of 91 for 6-bit ones).
     all_pairs,
 };
