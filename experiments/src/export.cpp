@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <sstream>
 
@@ -85,7 +86,17 @@ void check_request(const export_request& request) {
     (void)fpga::find_part(request.part);  // an unknown part fails before any work
     if (request.comparators != "one-table" && request.comparators != "two-tables")
         throw error("export: comparators '" + request.comparators + "' is not one of one-table, two-tables");
+    if (request.argmax != "tournament" && request.argmax != "all-pairs" && request.argmax != "auto")
+        throw error("export: argmax '" + request.argmax + "' is not one of tournament, all-pairs, auto");
 }
+
+// A classifier built, simplified, mapped and counted.
+struct mapped_design {
+    fpga::logic_design design;
+    fpga::simplify_stats stats;
+    fpga::cell_netlist netlist;
+    fpga::resource_report report;
+};
 
 void check_model(const core::network& net, const core::encoder& enc, const std::string& where) {
     if (net.head().num_classes == 0)
@@ -100,16 +111,58 @@ void check_model(const core::network& net, const core::encoder& enc, const std::
 // come from request.sequence_pixels).
 export_summary export_model(const export_request& request, const core::network& net, const core::encoder& enc,
                             const std::string& where, const core::data_split& samples) {
-    const fpga::classifier_options classifier{.comparators = request.comparators == "one-table"
-                                                                 ? fpga::comparator_form::one_table
-                                                                 : fpga::comparator_form::two_tables};
-    fpga::logic_design design;
-    try {
-        design = request.sequence ? fpga::sequence_classifier_design(net, enc, *request.sequence, classifier)
-                                  : fpga::classifier_design(net, enc, classifier);
-    } catch (const error& e) {
-        throw error(where + ": " + e.what());
+    const fpga::report_options report_options{.part = request.part,
+                                              .clock_mhz = request.clock_mhz,
+                                              .pipeline_every = request.pipeline_every,
+                                              .cycles_per_sample = request.sequence ? request.sequence->ticks : 1};
+    const auto build = [&](fpga::argmax_form argmax) {
+        const fpga::classifier_options classifier{.comparators = request.comparators == "one-table"
+                                                                     ? fpga::comparator_form::one_table
+                                                                     : fpga::comparator_form::two_tables,
+                                                  .argmax = argmax};
+        mapped_design m;
+        try {
+            m.design = request.sequence ? fpga::sequence_classifier_design(net, enc, *request.sequence, classifier)
+                                        : fpga::classifier_design(net, enc, classifier);
+        } catch (const error& e) {
+            throw error(where + ": " + e.what());
+        }
+        m.stats = fpga::simplify(m.design);
+        m.netlist = fpga::map_cells(m.design);
+        m.report = fpga::make_report(m.netlist, report_options);
+        return m;
+    };
+    // auto: every form counted; of those within the depth budget, the
+    // fewest LUT6 sites kept (ties: the shallower, then the first).
+    std::vector<fpga::argmax_form> forms;
+    if (request.argmax != "all-pairs") forms.push_back(fpga::argmax_form::tournament);
+    if (request.argmax != "tournament") forms.push_back(fpga::argmax_form::all_pairs);
+    const auto form_name = [](fpga::argmax_form f) {
+        return std::string(f == fpga::argmax_form::tournament ? "tournament" : "all-pairs");
+    };
+    std::vector<mapped_design> built;
+    std::string tried;
+    std::uint32_t shallowest = UINT32_MAX;
+    std::optional<std::size_t> best;
+    for (std::size_t f = 0; f < forms.size(); ++f) {
+        const mapped_design& m = built.emplace_back(build(forms[f]));
+        const fpga::resource_counts& total = m.report.total;
+        tried += (f == 0 ? "" : ", ") + form_name(forms[f]) + " " + std::to_string(total.lut6_sites) + " LUT6 / depth " +
+                 std::to_string(total.depth);
+        shallowest = std::min(shallowest, total.depth);
+        if (request.max_depth != 0 && total.depth > request.max_depth) continue;
+        const auto cost = [](const mapped_design& x) { return std::pair(x.report.total.lut6_sites, x.report.total.depth); };
+        if (!best || cost(m) < cost(built[*best])) best = f;
     }
+    if (!best)
+        throw error(where + ": no argmax form keeps the classifier within --max-depth " +
+                    std::to_string(request.max_depth) + " LUT levels (" + tried + "); give at least " +
+                    std::to_string(shallowest) + ", or 0 for no budget");
+    const mapped_design& chosen_design = built[*best];
+    const fpga::argmax_form chosen_form = forms[*best];
+    const fpga::logic_design& design = chosen_design.design;
+    const fpga::cell_netlist& netlist = chosen_design.netlist;
+    const fpga::resource_report& report = chosen_design.report;
     const std::string name = design.name;
 
     // The test sequences to write: whole sequences only, at most request.vectors.
@@ -130,14 +183,11 @@ export_summary export_model(const export_request& request, const core::network& 
     }
 
     export_summary summary;
-    const fpga::simplify_stats stats = fpga::simplify(design);
-    summary.passes = fpga::to_text(stats);
-    const fpga::cell_netlist netlist = fpga::map_cells(design);
-    const fpga::resource_report report = fpga::make_report(
-        netlist, {.part = request.part,
-                  .clock_mhz = request.clock_mhz,
-                  .pipeline_every = request.pipeline_every,
-                  .cycles_per_sample = request.sequence ? request.sequence->ticks : 1});
+    summary.passes = fpga::to_text(chosen_design.stats);
+    summary.argmax = form_name(chosen_form);
+    if (forms.size() > 1)
+        summary.argmax += " (auto of " + tried +
+                          (request.max_depth != 0 ? "; depth budget " + std::to_string(request.max_depth) : "") + ")";
     summary.report = fpga::to_text(report);
     summary.latency_cycles = report.latency_cycles;
 
@@ -202,6 +252,7 @@ export_summary export_model(const export_request& request, const core::network& 
             for (const std::uint32_t t : core::readout_ticks(*request.sequence)) out << ' ' << t;
             out << "; one tick per clock cycle, start on tick 0, valid at the last readout tick\n";
         }
+        out << "head argmax: " << summary.argmax << "\n";
         out << "\n" << summary.report << "\n"
             << summary.passes << "\n"
             << "# The same report as key=value lines (verify_export.sh reads them):\n"
@@ -281,7 +332,7 @@ export_summary export_network(const export_request& request, const core::network
 }
 
 std::string to_text(const export_summary& summary) {
-    std::string text = summary.passes + "\n" + summary.report + "\n";
+    std::string text = summary.passes + "\n" + summary.report + "head argmax: " + summary.argmax + "\n";
     if (summary.vectors > 0) {
         const std::size_t samples = summary.sequences > 0 ? summary.sequences : summary.vectors;
         char line[200];

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lutra/core/error.hpp"
+#include "lutra/core/network.hpp"
 #include "lutra/experiments/export.hpp"
 #include "support/recurrent_classifier.hpp"
 #include "support/temp_dir.hpp"
@@ -65,5 +66,59 @@ TEST_CASE("export_network: what a sequence export refuses, before writing anythi
     SUBCASE("labels of another count") { request.sequence_labels.assign(3, 0); }
     SUBCASE("a readout tick past the sequence") { request.sequence->readout = {6}; }
     CHECK_THROWS_AS((void)experiments::export_network(request, c.net, c.enc, "hand-built"), error);
+    CHECK_FALSE(fs::exists(request.out_dir));
+}
+
+TEST_CASE("export_network: --argmax auto takes the fewest LUT6 within the depth budget, and a budget no form meets is refused") {
+    const test::temp_dir dir("lutra-argmax");
+    // A combinational classifier of 10 classes: the two argmax forms differ in size and depth.
+    const auto r = test::random_recurrent_classifier(4, 40, 4, 1, 2, 4, 3);  // for its encoder
+    const struct {
+        core::network net;
+        core::encoder enc;
+    } c{core::random_network({.num_inputs = r.enc.num_bits(), .nodes = 200, .layers = 2, .k = 4, .num_classes = 10}, 3),
+        r.enc};
+    experiments::export_request request;
+    request.out_dir = dir.path / "auto";
+    const experiments::export_summary fewest = experiments::export_network(request, c.net, c.enc, "hand-built");
+    CAPTURE(fewest.argmax);
+    CHECK(fewest.argmax.starts_with("tournament (auto of tournament "));
+    CHECK(fewest.argmax.find(", all-pairs ") != std::string::npos);
+    CHECK(read_text(request.out_dir / "report.txt").find("head argmax: tournament") != std::string::npos);
+
+    request.argmax = "all-pairs";
+    request.out_dir = dir.path / "all-pairs";
+    const experiments::export_summary shallow = experiments::export_network(request, c.net, c.enc, "hand-built");
+    CHECK(shallow.argmax == "all-pairs");
+    CHECK(shallow.report.find("argmax") != std::string::npos);
+    const auto depth_of = [](const fs::path& report) {
+        const std::string text = read_text(report);
+        const std::size_t at = text.find("total.depth=");
+        REQUIRE(at != std::string::npos);
+        return static_cast<std::uint32_t>(std::stoul(text.substr(at + 12)));
+    };
+    const std::uint32_t shallow_depth = depth_of(request.out_dir / "report.txt");
+    CHECK(shallow_depth < depth_of(dir.path / "auto" / "report.txt"));
+
+    request.argmax = "auto";
+    request.max_depth = shallow_depth;
+    request.out_dir = dir.path / "budget";
+    const experiments::export_summary within = experiments::export_network(request, c.net, c.enc, "hand-built");
+    CAPTURE(within.argmax);
+    CHECK(within.argmax.starts_with("all-pairs (auto of "));
+    CHECK(within.argmax.ends_with("; depth budget " + std::to_string(shallow_depth) + ")"));
+
+    request.max_depth = shallow_depth - 1;
+    request.out_dir = dir.path / "refused";
+    std::string message;
+    try {
+        (void)experiments::export_network(request, c.net, c.enc, "hand-built");
+    } catch (const error& e) {
+        message = e.what();
+    }
+    CAPTURE(message);
+    CHECK(message.find("no argmax form keeps the classifier within --max-depth " + std::to_string(shallow_depth - 1) +
+                       " LUT levels") != std::string::npos);
+    CHECK(message.find("give at least " + std::to_string(shallow_depth)) != std::string::npos);
     CHECK_FALSE(fs::exists(request.out_dir));
 }

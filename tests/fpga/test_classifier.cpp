@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <set>
+#include <span>
 
 #include "lutra/core/error.hpp"
 #include "lutra/core/random.hpp"
@@ -81,7 +83,7 @@ void check_agrees(const core::network& net, const core::encoder& enc, const core
     const logic_design design = classifier_design(net, enc, options);
     REQUIRE_NOTHROW(validate(design));
     CHECK(std::all_of(design.nodes.begin(), design.nodes.end(),
-                      [](const logic_node& n) { return n.role != part::head || n.inputs.size() <= 6; }));
+                      [](const logic_node& n) { return n.role == part::encoder || n.role == part::network || n.inputs.size() <= 6; }));
     const core::head_output expected = core::reference_classify(net, enc.encode(pixels));
     const core::bit_matrix out = evaluate(design, pixel_inputs(pixels, enc.num_features()));
 
@@ -247,7 +249,7 @@ TEST_CASE("classifier: nodes are grouped by role, network nodes keep their origi
             CHECK(node.inputs.size() == net.k(n));
             CHECK(node.table[0] == net.table(n)[0]);
         } else {
-            CHECK(node.role == part::head);
+            CHECK((node.role == part::popcount || node.role == part::argmax));
             CHECK(node.inputs.size() <= 6);
         }
     }
@@ -487,14 +489,18 @@ TEST_CASE("classifier: greater-than of wide numbers, checked on random and near-
     }
 }
 
+const std::array argmax_forms = {argmax_form::tournament, argmax_form::all_pairs};
+
 TEST_CASE("classifier: argmax is exact, ties to the lowest class, on every pattern of small scores") {
     struct shape {
         unsigned classes;
         unsigned width;
     };
+    for (const argmax_form form : argmax_forms)
     for (const shape sh : {shape{1, 1}, shape{1, 3}, shape{2, 1}, shape{2, 3}, shape{2, 6}, shape{3, 2}, shape{3, 3},
                            shape{4, 2}, shape{4, 3}, shape{5, 2}, shape{6, 2}, shape{7, 2}, shape{3, 5},
                            shape{10, 1}, shape{16, 1}}) {
+        CAPTURE(static_cast<int>(form));
         CAPTURE(sh.classes);
         CAPTURE(sh.width);
         const unsigned n = sh.classes * sh.width;
@@ -503,7 +509,7 @@ TEST_CASE("classifier: argmax is exact, ties to the lowest class, on every patte
         d.input_ports.push_back({"scores", 0, n});
         std::vector<std::vector<signal>> scores;
         for (unsigned c = 0; c < sh.classes; ++c) scores.push_back(inputs_as_signals(c * sh.width, sh.width));
-        const std::vector<signal> index = add_argmax(d, scores);
+        const std::vector<signal> index = add_argmax(d, scores, form);
         REQUIRE(index.size() == std::max<std::size_t>(1, std::bit_width(sh.classes - 1U)));
         d.outputs.push_back({"index", index});
         REQUIRE_NOTHROW(validate(d));
@@ -552,4 +558,82 @@ TEST_CASE("classifier: comparators of rows read only by nodes the passes remove 
     CHECK(pixels_read() == std::set<std::uint32_t>{0, 1, 2});  // rows the network reads
     (void)simplify(design);
     CHECK(pixels_read() == std::set<std::uint32_t>{2});  // rows its surviving nodes read
+}
+
+TEST_CASE("classifier: every argmax form gives core's predictions on popcounts with many ties") {
+    struct shape {
+        std::uint32_t classes;
+        std::uint32_t group;
+    };
+    for (const argmax_form form : argmax_forms)
+        for (const shape sh : {shape{2, 3}, shape{3, 7}, shape{5, 1}, shape{7, 12}, shape{10, 6}, shape{10, 40},
+                               shape{12, 200}}) {
+            CAPTURE(static_cast<int>(form));
+            CAPTURE(sh.classes);
+            CAPTURE(sh.group);
+            // The network: one buffer per input, the head reading them in order.
+            const std::uint32_t bits = sh.classes * sh.group;
+            core::network_arrays a;
+            a.num_inputs = bits;
+            for (std::uint32_t n = 0; n < bits; ++n) {
+                a.k.push_back(1);
+                a.sources.push_back(n);
+                a.tables.push_back(0b10);
+                a.head.outputs.push_back(n);
+            }
+            a.head.num_classes = sh.classes;
+            const core::network net(a);
+            // Each sample's class counts lie within 2 of a common level, so
+            // equal maxima are frequent; the set bits sit at a random offset.
+            const std::size_t samples = 3000;
+            core::bit_matrix in(bits, samples);
+            const counter_rng rng(bits, "test.argmax_ties");
+            for (std::size_t s = 0; s < samples; ++s) {
+                const auto level = static_cast<std::uint32_t>(rng.fork(s).below(0, sh.group + 1));
+                for (std::uint32_t c = 0; c < sh.classes; ++c) {
+                    const auto count = std::min(sh.group, static_cast<std::uint32_t>(std::max<std::int64_t>(
+                                                              0, std::int64_t{level} + static_cast<std::int64_t>(
+                                                                                       rng.fork(s).below(1 + c, 3)) -
+                                                                     1)));
+                    const auto offset = static_cast<std::uint32_t>(rng.fork(s).below(100 + c, sh.group));
+                    for (std::uint32_t i = 0; i < count; ++i) in.set(c * sh.group + (offset + i) % sh.group, s, true);
+                }
+            }
+            const core::head_output expected = core::reference_classify(net, in);
+            std::size_t tied = 0;
+            for (std::size_t s = 0; s < samples; ++s) {
+                const auto row = std::span(expected.scores).subspan(s * sh.classes, sh.classes);
+                tied += std::count(row.begin(), row.end(), *std::max_element(row.begin(), row.end())) > 1 ? 1U : 0U;
+            }
+            if (sh.classes > 2) CHECK(tied > samples / 4);  // the tie rule is exercised
+
+            logic_design d;
+            d.num_inputs = bits;
+            d.input_ports.push_back({"bits", 0, bits});
+            std::vector<std::vector<signal>> scores;
+            for (std::uint32_t c = 0; c < sh.classes; ++c)
+                scores.push_back(add_popcount(d, inputs_as_signals(c * sh.group, sh.group)));
+            const std::vector<signal> index = add_argmax(d, scores, form);
+            d.outputs.push_back({"index", index});
+            REQUIRE_NOTHROW(validate(d));
+            CHECK(at_most_six_inputs(d));
+            const core::bit_matrix out = evaluate(d, in);
+            std::size_t wrong = 0;
+            for (std::size_t s = 0; s < samples; ++s)
+                if (read_number(out, 0, index.size(), s) != expected.predictions[s]) ++wrong;
+            CHECK(wrong == 0);
+        }
+}
+
+TEST_CASE("classifier: the all-pairs argmax of 10 classes is 5 table levels deep, the tournament 12") {
+    for (const argmax_form form : argmax_forms) {
+        logic_design d;
+        d.num_inputs = 80;
+        d.input_ports.push_back({"scores", 0, 80});
+        std::vector<std::vector<signal>> scores;
+        for (std::uint32_t c = 0; c < 10; ++c) scores.push_back(inputs_as_signals(8 * c, 8));
+        d.outputs.push_back({"index", add_argmax(d, scores, form)});
+        CHECK(table_depth(d) == (form == argmax_form::all_pairs ? 5U : 12U));
+        CHECK(std::all_of(d.nodes.begin(), d.nodes.end(), [](const logic_node& n) { return n.role == part::argmax; }));
+    }
 }

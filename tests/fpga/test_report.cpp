@@ -42,7 +42,7 @@ cell_netlist mixed() {
                        .inputs = {signal::node(2), signal::node(3), in(6)},
                        .role = part::network});
     n.cells.push_back(lut({signal::node(4)}, part::network));                                        // 5: level 2
-    n.cells.push_back(lut({signal::node(5), signal::node(0), signal::node(1), in(7)}, part::head));  // 6: level 3
+    n.cells.push_back(lut({signal::node(5), signal::node(0), signal::node(1), in(7)}, part::popcount));  // 6: level 3
     n.outputs.push_back({"y", {signal::node(6), signal::node(0)}});
     return n;
 }
@@ -95,7 +95,7 @@ TEST_CASE("report: delay registers are one shift chain per signal, as long as it
     // Cell 0 read with delays 1 and 3 (3 flip-flops, encoder), input 1 with
     // delay 2 twice (2, inputs), cell 1 with delay 4 (4, network).
     n.cells.push_back(lut({signal::node(0), signal::input(1)}, part::network, {1, 2}));
-    n.cells.push_back(lut({signal::node(0), signal::input(1), signal::node(1)}, part::head, {3, 2, 4}));
+    n.cells.push_back(lut({signal::node(0), signal::input(1), signal::node(1)}, part::popcount, {3, 2, 4}));
     n.outputs.push_back({"y", {signal::node(2)}});
     const resource_report r = make_report(n, {});
     CHECK(r.per_part[0].delay_flip_flops == 3);

@@ -131,8 +131,8 @@ TEST_CASE("sequence classifier: one readout tick has no accumulator and score po
     const mapped_case w = map_case(c.net, c.enc, window, pixels);
     CHECK(w.dut.outputs[1].width == std::bit_width(15U));
     CHECK(evaluate_ticks(w.netlist, w.vectors.inputs) == w.vectors.outputs);
-    CHECK(make_report(w.netlist, {}).per_part[static_cast<std::size_t>(part::head)].delay_flip_flops >
-          report.per_part[static_cast<std::size_t>(part::head)].delay_flip_flops);
+    CHECK(make_report(w.netlist, {}).per_part[static_cast<std::size_t>(part::popcount)].delay_flip_flops >
+          report.per_part[static_cast<std::size_t>(part::popcount)].delay_flip_flops);
     // One sample takes `ticks` cycles.
     const resource_report timed = make_report(w.netlist, {.clock_mhz = 120, .cycles_per_sample = 6});
     CHECK(timed.samples_per_second == doctest::Approx(2e7));

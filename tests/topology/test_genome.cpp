@@ -216,7 +216,12 @@ TEST_CASE("genome: the head is checked") {
     g.head.classes = 0;
     check_invalid(g, "head.classes", "expected an integer in 1..65535, got 0");
     g.head.classes = 3;
-    check_invalid(g, "head", "'out' has 20 nodes, not a multiple of the 3 classes");
+    check_invalid(g, "head", "'out' has 20 nodes, not a multiple of the 3 classes (each class gets an equal group); "
+                             "the nearest valid sizes are 18 and 21");
+    // A head with fewer outputs than classes: said so, with what would be valid.
+    g.head.classes = 30;
+    check_invalid(g, "head", "'out' has 20 nodes, fewer than the 30 classes; the head needs at least one output per "
+                             "class: a size that is a multiple of 30 (30, 60, …) or fewer classes");
     g.head.classes = 20;
     CHECK_NOTHROW(validate(g));
 }

@@ -157,10 +157,10 @@ TEST_CASE("genome text: decode_text reads any genome, from_text only valid ones"
           0x7FF8000000001234ULL);
 
     genome wrong_head = xor_genome();
-    wrong_head.head.classes = 3;  // 2 nodes are not a multiple of 3 classes
+    wrong_head.head.classes = 3;  // 2 nodes cannot give each of 3 classes an output
     CHECK(decode_text(to_text(wrong_head)) == wrong_head);
     CHECK_THROWS_WITH_AS((void)from_text(to_text(wrong_head)),
-                         doctest::Contains("'out' has 2 nodes, not a multiple of the 3 classes"), genome_error);
+                         doctest::Contains("'out' has 2 nodes, fewer than the 3 classes"), genome_error);
 }
 
 TEST_CASE("genome text: whitespace and lowercase are accepted; wrap_text cuts lines") {

@@ -246,10 +246,20 @@ private:
         const head_gene& h = g_.head;
         const population_gene& p = g_.populations[population_index("head.population", h.population)];
         if (h.classes < 1) throw genome_error("head.classes", "0 classes; a head needs at least 1");
-        if (p.size % h.classes != 0)
+        const std::string classes = std::to_string(h.classes);
+        // Each class gets an equal group of at least one output.
+        if (p.size < h.classes)
+            throw genome_error("head", quoted(p.name) + " has " + std::to_string(p.size) + " nodes, fewer than the " +
+                                           classes + " classes; the head needs at least one output per class: a size "
+                                           "that is a multiple of " + classes + " (" + classes + ", " +
+                                           std::to_string(2 * std::uint64_t{h.classes}) + ", …) or fewer classes");
+        if (p.size % h.classes != 0) {
+            const std::uint64_t below = p.size / h.classes * h.classes;
             throw genome_error("head", quoted(p.name) + " has " + std::to_string(p.size) +
-                                           " nodes, not a multiple of the " + std::to_string(h.classes) +
-                                           " classes (each class gets an equal group)");
+                                           " nodes, not a multiple of the " + classes +
+                                           " classes (each class gets an equal group); the nearest valid sizes are " +
+                                           std::to_string(below) + " and " + std::to_string(below + h.classes));
+        }
     }
 
     const genome& g_;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 
+#include "head.hpp"
 #include "lutra/core/error.hpp"
 
 namespace lutra::fpga {
@@ -12,166 +13,6 @@ namespace lutra::fpga {
 namespace {
 
 std::string str(std::size_t v) { return std::to_string(v); }
-
-// Bits needed to write n in binary (at least 1, so that a port is never empty).
-std::size_t index_bits(std::size_t n) { return std::max<std::size_t>(1, static_cast<std::size_t>(std::bit_width(n))); }
-
-// Appends a node over `inputs` whose table bit at address a is function(a),
-// and returns its output.
-signal add_table(logic_design& design, std::vector<signal> inputs, part role,
-                 const std::function<bool(std::uint32_t address)>& function) {
-    const auto k = static_cast<unsigned>(inputs.size());
-    logic_node node;
-    node.table.assign(core::table_words(k), 0);
-    for (std::uint32_t a = 0; a < (std::uint32_t{1} << k); ++a)
-        if (function(a)) node.table[a / 64] |= std::uint64_t{1} << (a % 64);
-    node.inputs = std::move(inputs);
-    node.role = role;
-    design.nodes.push_back(std::move(node));
-    return signal::node(static_cast<std::uint32_t>(design.nodes.size() - 1));
-}
-
-bool address_bit(std::uint32_t address, std::size_t i) { return (address >> i) & 1U; }
-
-// ---- popcount ---------------------------------------------------------------
-
-// A bit of a sum: `column` is its weight's exponent.
-struct weighted_bit {
-    signal bit;
-    unsigned column = 0;
-};
-
-// Bit `column` of Σ bit · 2^column over `terms` (at most 6 of them). Terms of
-// higher columns cannot change it and are left out; a lone term of that very
-// column is the answer itself and needs no table.
-signal add_sum_bit(logic_design& design, std::span<const weighted_bit> terms, unsigned column) {
-    std::vector<weighted_bit> used;
-    for (const weighted_bit& t : terms)
-        if (t.column <= column) used.push_back(t);
-    if (used.empty()) return signal::constant(false);
-    if (used.size() == 1 && used[0].column == column) return used[0].bit;
-    std::vector<signal> inputs;
-    for (const weighted_bit& t : used) inputs.push_back(t.bit);
-    return add_table(design, std::move(inputs), part::head, [&](std::uint32_t a) {
-        std::uint64_t sum = 0;
-        for (std::size_t i = 0; i < used.size(); ++i)
-            if (address_bit(a, i)) sum += std::uint64_t{1} << used[i].column;
-        return ((sum >> column) & 1U) != 0;
-    });
-}
-
-// The bits of Σ terms placed into columns: every bit of the sum that can be
-// 1 and whose weight is at most `bound` (the most the whole popcount can
-// reach: any bit of higher weight would need a larger total, so it is 0).
-void add_sum(logic_design& design, std::span<const weighted_bit> terms, std::uint64_t bound,
-             std::vector<std::vector<signal>>& columns) {
-    if (terms.empty()) return;
-    std::uint64_t most = 0;
-    unsigned lowest = 64;
-    for (const weighted_bit& t : terms) {
-        most += std::uint64_t{1} << t.column;
-        lowest = std::min(lowest, t.column);
-    }
-    for (unsigned c = lowest; (std::uint64_t{1} << c) <= most && (std::uint64_t{1} << c) <= bound; ++c) {
-        if (columns.size() <= c) columns.resize(c + 1);
-        columns[c].push_back(add_sum_bit(design, terms, c));
-    }
-}
-
-// ---- comparison -------------------------------------------------------------
-
-// A run of bit positions of both numbers, seen by a combining table as "b is
-// greater here" and "equal here": for a single position the raw bits a_i,
-// b_i do (no table needed), for longer runs two tables compute them.
-struct digit {
-    signal first;   // raw: a_i; else greater
-    signal second;  // raw: b_i; else equal
-    bool raw = false;
-    [[nodiscard]] bool greater(bool x, bool y) const { return raw ? (y && !x) : x; }
-    [[nodiscard]] bool equal(bool x, bool y) const { return raw ? x == y : y; }
-};
-
-// Table over a[lo, hi) then b[lo, hi): function(A, B) of the two values.
-signal add_compare_table(logic_design& design, std::span<const signal> a, std::span<const signal> b, std::size_t lo,
-                         std::size_t hi, const std::function<bool(std::uint32_t, std::uint32_t)>& function) {
-    const std::size_t w = hi - lo;
-    std::vector<signal> inputs(a.begin() + static_cast<std::ptrdiff_t>(lo), a.begin() + static_cast<std::ptrdiff_t>(hi));
-    inputs.insert(inputs.end(), b.begin() + static_cast<std::ptrdiff_t>(lo), b.begin() + static_cast<std::ptrdiff_t>(hi));
-    const std::uint32_t mask = (std::uint32_t{1} << w) - 1;
-    return add_table(design, std::move(inputs), part::head,
-                     [&](std::uint32_t address) { return function(address & mask, (address >> w) & mask); });
-}
-
-digit make_digit(logic_design& design, std::span<const signal> a, std::span<const signal> b, std::size_t lo,
-                 std::size_t hi) {
-    if (hi - lo == 1) return {a[lo], b[lo], true};
-    return {add_compare_table(design, a, b, lo, hi, [](std::uint32_t x, std::uint32_t y) { return y > x; }),
-            add_compare_table(design, a, b, lo, hi, [](std::uint32_t x, std::uint32_t y) { return y == x; }), false};
-}
-
-// The widest comparison `depth` table levels can finish: one level compares
-// 3 bits (6 inputs); each further level's combining table reads two digits of
-// up to 3 bits each (4 inputs) and the lower part's "greater" (1 input).
-std::size_t widest_at_depth(std::size_t depth) { return 3 + 6 * (depth - 1); }
-
-// b[lo, hi) > a[lo, hi). Up to 3 bits: one 6-input table. Wider: the top
-// bits as one or two digits, the rest recursively, joined by one table:
-// greater = g_top | e_top & (g_mid | e_mid & greater_rest). The split keeps
-// the least table depth (1 + ⌈(w − 3) / 6⌉), giving the rest as many bits as
-// that depth allows so the top digits stay short (a single bit needs no table).
-signal add_greater_range(logic_design& design, std::span<const signal> a, std::span<const signal> b, std::size_t lo,
-                         std::size_t hi) {
-    const std::size_t w = hi - lo;
-    if (w <= 3)
-        return add_compare_table(design, a, b, lo, hi, [](std::uint32_t x, std::uint32_t y) { return y > x; });
-    const std::size_t depth = 1 + (w - 3 + 5) / 6;
-    const std::size_t rest = std::min(w - 1, widest_at_depth(depth - 1));
-    const std::size_t top = w - rest;
-    const std::size_t split = lo + rest;
-    const signal lower = add_greater_range(design, a, b, lo, split);
-    // The top digits, the higher first: a single bit stays one raw digit.
-    std::vector<digit> digits;
-    if (top == 1) {
-        digits.push_back(make_digit(design, a, b, split, hi));
-    } else {
-        const std::size_t upper_bits = (top + 1) / 2;
-        digits.push_back(make_digit(design, a, b, hi - upper_bits, hi));
-        digits.push_back(make_digit(design, a, b, split, hi - upper_bits));
-    }
-    std::vector<signal> inputs;
-    for (const digit& d : digits) {
-        inputs.push_back(d.first);
-        inputs.push_back(d.second);
-    }
-    inputs.push_back(lower);
-    return add_table(design, std::move(inputs), part::head, [&](std::uint32_t address) {
-        bool result = address_bit(address, 2 * digits.size());  // the lower part's "greater"
-        for (std::size_t i = digits.size(); i-- > 0;) {  // lowest digit first, wrapping outwards
-            const bool x = address_bit(address, 2 * i);
-            const bool y = address_bit(address, 2 * i + 1);
-            result = digits[i].greater(x, y) || (digits[i].equal(x, y) && result);
-        }
-        return result;
-    });
-}
-
-// ---- argmax -----------------------------------------------------------------
-
-// sel ? when_set : when_clear, without a table where a wire or NOT will do.
-signal add_mux(logic_design& design, signal sel, signal when_clear, signal when_set) {
-    if (when_clear == when_set) return when_clear;
-    if (when_clear == signal::constant(false) && when_set == signal::constant(true)) return sel;
-    if (when_clear == signal::constant(true) && when_set == signal::constant(false))
-        return add_table(design, {sel}, part::head, [](std::uint32_t a) { return a == 0; });
-    return add_table(design, {sel, when_clear, when_set}, part::head, [](std::uint32_t a) {
-        return address_bit(a, 0) ? address_bit(a, 2) : address_bit(a, 1);
-    });
-}
-
-struct candidate {
-    std::vector<signal> score;
-    std::vector<signal> index;
-};
 
 // Network: node n keeps its tables, its slot order and its delays; network
 // input i reads inputs[i]. Returns the design index of network node 0, which
@@ -266,123 +107,6 @@ std::vector<signal> class_outputs(const core::network& net, std::uint32_t first_
 
 std::string score_port_name(std::uint32_t class_index) { return "score" + std::to_string(class_index); }
 
-std::vector<signal> add_popcount(logic_design& design, std::span<const signal> bits) {
-    std::vector<std::vector<signal>> columns(1, std::vector<signal>(bits.begin(), bits.end()));
-    return add_weighted_sum(design, std::move(columns), bits.size());
-}
-
-std::vector<signal> add_weighted_sum(logic_design& design, std::vector<std::vector<signal>> columns,
-                                     std::uint64_t bound) {
-    const auto width = static_cast<std::size_t>(std::bit_width(bound));
-    if (columns.empty()) columns.resize(1);
-
-    // Counters: while a column holds three bits or more, sum them six (or
-    // fewer) at a time; each sum's bits land one column apart. A 6:3 counter
-    // turns six bits into three, one table per sum bit. Stop early once all
-    // that is left fits one six-input adder block below.
-    const auto crowded = [&] {
-        return std::any_of(columns.begin(), columns.end(), [](const auto& c) { return c.size() > 2; });
-    };
-    const auto total = [&] {
-        std::size_t n = 0;
-        for (const auto& c : columns) n += c.size();
-        return n;
-    };
-    while (crowded() && total() > 6) {
-        std::vector<std::vector<signal>> next(columns.size());
-        for (unsigned c = 0; c < columns.size(); ++c) {
-            const std::vector<signal>& column = columns[c];
-            std::size_t taken = 0;
-            for (; column.size() - taken >= 3; taken += std::min<std::size_t>(6, column.size() - taken)) {
-                std::vector<weighted_bit> terms;
-                for (std::size_t i = taken; i < std::min(column.size(), taken + 6); ++i) terms.push_back({column[i], c});
-                add_sum(design, terms, bound, next);
-            }
-            if (next.size() <= c) next.resize(c + 1);
-            next[c].insert(next[c].end(), column.begin() + static_cast<std::ptrdiff_t>(taken), column.end());
-        }
-        columns = std::move(next);
-    }
-
-    // Adder: from the lowest column, blocks of the incoming carries and as
-    // many whole columns as fit into six inputs, one table per sum bit. The
-    // block's bits in its own columns are final, the ones above carry on
-    // (with at most two bits per column, a block carries one bit).
-    std::vector<signal> result(std::max<std::size_t>(width, 1), signal::constant(false));
-    const auto place = [&](unsigned column, signal bit) {
-        if (column >= result.size()) throw internal_error("popcount: a sum bit beyond the result's width");
-        result[column] = bit;
-    };
-    std::vector<weighted_bit> carry;
-    for (unsigned c = 0; c < columns.size();) {
-        std::vector<weighted_bit> terms = carry;
-        unsigned end = c;
-        while (end < columns.size() && terms.size() + columns[end].size() <= 6) {
-            for (const signal& s : columns[end]) terms.push_back({s, end});
-            ++end;
-        }
-        if (end == c) throw internal_error("popcount: an adder block took no column");
-        std::vector<std::vector<signal>> sums;
-        add_sum(design, terms, bound, sums);
-        carry.clear();
-        for (unsigned k = c; k < sums.size(); ++k) {
-            if (sums[k].empty()) continue;
-            if (k < end)
-                place(k, sums[k][0]);
-            else
-                carry.push_back({sums[k][0], k});
-        }
-        c = end;
-    }
-    // The last block's carries are the top bits of one sum, one per column.
-    for (const weighted_bit& top : carry) place(top.column, top.bit);
-    return result;
-}
-
-signal add_greater_than(logic_design& design, std::span<const signal> a, std::span<const signal> b) {
-    if (a.empty() || a.size() != b.size())
-        throw error("greater-than: numbers of " + str(a.size()) + " and " + str(b.size()) +
-                    " bits; both need the same width ≥ 1");
-    return add_greater_range(design, a, b, 0, a.size());
-}
-
-std::vector<signal> add_argmax(logic_design& design, std::span<const std::vector<signal>> scores) {
-    if (scores.empty()) throw error("argmax: no scores; it needs at least one class");
-    const std::size_t width = scores[0].size();
-    for (std::size_t c = 0; c < scores.size(); ++c)
-        if (scores[c].empty() || scores[c].size() != width)
-            throw error("argmax: score " + str(c) + " has " + str(scores[c].size()) + " bits, score 0 has " +
-                        str(width) + "; all need the same width ≥ 1");
-    const std::size_t bits = index_bits(scores.size() - 1);
-    std::vector<candidate> round;
-    for (std::size_t c = 0; c < scores.size(); ++c) {
-        candidate k{scores[c], {}};
-        for (std::size_t i = 0; i < bits; ++i) k.index.push_back(signal::constant(((c >> i) & 1U) != 0));
-        round.push_back(std::move(k));
-    }
-    // Neighbours meet, the lower-index one on the left, so every pair and
-    // every later winner still covers consecutive classes in order.
-    while (round.size() > 1) {
-        const bool last_round = round.size() == 2;
-        std::vector<candidate> next;
-        for (std::size_t i = 0; i + 1 < round.size(); i += 2) {
-            const candidate& left = round[i];
-            const candidate& right = round[i + 1];
-            const signal right_wins = add_greater_than(design, left.score, right.score);
-            candidate winner;
-            if (!last_round)  // nobody compares the final score again
-                for (std::size_t b = 0; b < width; ++b)
-                    winner.score.push_back(add_mux(design, right_wins, left.score[b], right.score[b]));
-            for (std::size_t b = 0; b < bits; ++b)
-                winner.index.push_back(add_mux(design, right_wins, left.index[b], right.index[b]));
-            next.push_back(std::move(winner));
-        }
-        if (round.size() % 2 == 1) next.push_back(std::move(round.back()));
-        round = std::move(next);
-    }
-    return round[0].index;
-}
-
 logic_design classifier_design(const core::network& net, const core::encoder& enc, const classifier_options& options) {
     check_classifier(net, enc);
     logic_design design;
@@ -396,7 +120,7 @@ logic_design classifier_design(const core::network& net, const core::encoder& en
     std::vector<std::vector<signal>> scores;
     for (std::uint32_t c = 0; c < net.head().num_classes; ++c)
         scores.push_back(add_popcount(design, class_outputs(net, first_network_node, c)));
-    design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores)});
+    design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores, options.argmax)});
     for (std::uint32_t c = 0; c < net.head().num_classes; ++c) design.outputs.push_back({score_port_name(c), scores[c]});
     return design;
 }
@@ -431,13 +155,13 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
     for (std::uint32_t i = 0; i < counter_bits; ++i) {
         tick.push_back(signal::node(counter_first + i));
         // Patched below to read next_i, made after the counter.
-        (void)add_table(design, {signal::constant(false)}, part::head, [](std::uint32_t a) { return address_bit(a, 0); });
+        (void)add_table(design, {signal::constant(false)}, part::popcount, [](std::uint32_t a) { return address_bit(a, 0); });
         design.nodes.back().delays = {1};
     }
     for (std::uint32_t i = 0; i < counter_bits; ++i) {
         const std::uint32_t ticks = spec.ticks;
         design.nodes[counter_first + i].inputs[0] =
-            add_table(design, tick, part::head, [i, ticks](std::uint32_t a) { return address_bit(std::min(ticks, a + 1), i); });
+            add_table(design, tick, part::popcount, [i, ticks](std::uint32_t a) { return address_bit(std::min(ticks, a + 1), i); });
     }
     // One table over the counter: is the tick in `set`?
     const auto tick_in = [&](part role, const std::function<bool(std::uint32_t)>& set) {
@@ -454,7 +178,7 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
     const auto accumulator_bits = static_cast<std::uint32_t>(std::bit_width(group * (readout.size() - 1)));
     std::optional<signal> accumulate;
     if (accumulator_bits > 0)
-        accumulate = tick_in(part::head, [&](std::uint32_t t) {
+        accumulate = tick_in(part::popcount, [&](std::uint32_t t) {
             return t != last && std::binary_search(readout.begin(), readout.end(), t);
         });
     std::vector<std::vector<signal>> scores;
@@ -465,7 +189,7 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
         std::vector<std::uint32_t> previous;
         for (std::uint32_t i = 0; i < accumulator_bits; ++i) {
             previous.push_back(static_cast<std::uint32_t>(design.nodes.size()));
-            const signal bit = add_table(design, {signal::constant(false)}, part::head,
+            const signal bit = add_table(design, {signal::constant(false)}, part::popcount,
                                          [](std::uint32_t a) { return address_bit(a, 0); });
             design.nodes.back().delays = {1};
             if (columns.size() <= i) columns.resize(i + 1);
@@ -474,16 +198,16 @@ logic_design sequence_classifier_design(const core::network& net, const core::en
         std::vector<signal> score = add_weighted_sum(design, std::move(columns), bound);
         for (std::uint32_t i = 0; i < accumulator_bits; ++i) {
             const signal held = signal::node(previous[i]);
-            const signal next = add_table(design, {*accumulate, held, score[i]}, part::head, [](std::uint32_t a) {
+            const signal next = add_table(design, {*accumulate, held, score[i]}, part::popcount, [](std::uint32_t a) {
                 return address_bit(a, 0) ? address_bit(a, 2) : address_bit(a, 1);
             });
             design.nodes[previous[i]].inputs[0] = next;
         }
         scores.push_back(std::move(score));
     }
-    design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores)});
+    design.outputs.push_back({std::string(prediction_port_name), add_argmax(design, scores, options.argmax)});
     for (std::uint32_t c = 0; c < classes; ++c) design.outputs.push_back({score_port_name(c), scores[c]});
-    design.outputs.push_back({std::string(valid_port_name), {tick_in(part::head, [last](std::uint32_t t) { return t == last; })}});
+    design.outputs.push_back({std::string(valid_port_name), {tick_in(part::popcount, [last](std::uint32_t t) { return t == last; })}});
     return design;
 }
 

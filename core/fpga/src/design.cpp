@@ -71,8 +71,9 @@ void check_node(const logic_design& design, std::size_t n) {
     if (!node.delays.empty() && node.delays.size() != k)
         fail(design, where, "has " + str(node.delays.size()) + " delays for " + str(k) +
                                 " inputs; expected none (all zero) or one per input");
-    if (node.role != part::encoder && node.role != part::network && node.role != part::head)
-        fail(design, where, "role " + str(static_cast<std::size_t>(node.role)) + " is not encoder, network or head");
+    if (node.role != part::encoder && node.role != part::network && node.role != part::popcount &&
+        node.role != part::argmax)
+        fail(design, where, "role " + str(static_cast<std::size_t>(node.role)) + " is not encoder, network, popcount or argmax");
     for (std::size_t i = 0; i < k; ++i) {
         const bool delayed = !node.delays.empty() && node.delays[i] != 0;
         check_signal(design, where + ": input " + str(i), node.inputs[i], n, delayed);

@@ -29,6 +29,7 @@ void add(resource_counts& into, const resource_counts& from) {
     into.delay_flip_flops += from.delay_flip_flops;
     into.pipeline_flip_flops += from.pipeline_flip_flops;
     into.depth = std::max(into.depth, from.depth);
+    into.own_depth = std::max(into.own_depth, from.own_depth);
 }
 
 std::string fixed(double value, int decimals) {
@@ -87,6 +88,17 @@ resource_report make_report(const cell_netlist& netlist, const report_options& o
     r.pipeline_every = options.pipeline_every;
 
     const std::vector<std::uint32_t> level = lut_levels(netlist);
+    // own[c]: cell c's LUT level counting only the LUTs of its own part.
+    std::vector<std::uint32_t> own(netlist.cells.size(), 0);
+    for (std::size_t c = 0; c < netlist.cells.size(); ++c) {
+        const cell& x = netlist.cells[c];
+        std::uint32_t deepest = 0;
+        for (std::size_t i = 0; i < x.inputs.size(); ++i)
+            if (const signal& s = x.inputs[i]; s.from == signal::kind::node && delay_of(x, i) == 0 &&
+                                               netlist.cells[s.index].role == x.role)
+                deepest = std::max(deepest, own[s.index]);
+        own[c] = x.type == cell::kind::lut ? deepest + 1 : deepest;
+    }
     const auto group_of = [&](const signal& s) -> resource_counts& {
         return s.from == signal::kind::node ? r.per_part[static_cast<std::size_t>(netlist.cells[s.index].role)]
                                             : r.inputs;
@@ -97,6 +109,7 @@ resource_report make_report(const cell_netlist& netlist, const report_options& o
         const cell& x = netlist.cells[c];
         resource_counts& counts = r.per_part[static_cast<std::size_t>(x.role)];
         counts.depth = std::max(counts.depth, level[c]);
+        counts.own_depth = std::max(counts.own_depth, own[c]);
         switch (x.type) {
             case cell::kind::lut: {
                 const auto used = static_cast<std::size_t>(
@@ -129,6 +142,7 @@ resource_report make_report(const cell_netlist& netlist, const report_options& o
 
     for (const resource_counts& counts : r.per_part) add(r.total, counts);
     add(r.total, r.inputs);
+    r.total.own_depth = r.total.depth;
     r.lut_utilisation_percent = 100.0 * static_cast<double>(r.total.lut6_sites) / static_cast<double>(r.part.lut6);
     r.flip_flop_utilisation_percent =
         100.0 * static_cast<double>(r.total.flip_flops()) / static_cast<double>(r.part.flip_flops);
@@ -168,6 +182,7 @@ std::string to_text(const resource_report& r) {
     row("flip-flops, pipeline", [](const resource_counts& c) { return c.pipeline_flip_flops; });
     row("flip-flops", [](const resource_counts& c) { return c.flip_flops(); });
     row("depth (LUT levels)", [](const resource_counts& c) { return std::uint64_t{c.depth}; });
+    row("own depth", [](const resource_counts& c) { return std::uint64_t{c.own_depth}; });
     text += "  utilisation: " + fixed(r.lut_utilisation_percent, 3) + " % of LUT6, " +
             fixed(r.flip_flop_utilisation_percent, 3) + " % of flip-flops\n";
     if (r.pipeline_every == 0)
@@ -209,6 +224,7 @@ std::string to_key_values(const resource_report& r) {
         put(name + ".pipeline_flip_flops", std::to_string(c.pipeline_flip_flops));
         put(name + ".flip_flops", std::to_string(c.flip_flops()));
         put(name + ".depth", std::to_string(c.depth));
+        put(name + ".own_depth", std::to_string(c.own_depth));
     };
     for (std::size_t p = 0; p < num_parts; ++p) group(std::string(to_string(static_cast<part>(p))), r.per_part[p]);
     group("inputs", r.inputs);

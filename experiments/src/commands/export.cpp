@@ -26,6 +26,14 @@ void add_export_commands(CLI::App& app, command_table& table) {
     export_cmd->add_option("--comparators", req->comparators, "encoder comparators: two-tables (default, 2 LUT6 each) or one-table (4 LUT6 + 3 MUXF7/F8)")
         ->check(CLI::IsMember({"one-table", "two-tables"}))
         ->capture_default_str();
+    export_cmd->add_option("--argmax", req->argmax,
+                           "head argmax: tournament (fewest LUTs), all-pairs (shallow) or auto (the fewer LUT6 "
+                           "sites of the two, ties to the shallower)")
+        ->check(CLI::IsMember({"tournament", "all-pairs", "auto"}))
+        ->capture_default_str();
+    export_cmd->add_option("--max-depth", req->max_depth,
+                           "depth budget in LUT levels: --argmax auto chooses among the forms within it; 0 = none")
+        ->capture_default_str();
     export_cmd->add_option("--vectors", req->vectors, "test samples as vectors (default all, 0 = none)");
     export_cmd->add_flag("--force", req->force, "write into a non-empty output directory");
     table.add(*export_cmd, [req] {

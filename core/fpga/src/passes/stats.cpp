@@ -20,8 +20,10 @@ std::string_view to_string(part p) noexcept {
             return "encoder";
         case part::network:
             return "network";
-        case part::head:
-            return "head";
+        case part::popcount:
+            return "popcount";
+        case part::argmax:
+            return "argmax";
     }
     return "?";
 }

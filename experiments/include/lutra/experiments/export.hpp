@@ -46,6 +46,13 @@ struct export_request {
     double clock_mhz = 200;              // the stated clock for throughput and latency; no Fmax is claimed
     std::string part = "xc7k480t";       // the FPGA part the report counts against
     std::string comparators = "two-tables";  // encoder comparators: two-tables (2 LUT6 a bit) | one-table (one 8-input table)
+    // The head's argmax (fpga::argmax_form): tournament | all-pairs | auto,
+    // the one of them whose whole classifier has the fewest LUT6 sites,
+    // ties to the shallower (docs/fpga.md, "The head").
+    std::string argmax = "auto";
+    // A depth budget in LUT levels for the whole classifier: auto chooses
+    // only among the forms within it; an export beyond it is refused. 0 = none.
+    std::uint32_t max_depth = 0;
     std::optional<std::size_t> vectors;  // test samples to write as vectors; empty = all, 0 = none
     bool force = false;                  // write into a non-empty out_dir
     // A recurrent classifier over sequences (core/sequence.hpp): when set,
@@ -65,6 +72,8 @@ struct export_summary {
     std::vector<std::filesystem::path> files;  // everything written, in order
     std::string passes;                        // what the passes did and the census (fpga::to_text)
     std::string report;                        // the resource report (fpga::to_text)
+    // The head's argmax form written and, for auto, each form's LUT6 sites and depth.
+    std::string argmax;
     std::size_t vectors = 0;                   // vectors written (a sequence classifier: one per tick)
     std::size_t sequences = 0;                 // test sequences among them (a sequence classifier)
     std::size_t correct = 0;                   // samples (sequences) predicted right by the C++ model

@@ -58,10 +58,27 @@ enum class comparator_form : std::uint8_t {
     two_tables,
 };
 
+// How the head's argmax over C scores of w bits becomes tables (docs/fpga.md,
+// "The head"). Both give the lowest index among equal maxima.
+enum class argmax_form : std::uint8_t {
+    // Rounds of neighbour pairs: C − 1 greater-than comparators, each
+    // followed by muxes of the winner's score and index bits. The fewest
+    // tables; depth ⌈log2 C⌉ · (comparator + 1) levels (12 for 10 classes of
+    // 4 to 9 bits).
+    tournament,
+    // Every pair compared at once (C(C − 1)/2 comparators), each class's
+    // "beats all" an AND of C − 1 of them, the index bits ORs of those: depth
+    // comparator + 3 levels for up to 13 classes, + 4 up to 37 (5 for 10
+    // classes of 4 to 9 bits), about 2.3 times the tournament's LUT6 (MNIST heads: 292
+    // instead of 125 for 8-bit scores, 202 instead of 91 for 6-bit ones).
+    all_pairs,
+};
+
 struct classifier_options {
     // Two tables by default: 2 LUT6 a comparator instead of 4 LUT6 and 3 MUXF7/F8
     // (MNIST, 3 bits a pixel: 4,626 LUT6 for the encoder instead of 7,659 + 5,307 muxes).
     comparator_form comparators = comparator_form::two_tables;
+    argmax_form argmax = argmax_form::tournament;
 };
 
 // The classifier as table nodes, ports as above, name "lutra_classifier".
@@ -100,7 +117,7 @@ struct classifier_options {
 // register, counter and accumulator included, has FDRE R = last
 // (design.clear_input), so restarting costs no LUT: a sequence must run all
 // its ticks, with last on the final one. Counter, decodes and accumulators
-// have role part::head. Throws what classifier_design and
+// have role part::popcount. Throws what classifier_design and
 // core::check_sequence throw, and lutra::error if the counter would need
 // more than core::max_k − 1 bits.
 inline constexpr std::string_view sequence_design_name = "lutra_sequence_classifier";
@@ -135,8 +152,9 @@ inline constexpr std::string_view network_nodes_port_name = "nodes";
 [[nodiscard]] core::bit_matrix pixel_inputs(const core::data_split& split, std::uint32_t num_features);
 
 // The head's building blocks, public so they can be tested exhaustively and
-// reused. They append nodes of role part::head, each of at most 6 inputs, to
-// design and return the result bits, least significant first.
+// reused. They append nodes of role part::popcount (sums) or part::argmax
+// (comparisons, argmax), each of at most 6 inputs, to design and return the
+// result bits, least significant first.
 
 // The number of set bits among `bits`: bit_width(bits.size()) bits, at least
 // 1 (a constant-zero bit where no node is needed). Built from counters (up to six
@@ -154,9 +172,9 @@ inline constexpr std::string_view network_nodes_port_name = "nodes";
 [[nodiscard]] signal add_greater_than(logic_design& design, std::span<const signal> a, std::span<const signal> b);
 
 // The index of the largest score, ties to the lowest index: bit_width(C − 1)
-// bits (at least 1) for C = scores.size() ≥ 1 scores of equal width ≥ 1. A
-// tournament: in each pair the higher-index candidate wins only if its score
-// is strictly greater, which keeps the lowest index among equal maxima.
-[[nodiscard]] std::vector<signal> add_argmax(logic_design& design, std::span<const std::vector<signal>> scores);
+// bits (at least 1) for C = scores.size() ≥ 1 scores of equal width ≥ 1, in
+// the given form (argmax_form).
+[[nodiscard]] std::vector<signal> add_argmax(logic_design& design, std::span<const std::vector<signal>> scores,
+                                             argmax_form form = argmax_form::tournament);
 
 }  // namespace lutra::fpga

@@ -30,8 +30,10 @@ struct signal {
     friend constexpr auto operator<=>(const signal&, const signal&) = default;
 };
 
-// Which part of the classifier a node belongs to, for the report's breakdown.
-enum class part : std::uint8_t { encoder, network, head };
+// Which part of the classifier a node belongs to, for the report's
+// breakdown: the head is its popcounts (with a sequence classifier's tick
+// counter and accumulators: what makes the scores) and its argmax.
+enum class part : std::uint8_t { encoder, network, popcount, argmax };
 
 // A table node: output = table bit at address Σ value(inputs[i]) · 2^i, the
 // layout of core::network (k ≤ 6: one word = LUT6 INIT; k > 6: 2^(k-6) words).

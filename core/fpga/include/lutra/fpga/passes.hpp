@@ -16,9 +16,9 @@
 
 namespace lutra::fpga {
 
-inline constexpr std::size_t num_parts = 3;  // part::encoder, part::network, part::head
+inline constexpr std::size_t num_parts = 4;  // part::encoder, network, popcount, argmax
 
-[[nodiscard]] std::string_view to_string(part p) noexcept;  // "encoder", "network", "head"
+[[nodiscard]] std::string_view to_string(part p) noexcept;  // "encoder", "network", "popcount", "argmax"
 
 struct simplify_stats {
     std::uint32_t iterations = 0;  // rounds of all passes until nothing changed

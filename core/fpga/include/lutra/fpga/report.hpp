@@ -43,6 +43,10 @@ struct resource_counts {
     std::uint64_t delay_flip_flops = 0;
     std::uint64_t pipeline_flip_flops = 0;
     std::uint32_t depth = 0;  // the largest LUT level among the cells (lut_levels)
+    // The most LUTs of this group on one zero-delay path, only this group's
+    // LUTs counted: the part's own depth (encoder + network + popcount +
+    // argmax of a classifier add up to its total depth). Total: = depth.
+    std::uint32_t own_depth = 0;
     [[nodiscard]] std::uint64_t flip_flops() const noexcept { return delay_flip_flops + pipeline_flip_flops; }
 };
 
@@ -59,9 +63,10 @@ struct resource_report {
     double clock_mhz = 0;
     std::uint32_t pipeline_every = 0;
     resource_counts total;
-    // Per part (encoder, network, head): the cells of that role, the
-    // registers on their outputs, and their depth (levels count from the
-    // primary inputs, so a head's depth includes the network below it).
+    // Per part (encoder, network, popcount, argmax): the cells of that role,
+    // the registers on their outputs, their depth (levels count from the
+    // primary inputs, so the argmax's depth includes everything below it)
+    // and their own depth.
     std::array<resource_counts, num_parts> per_part{};
     // Registers on primary inputs (and on delayed constants), which belong
     // to no part; only its flip-flop fields are used.
