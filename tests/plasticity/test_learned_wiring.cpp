@@ -37,10 +37,10 @@ struct majority_task {
     }
 };
 
-topology::genome learnable_genome(std::uint32_t candidates) {
+topology::genome learnable_genome(std::uint32_t candidates, std::uint32_t size = 20) {
     topology::genome g;
     g.inputs = {.width = num_inputs, .height = 1, .bits = 1};
-    g.populations.push_back({.name = "h", .size = 20, .k = 3});
+    g.populations.push_back({.name = "h", .size = size, .k = 3});
     topology::projection_gene p;
     p.target = "h";
     p.sources = {"input"};
@@ -154,4 +154,24 @@ TEST_CASE("learned wiring: resumed from its state it ends the same") {
     for (int e = 0; e < 3; ++e) resumed.train_epoch(task.inputs, task.labels);
     CHECK(resumed.network().arrays().sources == whole.network().arrays().sources);
     CHECK(resumed.network().arrays().tables == whole.network().arrays().tables);
+}
+
+TEST_CASE("learned wiring: 1 and 2 threads choose the same wiring and tables, bit for bit") {
+    // 300 learnable slots (more than one thread's share) and batches of two engine blocks.
+    const majority_task task;
+    const topology::genome g = learnable_genome(12, 100);
+    const topology::compiled_network c = topology::compile(g, topology::develop(g, 3));
+    std::vector<core::network> trained;
+    for (const unsigned threads : {1U, 2U}) {
+        session_params params{.epochs = 3, .batch_size = 64, .tau = 4.0};
+        params.engine.threads = threads;
+        params.engine.block_samples = 32;
+        params.gradient.optimizer.learning_rate = 0.05;
+        session s(c.net, params, 7, catalogue(), c.candidates, c.populations);
+        for (int e = 0; e < 3; ++e) s.train_epoch(task.inputs, task.labels);
+        trained.push_back(s.network());
+    }
+    CHECK(trained[0].arrays().sources != c.net.arrays().sources);
+    CHECK(trained[0].arrays().sources == trained[1].arrays().sources);
+    CHECK(trained[0].arrays().tables == trained[1].arrays().tables);
 }
