@@ -15,6 +15,18 @@ using namespace lutra::core;
 namespace {
 
 // Each feature f uniform in [lo(f), hi(f)], so features differ in distribution.
+// A dataset of this shape, its splits empty.
+dataset shaped(std::string name, std::uint32_t width, std::uint32_t height, std::uint32_t channels,
+               std::uint32_t classes) {
+    dataset d;
+    d.name = std::move(name);
+    d.width = width;
+    d.height = height;
+    d.channels = channels;
+    d.num_classes = classes;
+    return d;
+}
+
 data_split random_split(
     std::size_t samples, std::uint32_t features, std::uint64_t seed,
     const std::function<std::uint8_t(std::uint32_t)>& lo = [](std::uint32_t) { return 0; },
@@ -32,12 +44,7 @@ data_split random_split(
 
 dataset random_dataset(std::uint32_t width, std::uint32_t height, std::uint32_t channels, std::size_t train,
                        std::size_t test, std::uint64_t seed) {
-    dataset d;
-    d.name = "random";
-    d.width = width;
-    d.height = height;
-    d.channels = channels;
-    d.num_classes = 3;
+    dataset d = shaped("random", width, height, channels, 3);
     d.train = random_split(train, d.num_features(), seed);
     d.test = random_split(test, d.num_features(), seed + 1000);
     return d;
@@ -119,12 +126,7 @@ TEST_CASE("encoder: uniform thermometer thresholds follow the documented formula
 
 TEST_CASE("encoder: quantile thresholds split each feature's training values") {
     // Feature f spans [2f, 2f + 150]: every feature has its own quantiles.
-    dataset d;
-    d.name = "spread";
-    d.width = 50;
-    d.height = 1;
-    d.channels = 1;
-    d.num_classes = 3;
+    dataset d = shaped("spread", 50, 1, 1, 3);
     const auto lo = [](std::uint32_t f) { return static_cast<std::uint8_t>(2 * f); };
     const auto hi = [](std::uint32_t f) { return static_cast<std::uint8_t>(2 * f + 150); };
     d.train = random_split(20000, 50, 3, lo, hi);
@@ -174,12 +176,7 @@ TEST_CASE("encoder: quantile thresholds split each feature's training values") {
 TEST_CASE("encoder: coinciding quantiles are spread into valid thresholds") {
     // Feature 0 is always 0, feature 1 always 255, feature 2 is 0 for 90% and
     // 200 for 10%, feature 3 takes 10 and 11 equally often.
-    dataset d;
-    d.name = "ties";
-    d.width = 4;
-    d.height = 1;
-    d.channels = 1;
-    d.num_classes = 2;
+    dataset d = shaped("ties", 4, 1, 1, 2);
     for (std::uint8_t s = 0; s < 100; ++s) {
         const std::uint8_t row[4] = {0, 255, static_cast<std::uint8_t>(s < 90 ? 0 : 200),
                                      static_cast<std::uint8_t>(s % 2 == 0 ? 10 : 11)};
@@ -206,12 +203,7 @@ namespace {
 // One feature that is 0 in 900 of 1000 samples and 1 … 100 once each in the
 // others (a background pixel), and one spread evenly over 0 … 249.
 dataset mostly_zero() {
-    dataset d;
-    d.name = "mostly zero";
-    d.width = 2;
-    d.height = 1;
-    d.channels = 1;
-    d.num_classes = 2;
+    dataset d = shaped("mostly zero", 2, 1, 1, 2);
     for (unsigned s = 0; s < 1000; ++s) {
         const std::uint8_t row[2] = {static_cast<std::uint8_t>(s < 900 ? 0 : s - 899),
                                      static_cast<std::uint8_t>(s / 4)};
@@ -241,12 +233,7 @@ TEST_CASE("encoder: a value most samples share gets one quantile bit, the others
 
 TEST_CASE("encoder: without a point mass, conditional quantiles are the plain quantiles") {
     // Every value 0 … 255 four times: the (t+1)/(T+1) quantiles are exact.
-    dataset d;
-    d.name = "even";
-    d.width = 1;
-    d.height = 1;
-    d.channels = 1;
-    d.num_classes = 2;
+    dataset d = shaped("even", 1, 1, 1, 2);
     for (unsigned s = 0; s < 1024; ++s) {
         d.train.features.push_back(static_cast<std::uint8_t>(s % 256));
         d.train.labels.push_back(0);
@@ -297,22 +284,12 @@ TEST_CASE("encoder: a coarse resolution puts every threshold on its grid") {
 
 TEST_CASE("encoder: distributive thresholds are the quantile thresholds of all features pooled") {
     // Feature f spans [10f, 10f + 100]: pooled, 0 … 250.
-    dataset d;
-    d.name = "shifted";
-    d.width = 16;
-    d.height = 1;
-    d.channels = 1;
-    d.num_classes = 3;
+    dataset d = shaped("shifted", 16, 1, 1, 3);
     const auto lo = [](std::uint32_t f) { return static_cast<std::uint8_t>(10 * f); };
     const auto hi = [](std::uint32_t f) { return static_cast<std::uint8_t>(10 * f + 100); };
     d.train = random_split(3000, 16, 13, lo, hi);
     d.test = random_split(100, 16, 14);
-    dataset pooled;
-    pooled.name = "pooled";
-    pooled.width = 1;
-    pooled.height = 1;
-    pooled.channels = 1;
-    pooled.num_classes = 3;
+    dataset pooled = shaped("pooled", 1, 1, 1, 3);
     pooled.train.features = d.train.features;
     pooled.train.labels.assign(pooled.train.features.size(), 0);
     for (unsigned resolution : {8U, 5U}) {
