@@ -560,6 +560,26 @@ run_summary resume_experiment(const fs::path& dir, unsigned threads) {
         throw io_error(checkpoint_file.string(), "resume",
                        "the checkpoint is of genome " + topology::hash_hex(c.genome_hash) + ", but the run's is " +
                            p.genome_hash);
+    {
+        // The encoder is fitted again from the data: a Lutra whose fitting
+        // changed (issue 16's conditional quantiles) would train on other
+        // input bits than the run started with.
+        const core::encoder stored_encoder = file.read_encoder().encoder;
+        if (stored_encoder.bits_per_feature() != p.enc.bits_per_feature() ||
+            !std::ranges::equal(stored_encoder.thresholds(), p.enc.thresholds())) {
+            std::size_t row = 0;
+            const std::span<const std::uint8_t> was = stored_encoder.thresholds(), now = p.enc.thresholds();
+            while (row < was.size() && row < now.size() && was[row] == now[row]) ++row;
+            throw io_error(file.path().string(), "resume",
+                           "the encoder fitted now differs from the one the run started with (/encoder" +
+                               (row < was.size() && row < now.size()
+                                    ? ", first at input bit " + std::to_string(row) + ": threshold " +
+                                          std::to_string(was[row]) + " then, " + std::to_string(now[row]) + " now"
+                                    : std::string(", a different number of bits")) +
+                               "); this Lutra fits thresholds differently from the one that started the run, so "
+                               "resuming would train on other inputs: finish it with that Lutra, or start it again");
+        }
+    }
     if (c.state.epoch > p.s.train.epochs)
         throw io_error(checkpoint_file.string(), "resume",
                        "the checkpoint is of epoch " + std::to_string(c.state.epoch) + ", but config.yaml trains " +

@@ -336,3 +336,35 @@ TEST_CASE("checkpoint: round trip, atomic replacement and refused files") {
     std::ofstream(dir.path / "v1", std::ios::binary | std::ios::trunc) << v1;
     CHECK_THROWS_WITH_AS((void)read_checkpoint(dir.path / "v1"), doctest::Contains("written by Lutra 0.1"), lutra::io_error);
 }
+
+// The encoder is fitted again when a run resumes; a Lutra that fits it
+// differently (issue 16 changed the quantile thermometer) must not carry on
+// with other input bits than the run started with.
+TEST_CASE("resume: an encoder fitted differently from the run's start is refused, naming the first input bit") {
+    const lutra::test::temp_dir dir("lutra-test-resume");
+    const std::string config = std::string(LUTRA_CONFIGS_DIR) + "/parity.yaml";
+    const fs::path out = dir.path / "parity";
+    REQUIRE(run_lutra("--quiet run " + config + " --out " + out.string() + " --set train.epochs=3").exit_code == 0);
+    fs::remove(out / "summary.txt");  // as if killed before it
+    {
+        // What an older Lutra would have fitted: input bit 2's threshold one higher.
+        const hid_t file = H5Fopen((out / "run.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        REQUIRE(file >= 0);
+        const hid_t set = H5Dopen2(file, "/encoder/threshold", H5P_DEFAULT);
+        REQUIRE(set >= 0);
+        const hid_t space = H5Dget_space(set);
+        std::vector<std::uint8_t> thresholds(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+        REQUIRE(thresholds.size() > 2);
+        REQUIRE(H5Dread(set, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, thresholds.data()) >= 0);
+        ++thresholds[2];
+        REQUIRE(H5Dwrite(set, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, thresholds.data()) >= 0);
+        H5Sclose(space);
+        H5Dclose(set);
+        H5Fclose(file);
+    }
+    const auto r = run_lutra("run --resume " + out.string());
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("the encoder fitted now differs from the one the run started with (/encoder, first at "
+                        "input bit 2: threshold 128 then, 127 now)") != std::string::npos);
+    CHECK_FALSE(fs::exists(out / "summary.txt"));
+}
