@@ -140,6 +140,18 @@ memory_estimate estimate_memory(const experiment_settings& s, const data::datase
     const double batch = double(s.train.batch_size);
     e.terms.push_back({"train.batch_size", "relaxed engine: activations and gradients of a batch, every node",
                        nodes * 4 * (2 * activation_stride(batch) + activation_stride(std::max(batch, 1024.0)))});
+    // Learnable wiring: per learnable slot, its pool (source, score, two
+    // moments, gradient: 5 values) and its dL/dp over a batch.
+    for (std::size_t j = 0; j < s.genome.projections.size(); ++j) {
+        const topology::projection_gene& pr = s.genome.projections[j];
+        if (pr.learn.candidates == 0) continue;
+        const topology::population_gene* target = s.genome.find(pr.target);
+        if (target == nullptr) continue;  // the genome's own check names it
+        const double slots = double(target->size) * (pr.slots == 0 ? target->k : pr.slots);
+        e.terms.push_back({"genome.projections[" + std::to_string(j) + "].learn_wiring.candidates",
+                           "learnable wiring: every slot's pool, scores and moments, and its gradient over a batch",
+                           slots * 4 * (5 * double(pr.learn.candidates) + activation_stride(batch))});
+    }
     return e;
 }
 

@@ -53,6 +53,11 @@ TEST_CASE("memory: the largest term names the field that drives it") {
     const memory_estimate wide =
         estimate(load_experiment(parity, {"genome.populations[0].size=1048576", "genome.populations[0].k=16"}));
     CHECK(wide.largest().field == "genome.populations[0].size");
+    // Learnable wiring keeps five values per pool candidate of every slot.
+    const memory_estimate pools = estimate(load_experiment(
+        parity, {"genome.populations[0].size=100000", "genome.projections[0].learn_wiring={candidates: 65536}"}));
+    CHECK(pools.largest().field == "genome.projections[0].learn_wiring.candidates");
+    CHECK(pools.largest().bytes > 100000.0 * 20 * 65536);
     CHECK(wide.total() > 8 * gib);  // 2^20 tables of 2^16 bits are 8 GiB each
     CHECK(estimate(load_experiment(parity, {"genome.populations[0].size=100000", "train.batch_size=1048576"}))
               .largest()
