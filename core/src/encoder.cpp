@@ -172,8 +172,8 @@ void describe(schema_visitor& v, encoder_params& p) {
     v.choice("kind", p.kind, encoder_kinds(), "how a feature becomes bits: binarize (1 bit) or thermometer (T bits)");
     v.field("bits", p.bits, "thermometer: bits per feature", 1U, 255U);
     v.choice("thresholds", p.thresholds, threshold_methods,
-             "thermometer: uniform over 0..255, conditional quantiles of each feature's training values, or "
-             "distributive: one set for all features, of their training values pooled");
+             "thermometer: uniform over 0..255; quantile (plain) or conditional quantiles of each feature's "
+             "training values; or distributive: one set for all features, of their training values pooled");
     v.field("resolution", p.resolution,
             "thermometer: thresholds compare the top resolution bits of a value (<= 6: one LUT6 a comparator); "
             "bits <= 2^resolution - 1",

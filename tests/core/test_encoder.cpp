@@ -140,6 +140,71 @@ TEST_CASE("encoder: quantile thresholds split each feature's training values") {
         for (std::uint32_t f = 0; f < 50; ++f)
             for (unsigned t = 0; t < bits; ++t) {
                 const std::uint8_t theta = enc.thresholds()[f * bits + t];
+                std::size_t at_most = 0;
+                std::size_t below = 0;
+                for (std::size_t s = 0; s < d.train.size(); ++s) {
+                    const std::uint8_t v = d.train.features[s * 50 + f];
+                    at_most += v <= theta;
+                    below += v < theta;
+                }
+                const double level = double(t + 1) / (bits + 1);
+                const double n = double(d.train.size());
+                // θ is the smallest value with at least a fraction `level` at or below it ...
+                CHECK(double(at_most) >= level * n);
+                CHECK(double(below) < level * n);
+                // ... which, for 151 evenly used values, is within a percent of the level.
+                CHECK(double(at_most) / n == doctest::Approx(level).epsilon(0.02));
+            }
+        check_encoding(enc, d.test, [&](std::uint32_t row, std::uint8_t v) { return v > enc.thresholds()[row]; });
+        check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > enc.thresholds()[row]; });
+
+        // Fitted on the training split only.
+        dataset other_test = d;
+        other_test.test = random_split(10, 50, 99);
+        const encoder same = encoder::fit({.kind = "thermometer", .bits = bits, .thresholds = "quantile"}, other_test);
+        CHECK(std::equal(same.thresholds().begin(), same.thresholds().end(), enc.thresholds().begin(),
+                         enc.thresholds().end()));
+    }
+}
+
+TEST_CASE("encoder: coinciding quantiles are spread into valid thresholds") {
+    // Feature 0 is always 0, feature 1 always 255, feature 2 is 0 for 90% and
+    // 200 for 10%, feature 3 takes 10 and 11 equally often.
+    dataset d = shaped("ties", 4, 1, 1, 2);
+    for (std::uint8_t s = 0; s < 100; ++s) {
+        const std::uint8_t row[4] = {0, 255, static_cast<std::uint8_t>(s < 90 ? 0 : 200),
+                                     static_cast<std::uint8_t>(s % 2 == 0 ? 10 : 11)};
+        d.train.features.insert(d.train.features.end(), row, row + 4);
+        d.train.labels.push_back(0);
+    }
+    const encoder enc = encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = "quantile"}, d);
+    const std::vector<unsigned> th(enc.thresholds().begin(), enc.thresholds().end());
+    CHECK(th == std::vector<unsigned>{0, 1, 2, 252, 253, 254, 0, 1, 2, 10, 11, 12});
+    check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > th[row]; });
+
+    const encoder all = encoder::fit({.kind = "thermometer", .bits = 255, .thresholds = "quantile"}, d);
+    CHECK(strictly_increasing_per_feature(all, 255));
+    CHECK(all.thresholds()[0] == 0);  // constant 0: 0 … 254
+    CHECK(all.thresholds()[254] == 254);
+    CHECK(all.thresholds()[255] == 0);  // constant 255: also 0 … 254
+}
+
+TEST_CASE("encoder: conditional thresholds split the training values above the previous threshold") {
+    // Feature f spans [2f, 2f + 150]: every feature has its own quantiles.
+    dataset d = shaped("spread", 50, 1, 1, 3);
+    const auto lo = [](std::uint32_t f) { return static_cast<std::uint8_t>(2 * f); };
+    const auto hi = [](std::uint32_t f) { return static_cast<std::uint8_t>(2 * f + 150); };
+    d.train = random_split(20000, 50, 3, lo, hi);
+    d.test = random_split(777, 50, 4);  // another distribution: must not matter
+
+    for (unsigned bits : {1U, 3U, 7U}) {
+        CAPTURE(bits);
+        const encoder enc = encoder::fit({.kind = "thermometer", .bits = bits, .thresholds = "conditional"}, d);
+        REQUIRE(enc.num_bits() == 50 * bits);
+        CHECK(strictly_increasing_per_feature(enc, bits));
+        for (std::uint32_t f = 0; f < 50; ++f)
+            for (unsigned t = 0; t < bits; ++t) {
+                const std::uint8_t theta = enc.thresholds()[f * bits + t];
                 const int previous = t == 0 ? -1 : enc.thresholds()[f * bits + t - 1];
                 std::size_t above = 0;    // values above the previous threshold
                 std::size_t at_most = 0;  // of those, at or below θ
@@ -167,13 +232,13 @@ TEST_CASE("encoder: quantile thresholds split each feature's training values") {
         // Fitted on the training split only.
         dataset other_test = d;
         other_test.test = random_split(10, 50, 99);
-        const encoder same = encoder::fit({.kind = "thermometer", .bits = bits, .thresholds = "quantile"}, other_test);
+        const encoder same = encoder::fit({.kind = "thermometer", .bits = bits, .thresholds = "conditional"}, other_test);
         CHECK(std::equal(same.thresholds().begin(), same.thresholds().end(), enc.thresholds().begin(),
                          enc.thresholds().end()));
     }
 }
 
-TEST_CASE("encoder: coinciding quantiles are spread into valid thresholds") {
+TEST_CASE("encoder: coinciding conditional quantiles are spread into valid thresholds") {
     // Feature 0 is always 0, feature 1 always 255, feature 2 is 0 for 90% and
     // 200 for 10%, feature 3 takes 10 and 11 equally often.
     dataset d = shaped("ties", 4, 1, 1, 2);
@@ -183,7 +248,7 @@ TEST_CASE("encoder: coinciding quantiles are spread into valid thresholds") {
         d.train.features.insert(d.train.features.end(), row, row + 4);
         d.train.labels.push_back(0);
     }
-    const encoder enc = encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = "quantile"}, d);
+    const encoder enc = encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = "conditional"}, d);
     const std::vector<unsigned> th(enc.thresholds().begin(), enc.thresholds().end());
     // Constant features: nothing above the first cut point, so the rest
     // follow one apart (255 sits in the top level, which no threshold splits
@@ -191,7 +256,7 @@ TEST_CASE("encoder: coinciding quantiles are spread into valid thresholds") {
     CHECK(th == std::vector<unsigned>{0, 1, 2, 0, 1, 2, 0, 200, 201, 10, 11, 12});
     check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > th[row]; });
 
-    const encoder all = encoder::fit({.kind = "thermometer", .bits = 255, .thresholds = "quantile"}, d);
+    const encoder all = encoder::fit({.kind = "thermometer", .bits = 255, .thresholds = "conditional"}, d);
     CHECK(strictly_increasing_per_feature(all, 255));
     CHECK(all.thresholds()[0] == 0);  // constant 0: 0 … 254
     CHECK(all.thresholds()[254] == 254);
@@ -220,7 +285,7 @@ std::vector<unsigned> thresholds_of(const encoder& enc) { return {enc.thresholds
 
 TEST_CASE("encoder: a value most samples share gets one quantile bit, the others split the values above it") {
     const dataset d = mostly_zero();
-    const encoder enc = encoder::fit({.bits = 3, .thresholds = "quantile"}, d);
+    const encoder enc = encoder::fit({.bits = 3, .thresholds = "conditional"}, d);
     // Feature 0: θ_0 = 0 (the 1/4 quantile), then the tertiles of 1 … 100:
     // 34 values at or below 34, 33 more at or below 67. The plain quantiles
     // were 0, 0, 0, spread to 0, 1, 2: three bits that almost always agree.
@@ -229,6 +294,9 @@ TEST_CASE("encoder: a value most samples share gets one quantile bit, the others
     // takes 125, as no cut point falls between two samples of one value.
     CHECK(thresholds_of(enc) == std::vector<unsigned>{0, 34, 67, 62, 125, 187});
     check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > enc.thresholds()[row]; });
+    // The default, plain quantiles, as every run before issue 16 fitted them.
+    CHECK(thresholds_of(encoder::fit({.bits = 3, .thresholds = "quantile"}, d)) ==
+          std::vector<unsigned>{0, 1, 2, 62, 124, 187});
 }
 
 TEST_CASE("encoder: without a point mass, conditional quantiles are the plain quantiles") {
@@ -240,10 +308,11 @@ TEST_CASE("encoder: without a point mass, conditional quantiles are the plain qu
     }
     for (const unsigned bits : {1U, 3U, 7U, 15U}) {
         CAPTURE(bits);
-        const encoder enc = encoder::fit({.bits = bits, .thresholds = "quantile"}, d);
+        const encoder enc = encoder::fit({.bits = bits, .thresholds = "conditional"}, d);
         std::vector<unsigned> plain;
         for (unsigned t = 0; t < bits; ++t) plain.push_back((t + 1) * 256 / (bits + 1) - 1);
         CHECK(thresholds_of(enc) == plain);
+        CHECK(thresholds_of(encoder::fit({.bits = bits, .thresholds = "quantile"}, d)) == plain);
     }
 }
 
@@ -255,16 +324,16 @@ TEST_CASE("encoder: a coarse resolution puts every threshold on its grid") {
     // Levels of 16 values: feature 0's level 0 holds 915 samples (θ = 15),
     // then 85 values 16 … 100 in levels 1 … 6, cut at ≥ 29 of them (level 2,
     // θ = 47), then 53 values above, cut at ≥ 27 (level 4, θ = 79).
-    CHECK(thresholds_of(fit(3, "quantile", 4)) == std::vector<unsigned>{15, 47, 79, 63, 127, 191});
+    CHECK(thresholds_of(fit(3, "conditional", 4)) == std::vector<unsigned>{15, 47, 79, 63, 127, 191});
     // uniform: boundaries ⌊(t+1)·16/6⌋·16.
     CHECK(thresholds_of(fit(5, "uniform", 4)) == std::vector<unsigned>{31, 79, 127, 159, 207, 31, 79, 127, 159, 207});
     CHECK(thresholds_of(fit(3, "uniform", 8)) == std::vector<unsigned>{63, 127, 191, 63, 127, 191});
     // r = 1: one threshold, 127.
-    CHECK(thresholds_of(fit(1, "quantile", 1)) == std::vector<unsigned>{127, 127});
+    CHECK(thresholds_of(fit(1, "conditional", 1)) == std::vector<unsigned>{127, 127});
 
     const dataset r = random_dataset(5, 4, 1, 700, 300, 12);
     for (unsigned resolution = 1; resolution <= 8; ++resolution)
-        for (const char* method : {"uniform", "quantile", "distributive"})
+        for (const char* method : {"uniform", "quantile", "conditional", "distributive"})
             for (unsigned bits : {1U, 2U, 3U, 7U, 15U}) {
                 if (bits >= (1U << resolution)) continue;
                 CAPTURE(resolution);
@@ -282,7 +351,7 @@ TEST_CASE("encoder: a coarse resolution puts every threshold on its grid") {
             }
 }
 
-TEST_CASE("encoder: distributive thresholds are the quantile thresholds of all features pooled") {
+TEST_CASE("encoder: distributive thresholds are the conditional thresholds of all features pooled") {
     // Feature f spans [10f, 10f + 100]: pooled, 0 … 250.
     dataset d = shaped("shifted", 16, 1, 1, 3);
     const auto lo = [](std::uint32_t f) { return static_cast<std::uint8_t>(10 * f); };
@@ -295,7 +364,7 @@ TEST_CASE("encoder: distributive thresholds are the quantile thresholds of all f
     for (unsigned resolution : {8U, 5U}) {
         CAPTURE(resolution);
         const encoder dist = encoder::fit({.bits = 5, .thresholds = "distributive", .resolution = resolution}, d);
-        const encoder one = encoder::fit({.bits = 5, .thresholds = "quantile", .resolution = resolution}, pooled);
+        const encoder one = encoder::fit({.bits = 5, .thresholds = "conditional", .resolution = resolution}, pooled);
         for (std::uint32_t f = 0; f < 16; ++f)
             CHECK(std::equal(dist.thresholds().begin() + 5 * f, dist.thresholds().begin() + 5 * (f + 1),
                              one.thresholds().begin(), one.thresholds().end()));
@@ -339,7 +408,7 @@ TEST_CASE("encoder: bad parameters are rejected naming the field and the valid c
     CHECK(message({.bits = 0}) == "encoder.bits: expected an integer in 1..255, got 0");
     CHECK(message({.bits = 256}) == "encoder.bits: expected an integer in 1..255, got 256");
     CHECK(message({.thresholds = "quantil"}) ==
-          "encoder.thresholds: expected one of uniform, quantile, distributive, got 'quantil' (did you mean "
+          "encoder.thresholds: expected one of uniform, quantile, conditional, distributive, got 'quantil' (did you mean "
           "'quantile'?)");
     CHECK(message({.resolution = 0}) == "encoder.resolution: expected an integer in 1..8, got 0");
     CHECK(message({.resolution = 9}) == "encoder.resolution: expected an integer in 1..8, got 9");
@@ -382,7 +451,7 @@ TEST_CASE("encoder: mismatched data is rejected") {
 TEST_CASE("encoder: from_parts rebuilds a fitted encoder and rejects inconsistent parts") {
     const dataset d = random_dataset(4, 3, 2, 300, 200, 8);
     for (const encoder_params& params :
-         {encoder_params{.kind = "binarize", .threshold = 90}, encoder_params{.bits = 5, .thresholds = "quantile"},
+         {encoder_params{.kind = "binarize", .threshold = 90}, encoder_params{.bits = 5, .thresholds = "conditional"},
           encoder_params{.bits = 3, .thresholds = "uniform"}}) {
         CAPTURE(params.kind);
         const encoder fitted = encoder::fit(params, d);

@@ -1,6 +1,7 @@
 // thermometer: T bits a feature at thresholds on a grid of 2^r levels,
-// spread uniformly, or at conditional quantiles of the training split per
-// feature (quantile) or of all features pooled (distributive) (encoder.hpp).
+// spread uniformly, at plain (quantile) or conditional quantiles of the
+// training split per feature, or at conditional quantiles of all features
+// pooled (distributive) (encoder.hpp).
 #include <algorithm>
 #include <span>
 
@@ -62,6 +63,22 @@ void conditional_quantiles(std::span<const std::uint64_t> histogram, const grid&
     spread(levels, top);
 }
 
+// Plain quantiles (encoder.hpp): μ_t is the smallest level with
+// #(level ≤ μ_t) · (T+1) ≥ (t+1) · n, every t reached by the top level;
+// coinciding ones are spread apart.
+void plain_quantiles(std::span<const std::uint64_t> histogram, const grid& g, std::span<unsigned> levels) {
+    const auto bits = static_cast<std::uint64_t>(levels.size());
+    std::uint64_t n = 0;
+    for (const std::uint64_t count : histogram) n += count;
+    std::uint64_t at_most = 0;
+    std::uint64_t t = 0;
+    for (unsigned level = 0; level < g.levels() && t < bits; ++level) {
+        at_most += histogram[level];
+        for (; t < bits && at_most * (bits + 1) >= (t + 1) * n; ++t) levels[t] = level;
+    }
+    spread(levels, g.levels() - 2);
+}
+
 // The training values of the features, one histogram of grid levels each.
 std::vector<std::uint64_t> level_histograms(const dataset& data, const grid& g, std::string_view method) {
     const data_split& train = data.train;
@@ -84,13 +101,16 @@ std::vector<std::uint64_t> level_histograms(const dataset& data, const grid& g, 
     return histograms;
 }
 
-std::vector<std::uint8_t> quantile_thresholds(const dataset& data, std::uint32_t bits, const grid& g) {
+// Per feature, from its histogram: plain or conditional quantiles.
+std::vector<std::uint8_t> quantile_thresholds(const dataset& data, std::uint32_t bits, const grid& g,
+                                              std::string_view method) {
     const std::size_t num_features = data.num_features();
-    const std::vector<std::uint64_t> histograms = level_histograms(data, g, "quantile");
+    const std::vector<std::uint64_t> histograms = level_histograms(data, g, method);
     std::vector<std::uint8_t> thresholds(num_features * bits);
     std::vector<unsigned> levels(bits);
+    const auto fit = method == "conditional" ? conditional_quantiles : plain_quantiles;
     for (std::size_t f = 0; f < num_features; ++f) {
-        conditional_quantiles({histograms.data() + f * g.levels(), g.levels()}, g, levels);
+        fit({histograms.data() + f * g.levels(), g.levels()}, g, levels);
         for (std::uint32_t t = 0; t < bits; ++t) thresholds[f * bits + t] = g.threshold_of(levels[t]);
     }
     return thresholds;
@@ -127,7 +147,8 @@ std::vector<std::uint8_t> uniform_thresholds(const dataset& data, std::uint32_t 
 
 fitted_thresholds fit_thermometer(const encoder_params& params, const dataset& data) {
     const grid g{params.resolution};
-    if (params.thresholds == "quantile") return {params.bits, quantile_thresholds(data, params.bits, g)};
+    if (params.thresholds == "quantile" || params.thresholds == "conditional")
+        return {params.bits, quantile_thresholds(data, params.bits, g, params.thresholds)};
     if (params.thresholds == "distributive") return {params.bits, distributive_thresholds(data, params.bits, g)};
     return {params.bits, uniform_thresholds(data, params.bits, g)};
 }

@@ -14,7 +14,18 @@
 //   uniform    μ_t = ⌊(t+1)·2^r/(T+1)⌋ − 1, i.e. bit t = value ≥ ⌊(t+1)·2^r/(T+1)⌋·2^(8−r):
 //              T+1 equal intervals of 0..255 (r = 8, T = 1: value ≥ 128; T = 3:
 //              value ≥ 64, 128, 192), rounded down to the grid.
-//   quantile   conditional quantiles, fitted per feature on the levels
+//   quantile   plain quantiles, fitted per feature on the levels
+//              (value >> (8−r)) of the training split: μ_t is the smallest
+//              level with #(level ≤ μ_t) · (T+1) ≥ (t+1) · #samples, so bit t
+//              is 1 for at most a fraction 1 − (t+1)/(T+1) of the training
+//              values. Where quantiles coincide (ties: a pixel that is 0 in
+//              most MNIST images gets 0, 0, 0) they are pushed apart:
+//              μ_t = max(μ_t, μ_{t−1} + 1) upward, then μ_t = min(μ_t, μ_{t+1} − 1)
+//              downward from μ_{T−1} ≤ 2^r − 2 — so that pixel's thresholds are
+//              0, 1, 2 and its upper bits nearly repeat bit 0. (The default,
+//              as every run before issue 16 fitted it; README "Accuracy per
+//              LUT" measures what it costs against conditional.)
+//   conditional  conditional quantiles, fitted per feature on the levels
 //              (value >> (8−r)) of the training split: μ_t is the smallest
 //              level with #(μ_{t−1} < level ≤ μ_t) · (T+1−t) ≥ #(level > μ_{t−1})
 //              (μ_{−1} = −1), the first of T+1−t equal-frequency cut points of
@@ -31,7 +42,7 @@
 //              from the top: μ_t = min(μ_t, μ_{t+1} − 1). Those bits are
 //              constant on the training data or repeat another bit.
 //   distributive  one set of thresholds for every feature: the conditional
-//              quantiles (as quantile) of all features' training values pooled
+//              quantiles (as conditional) of all features' training values pooled
 //              (DWN's distributive thermometer).
 // Rows are feature-major: row = feature · T + t (binarize: T = 1).
 
@@ -58,13 +69,13 @@ struct input_bit {
 
 // The encoder kinds by name, in the order of their table (core/src/encoders/).
 [[nodiscard]] std::span<const std::string_view> encoder_kinds() noexcept;
-inline constexpr std::string_view threshold_methods[] = {"uniform", "quantile", "distributive"};
+inline constexpr std::string_view threshold_methods[] = {"uniform", "quantile", "conditional", "distributive"};
 
 // Only the fields of the chosen kind are read and checked.
 struct encoder_params {
     std::string kind = "thermometer";     // binarize | thermometer
     unsigned bits = 3;                    // thermometer: bits per feature, 1..255
-    std::string thresholds = "quantile";  // thermometer: uniform | quantile | distributive
+    std::string thresholds = "quantile";  // thermometer: uniform | quantile | conditional | distributive
     unsigned resolution = 8;              // thermometer: the value bits a threshold compares, 1..8; bits ≤ 2^resolution − 1
     unsigned threshold = 128;             // binarize: bit = value ≥ threshold, 1..255
 };
