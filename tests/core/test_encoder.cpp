@@ -167,7 +167,7 @@ TEST_CASE("encoder: quantile thresholds split each feature's training values") {
     }
 }
 
-TEST_CASE("encoder: coinciding quantiles are spread into valid thresholds") {
+TEST_CASE("encoder: coinciding quantiles, plain or conditional, are spread into valid thresholds") {
     // Feature 0 is always 0, feature 1 always 255, feature 2 is 0 for 90% and
     // 200 for 10%, feature 3 takes 10 and 11 equally often.
     dataset d = shaped("ties", 4, 1, 1, 2);
@@ -177,16 +177,28 @@ TEST_CASE("encoder: coinciding quantiles are spread into valid thresholds") {
         d.train.features.insert(d.train.features.end(), row, row + 4);
         d.train.labels.push_back(0);
     }
-    const encoder enc = encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = "quantile"}, d);
-    const std::vector<unsigned> th(enc.thresholds().begin(), enc.thresholds().end());
-    CHECK(th == std::vector<unsigned>{0, 1, 2, 252, 253, 254, 0, 1, 2, 10, 11, 12});
-    check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > th[row]; });
+    struct expectation {
+        const char* method;
+        std::vector<unsigned> thresholds;
+    };
+    // Plain: every quantile of feature 1 is 255, pulled down below 255.
+    // Conditional: nothing lies above the first cut point of a constant
+    // feature, so the rest follow one apart (255 sits in the top level, which
+    // no threshold splits off); feature 2's 0 gets one bit, 200 the next.
+    for (const expectation& e : {expectation{"quantile", {0, 1, 2, 252, 253, 254, 0, 1, 2, 10, 11, 12}},
+                                 expectation{"conditional", {0, 1, 2, 0, 1, 2, 0, 200, 201, 10, 11, 12}}}) {
+        CAPTURE(e.method);
+        const encoder enc = encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = e.method}, d);
+        const std::vector<unsigned> th(enc.thresholds().begin(), enc.thresholds().end());
+        CHECK(th == e.thresholds);
+        check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > th[row]; });
 
-    const encoder all = encoder::fit({.kind = "thermometer", .bits = 255, .thresholds = "quantile"}, d);
-    CHECK(strictly_increasing_per_feature(all, 255));
-    CHECK(all.thresholds()[0] == 0);  // constant 0: 0 … 254
-    CHECK(all.thresholds()[254] == 254);
-    CHECK(all.thresholds()[255] == 0);  // constant 255: also 0 … 254
+        const encoder all = encoder::fit({.kind = "thermometer", .bits = 255, .thresholds = e.method}, d);
+        CHECK(strictly_increasing_per_feature(all, 255));
+        CHECK(all.thresholds()[0] == 0);  // constant 0: 0 … 254
+        CHECK(all.thresholds()[254] == 254);
+        CHECK(all.thresholds()[255] == 0);  // constant 255: also 0 … 254
+    }
 }
 
 TEST_CASE("encoder: conditional thresholds split the training values above the previous threshold") {
@@ -236,31 +248,6 @@ TEST_CASE("encoder: conditional thresholds split the training values above the p
         CHECK(std::equal(same.thresholds().begin(), same.thresholds().end(), enc.thresholds().begin(),
                          enc.thresholds().end()));
     }
-}
-
-TEST_CASE("encoder: coinciding conditional quantiles are spread into valid thresholds") {
-    // Feature 0 is always 0, feature 1 always 255, feature 2 is 0 for 90% and
-    // 200 for 10%, feature 3 takes 10 and 11 equally often.
-    dataset d = shaped("ties", 4, 1, 1, 2);
-    for (std::uint8_t s = 0; s < 100; ++s) {
-        const std::uint8_t row[4] = {0, 255, static_cast<std::uint8_t>(s < 90 ? 0 : 200),
-                                     static_cast<std::uint8_t>(s % 2 == 0 ? 10 : 11)};
-        d.train.features.insert(d.train.features.end(), row, row + 4);
-        d.train.labels.push_back(0);
-    }
-    const encoder enc = encoder::fit({.kind = "thermometer", .bits = 3, .thresholds = "conditional"}, d);
-    const std::vector<unsigned> th(enc.thresholds().begin(), enc.thresholds().end());
-    // Constant features: nothing above the first cut point, so the rest
-    // follow one apart (255 sits in the top level, which no threshold splits
-    // off). Feature 2: 0 gets one bit, 200 the next, nothing is above that.
-    CHECK(th == std::vector<unsigned>{0, 1, 2, 0, 1, 2, 0, 200, 201, 10, 11, 12});
-    check_encoding(enc, d.train, [&](std::uint32_t row, std::uint8_t v) { return v > th[row]; });
-
-    const encoder all = encoder::fit({.kind = "thermometer", .bits = 255, .thresholds = "conditional"}, d);
-    CHECK(strictly_increasing_per_feature(all, 255));
-    CHECK(all.thresholds()[0] == 0);  // constant 0: 0 … 254
-    CHECK(all.thresholds()[254] == 254);
-    CHECK(all.thresholds()[255] == 0);  // constant 255: also 0 … 254
 }
 
 namespace {
