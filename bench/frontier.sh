@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The accuracy per LUT frontier (README, "Accuracy per LUT on the whole
+# chip"): for each config, train it (build/lutra run), export the whole
+# classifier (lutra export --target xilinx), simulate all 10,000 test vectors
+# against the Verilog with Verilator and compare yosys's cell count with the
+# report (tests/fpga/verify_export.sh), then write one row per config to
+# OUT/frontier.csv and plot hardened test accuracy against LUT6 sites to
+# OUT/frontier.png (gnuplot).
+#
+#   bench/frontier.sh [--out DIR] [--build DIR] CONFIG...
+#
+# A config whose run and export are already complete in OUT is not trained
+# again (delete OUT/NAME to redo it), so an interrupted frontier resumes. The
+# accuracy is the exported netlist's on the test set, as `lutra export`
+# prints it (equal to the run's hardened test accuracy); the wall time is
+# the run's own, from `lutra run`'s last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=runs/frontier
+build=build
+while [[ $# -gt 0 && $1 == --* ]]; do
+  case "$1" in
+    --out) out=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    *) echo "frontier.sh: unknown option $1 (valid: --out DIR, --build DIR)" >&2; exit 2 ;;
+  esac
+done
+[[ $# -gt 0 ]] || { echo "usage: bench/frontier.sh [--out DIR] [--build DIR] CONFIG..." >&2; exit 2; }
+for tool in "$build/lutra" yosys verilator gnuplot; do
+  command -v "$tool" >/dev/null || { echo "frontier.sh: $tool not found (bash .ci/setup builds and installs it)" >&2; exit 1; }
+done
+mkdir -p "$out"
+
+# A key=value line of an export's report.txt.
+key() { sed -n "s/^$2=//p" "$1/report.txt"; }
+
+csv=$out/frontier.csv
+echo "config,test_accuracy_percent,lut6_sites,encoder,network,popcount,argmax,yosys_lut6,depth,run_seconds" > "$csv.tmp"
+for config in "$@"; do
+  [[ -f $config ]] || { echo "frontier.sh: $config: no such config" >&2; exit 1; }
+  name=$(basename "$config" .yaml)
+  run=$out/$name
+  export=$out/$name-export
+  if [[ ! -f $export/COMPLETE ]]; then
+    echo "== $name: training ($config)"
+    rm -rf "$run" "$export"
+    start=$(date +%s)
+    "$build/lutra" run "$config" --out "$run" > "$out/$name.log" 2>&1 ||
+      { echo "frontier.sh: lutra run $config failed; see $out/$name.log" >&2; exit 1; }
+    echo $(($(date +%s) - start)) > "$out/$name.seconds"
+    "$build/lutra" export "$run" --target xilinx --out "$export" > "$out/$name-export.log" 2>&1 ||
+      { echo "frontier.sh: lutra export $run failed; see $out/$name-export.log" >&2; exit 1; }
+  fi
+  echo "== $name: verifying the export (Verilator, yosys)"
+  bash tests/fpga/verify_export.sh --verilator --no-equiv --no-generic "$export" > "$out/$name-verify.log" 2>&1 ||
+    { echo "frontier.sh: verify_export.sh $export failed; see $out/$name-verify.log" >&2; exit 1; }
+  accuracy=$(sed -n 's/^vectors: .*(\([0-9.]*\)%)$/\1/p' "$out/$name-export.log")
+  yosys_luts=$(awk '$1 ~ /^LUT[1-6]$/ || $1 == "LUT6_2" { n += $2 } END { print n + 0 }' "$export/synth_stat.txt")
+  echo "$name,$accuracy,$(key "$export" total.lut6_sites),$(key "$export" encoder.lut6_sites),$(key "$export" network.lut6_sites),$(key "$export" popcount.lut6_sites),$(key "$export" argmax.lut6_sites),$yosys_luts,$(key "$export" total.depth),$(cat "$out/$name.seconds")" >> "$csv.tmp"
+  tail -1 "$csv.tmp"
+done
+mv "$csv.tmp" "$csv"
+
+gnuplot <<EOF
+set terminal pngcairo size 900,600 noenhanced
+set output "$out/frontier.png"
+set datafile separator ","
+set title "Hardened MNIST test accuracy against LUT6 sites of the whole exported classifier"
+set xlabel "LUT6 sites (encoder + network + popcount + argmax), lutra export --target xilinx"
+set ylabel "test accuracy, % (10,000 images)"
+set logscale x
+set grid
+set key off
+plot "$csv" skip 1 using 3:2 with points pointtype 7 pointsize 1.5, \
+     "" skip 1 using 3:2:1 with labels offset 0,1 font ",9"
+EOF
+echo "wrote $csv and $out/frontier.png"
