@@ -53,6 +53,7 @@ learned_wiring::learned_wiring(const core::candidate_sources& candidates, const 
             node_.push_back(n);
             temperature_.push_back(t);
             for (const std::uint32_t c : pool) {
+                pools_read_inputs_ = pools_read_inputs_ || c < num_inputs_;
                 candidates_.push_back(c);
                 score_.push_back(c == source ? initial_lead : 0.0F);
             }
@@ -97,9 +98,11 @@ bool learned_wiring::learn(const core::bit_matrix& inputs, std::size_t first_sam
                            std::uint64_t step, float learning_rate, unsigned threads,
                            std::vector<std::uint32_t>& sources) {
     if (slots_.empty() || count == 0) return false;
-    // The batch's input bits as floats, one row per input.
-    inputs_.resize(std::size_t{num_inputs_} * count);
-    for (std::uint32_t row = 0; row < num_inputs_; ++row) {
+    // The batch's input bits as floats, one row per input (none when only
+    // later layers learn: MNIST's 2,352 rows would be unpacked for nothing).
+    const std::uint32_t input_rows = pools_read_inputs_ ? num_inputs_ : 0;
+    inputs_.resize(std::size_t{input_rows} * count);
+    for (std::uint32_t row = 0; row < input_rows; ++row) {
         const std::uint64_t* words = inputs.data() + row * inputs.stride();
         float* out = inputs_.data() + std::size_t{row} * count;
         for (std::size_t s = 0; s < count; ++s) {

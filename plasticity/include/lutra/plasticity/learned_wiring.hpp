@@ -79,6 +79,7 @@ private:
                         const core::relaxed_engine::activations& y, const core::relaxed_engine::activations& slot_dy);
 
     std::uint32_t num_inputs_ = 0;
+    bool pools_read_inputs_ = false;  // some pool holds a network input
     std::vector<std::uint32_t> slots_;         // learnable slots, ascending
     std::vector<std::uint32_t> node_;          // per learnable slot: its node
     std::vector<std::uint64_t> pool_offset_;   // per learnable slot: its pool in candidates_; plus the end
