@@ -7,7 +7,11 @@
 # OUT/frontier.csv and plot hardened test accuracy against LUT6 sites to
 # OUT/frontier.png (gnuplot).
 #
-#   bench/frontier.sh [--out DIR] [--build DIR] CONFIG...
+#   bench/frontier.sh [--out DIR] [--build DIR] CONFIG... [--no-sim CONFIG...]
+#
+# The configs after --no-sim skip the Verilator simulation (minutes of
+# compiling for a 10,000-LUT classifier) and keep yosys's count; the CSV
+# says which points were simulated.
 #
 # A config whose run and export are already complete in OUT is not trained
 # again (delete OUT/NAME to redo it), so an interrupted frontier resumes. The
@@ -18,14 +22,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=runs/frontier
 build=build
+sim=(--verilator)
 while [[ $# -gt 0 && $1 == --* ]]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
-    *) echo "frontier.sh: unknown option $1 (valid: --out DIR, --build DIR)" >&2; exit 2 ;;
+    --no-sim) break ;;
+    *) echo "frontier.sh: unknown option $1 (valid: --out DIR, --build DIR, --no-sim)" >&2; exit 2 ;;
   esac
 done
-[[ $# -gt 0 ]] || { echo "usage: bench/frontier.sh [--out DIR] [--build DIR] CONFIG..." >&2; exit 2; }
+[[ $# -gt 0 ]] || { echo "usage: bench/frontier.sh [--out DIR] [--build DIR] CONFIG... [--no-sim CONFIG...]" >&2; exit 2; }
 for tool in "$build/lutra" yosys verilator gnuplot; do
   command -v "$tool" >/dev/null || { echo "frontier.sh: $tool not found (bash .ci/setup builds and installs it)" >&2; exit 1; }
 done
@@ -35,8 +41,9 @@ mkdir -p "$out"
 key() { sed -n "s/^$2=//p" "$1/report.txt"; }
 
 csv=$out/frontier.csv
-echo "config,test_accuracy_percent,lut6_sites,encoder,network,popcount,argmax,yosys_lut6,depth,run_seconds" > "$csv.tmp"
+echo "config,test_accuracy_percent,lut6_sites,encoder,network,popcount,argmax,yosys_lut6,depth,run_seconds,simulated" > "$csv.tmp"
 for config in "$@"; do
+  if [[ $config == --no-sim ]]; then sim=(--no-sim); continue; fi
   [[ -f $config ]] || { echo "frontier.sh: $config: no such config" >&2; exit 1; }
   name=$(basename "$config" .yaml)
   run=$out/$name
@@ -51,12 +58,12 @@ for config in "$@"; do
     "$build/lutra" export "$run" --target xilinx --out "$export" > "$out/$name-export.log" 2>&1 ||
       { echo "frontier.sh: lutra export $run failed; see $out/$name-export.log" >&2; exit 1; }
   fi
-  echo "== $name: verifying the export (Verilator, yosys)"
-  bash tests/fpga/verify_export.sh --verilator --no-equiv --no-generic "$export" > "$out/$name-verify.log" 2>&1 ||
+  echo "== $name: verifying the export (${sim[*]#--}, yosys count)"
+  bash tests/fpga/verify_export.sh "${sim[@]}" --no-equiv --no-generic "$export" > "$out/$name-verify.log" 2>&1 ||
     { echo "frontier.sh: verify_export.sh $export failed; see $out/$name-verify.log" >&2; exit 1; }
   accuracy=$(sed -n 's/^vectors: .*(\([0-9.]*\)%)$/\1/p' "$out/$name-export.log")
   yosys_luts=$(awk '$1 ~ /^LUT[1-6]$/ || $1 == "LUT6_2" { n += $2 } END { print n + 0 }' "$export/synth_stat.txt")
-  echo "$name,$accuracy,$(key "$export" total.lut6_sites),$(key "$export" encoder.lut6_sites),$(key "$export" network.lut6_sites),$(key "$export" popcount.lut6_sites),$(key "$export" argmax.lut6_sites),$yosys_luts,$(key "$export" total.depth),$(cat "$out/$name.seconds")" >> "$csv.tmp"
+  echo "$name,$accuracy,$(key "$export" total.lut6_sites),$(key "$export" encoder.lut6_sites),$(key "$export" network.lut6_sites),$(key "$export" popcount.lut6_sites),$(key "$export" argmax.lut6_sites),$yosys_luts,$(key "$export" total.depth),$(cat "$out/$name.seconds"),$([[ ${sim[0]} == --verilator ]] && echo yes || echo no)" >> "$csv.tmp"
   tail -1 "$csv.tmp"
 done
 mv "$csv.tmp" "$csv"
