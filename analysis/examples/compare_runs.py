@@ -30,6 +30,14 @@ def value(ds):
     return v.decode() if isinstance(v, bytes) else v
 
 
+def equal(x, y):
+    """Equal contents; NaN equals NaN in float data (the statistics of a rule
+    before it starts are NaN, in both runs alike)."""
+    if isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.dtype.kind == "f" and y.dtype.kind == "f":
+        return np.array_equal(x, y, equal_nan=True)
+    return np.array_equal(x, y)
+
+
 def main(a_path, b_path):
     with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
         da, db = datasets(a), datasets(b)
@@ -42,9 +50,9 @@ def main(a_path, b_path):
                 print("/config: " + ("same" if np.array_equal(x, y) else "differs (not compared)"))
                 continue
             if name == "metrics" and x.dtype.names:
-                same = all(np.array_equal(x[f], y[f]) for f in x.dtype.names if f != "seconds")
+                same = all(equal(x[f], y[f]) for f in x.dtype.names if f != "seconds")
             else:
-                same = np.array_equal(x, y)
+                same = equal(x, y)
             if not same:
                 differ.append(name)
                 print(f"differs: /{name}")
