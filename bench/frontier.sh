@@ -17,7 +17,7 @@
 # again (delete OUT/NAME to redo it), so an interrupted frontier resumes. The
 # accuracy is the exported netlist's on the test set, as `lutra export`
 # prints it (equal to the run's hardened test accuracy); the wall time is
-# the run's own, from `lutra run`'s last line.
+# the run's own (summary.txt's total_seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=runs/frontier
@@ -51,10 +51,8 @@ for config in "$@"; do
   if [[ ! -f $export/COMPLETE ]]; then
     echo "== $name: training ($config)"
     rm -rf "$run" "$export"
-    start=$(date +%s)
     "$build/lutra" run "$config" --out "$run" > "$out/$name.log" 2>&1 ||
       { echo "frontier.sh: lutra run $config failed; see $out/$name.log" >&2; exit 1; }
-    echo $(($(date +%s) - start)) > "$out/$name.seconds"
     "$build/lutra" export "$run" --target xilinx --out "$export" > "$out/$name-export.log" 2>&1 ||
       { echo "frontier.sh: lutra export $run failed; see $out/$name-export.log" >&2; exit 1; }
   fi
@@ -63,7 +61,7 @@ for config in "$@"; do
     { echo "frontier.sh: verify_export.sh $export failed; see $out/$name-verify.log" >&2; exit 1; }
   accuracy=$(sed -n 's/^vectors: .*(\([0-9.]*\)%)$/\1/p' "$out/$name-export.log")
   yosys_luts=$(awk '$1 ~ /^LUT[1-6]$/ || $1 == "LUT6_2" { n += $2 } END { print n + 0 }' "$export/synth_stat.txt")
-  echo "$name,$accuracy,$(key "$export" total.lut6_sites),$(key "$export" encoder.lut6_sites),$(key "$export" network.lut6_sites),$(key "$export" popcount.lut6_sites),$(key "$export" argmax.lut6_sites),$yosys_luts,$(key "$export" total.depth),$(cat "$out/$name.seconds"),$([[ ${sim[0]} == --verilator ]] && echo yes || echo no)" >> "$csv.tmp"
+  echo "$name,$accuracy,$(key "$export" total.lut6_sites),$(key "$export" encoder.lut6_sites),$(key "$export" network.lut6_sites),$(key "$export" popcount.lut6_sites),$(key "$export" argmax.lut6_sites),$yosys_luts,$(key "$export" total.depth),$(sed -n "s/^total_seconds: \\([0-9]*\\).*/\\1/p" "$run/summary.txt"),$([[ ${sim[0]} == --verilator ]] && echo yes || echo no)" >> "$csv.tmp"
   tail -1 "$csv.tmp"
 done
 mv "$csv.tmp" "$csv"
