@@ -1,5 +1,5 @@
 // What recording /stats costs a real training run: `lutra run`'s own code
-// (experiments::run_experiment) on configs/mnist.yaml — 7,000 LUT6, the full
+// (experiments::run_experiment) on configs/mnist-fixed.yaml — 7,000 LUT6, the full
 // 60,000 training images, augmentation, test evaluation and checkpoints —
 // for a few epochs, once with stats.every = 0 (nothing recorded) and once
 // with the defaults (every epoch, 1,000 samples, sensitivity on). The
@@ -42,7 +42,7 @@ void BM_mnist_training(benchmark::State& state) {
         lutra::experiments::run_summary summary;
         try {
             summary = lutra::experiments::run_experiment(
-                {.config_file = fs::path(LUTRA_CONFIGS_DIR) / "mnist.yaml",
+                {.config_file = fs::path(LUTRA_CONFIGS_DIR) / "mnist-fixed.yaml",
                  .overrides = {"train.epochs=" + std::to_string(epochs), stats ? "stats.every=1" : "stats.every=0"},
                  .out_dir = fs::path(dir) / "run"});
         } catch (const std::exception& e) {

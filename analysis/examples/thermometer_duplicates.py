@@ -3,7 +3,7 @@
 # lower bit of the same pixel on >= 99% of the (unaugmented) training images, under the old rule
 # (plain quantiles, spread) and the conditional quantiles of core/include/lutra/core/encoder.hpp,
 # both recomputed here from the documented rules (pure Python, no numpy).
-#   python3 -c "import yaml; yaml.safe_dump(yaml.safe_load(open('configs/mnist.yaml'))['genome'], open('/tmp/g.yaml', 'w'))"
+#   python3 -c "import yaml; yaml.safe_dump(yaml.safe_load(open('configs/mnist-fixed.yaml'))['genome'], open('/tmp/g.yaml', 'w'))"
 #   build/lutra genome develop /tmp/g.yaml --seed 1 --graphml /tmp/g.graphml
 #   python3 analysis/examples/thermometer_duplicates.py /tmp/g.graphml [resolution] [mnist dir]
 import os, re, sys
