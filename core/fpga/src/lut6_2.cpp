@@ -104,6 +104,11 @@ void check_lut6_2_pairs(const cell_netlist& netlist, const pipeline_plan& plan) 
             used[c] = true;
             if (feeds_mux[c]) throw error(pair + ": cell " + str(c) + " feeds a MUXF7/MUXF8, which takes O6 only");
         }
+        for (const auto& [reader, read] : {std::pair(a, b), std::pair(b, a)})
+            for (const signal& s : netlist.cells[reader].inputs)
+                if (s == signal::node(read))
+                    throw error(pair + ": cell " + str(reader) + " reads cell " + str(read) +
+                                ", so the site would feed itself");
         if (netlist.cells[a].role != netlist.cells[b].role)
             throw error(pair + ": the cells belong to different parts (" +
                         std::string(to_string(netlist.cells[a].role)) + ", " +
@@ -146,6 +151,11 @@ std::size_t pack_lut6_2(cell_netlist& netlist, std::uint32_t pipeline_every) {
         netlist.lut6_2_pairs.emplace_back(static_cast<std::uint32_t>(std::min(a, b)),
                                           static_cast<std::uint32_t>(std::max(a, b)));
     };
+    // A cell that reads its partner would make the site feed itself.
+    const auto one_reads_other = [&](std::size_t a, std::size_t b) {
+        return std::binary_search(set[a].begin(), set[a].end(), signal::node(static_cast<std::uint32_t>(b))) ||
+               std::binary_search(set[b].begin(), set[b].end(), signal::node(static_cast<std::uint32_t>(a)));
+    };
     const auto union_size = [&](std::size_t a, std::size_t b) {
         std::size_t shared = 0;
         for (const signal& s : set[a]) shared += std::binary_search(set[b].begin(), set[b].end(), s) ? 1 : 0;
@@ -181,7 +191,8 @@ std::size_t pack_lut6_2(cell_netlist& netlist, std::uint32_t pipeline_every) {
             for (std::size_t j = 0; j < m; ++j)
                 if ((mask >> j) & 1U) subset.push_back(set[c][j]);
             const auto found = by_set.find({role, stage, std::move(subset)});
-            if (found == by_set.end() || paired[found->second.back()]) continue;
+            if (found == by_set.end() || paired[found->second.back()] || one_reads_other(c, found->second.back()))
+                continue;
             pair_up(c, found->second.back());
             break;
         }
@@ -206,7 +217,7 @@ std::size_t pack_lut6_2(cell_netlist& netlist, std::uint32_t pipeline_every) {
             while (start < list.size() && paired[list[start]]) ++start;
             for (std::size_t i = start; i < list.size() && i < start + looked; ++i) {
                 const std::size_t b = list[i];
-                if (b == c || paired[b] || group(b) != group(c)) continue;
+                if (b == c || paired[b] || group(b) != group(c) || one_reads_other(b, c)) continue;
                 const std::size_t u = union_size(c, b);
                 if (u > site_inputs) continue;
                 if (u < best_union || (u == best_union && b < best)) {
@@ -233,9 +244,16 @@ std::size_t pack_lut6_2(cell_netlist& netlist, std::uint32_t pipeline_every) {
         for (std::size_t size = site_inputs - set[c].size(); size >= 1 && !paired[c]; --size) {
             const auto found = by_size.find({role, stage, size});
             if (found == by_size.end()) continue;
+            // The lowest unpaired cell of that size that c does not read
+            // and that does not read c (cells before `i` are all paired).
             std::size_t& i = next[found->first];
-            while (i < found->second.size() && (paired[found->second[i]] || found->second[i] == c)) ++i;
-            if (i < found->second.size()) pair_up(c, found->second[i]);
+            while (i < found->second.size() && paired[found->second[i]]) ++i;
+            for (std::size_t j = i; j < found->second.size() && j < i + looked; ++j) {
+                const std::size_t b = found->second[j];
+                if (b == c || paired[b] || one_reads_other(b, c)) continue;
+                pair_up(c, b);
+                break;
+            }
         }
     }
 

@@ -118,7 +118,8 @@ struct pipeline_plan {
 //   - neither is constant (no inputs, or a table that ignores them all:
 //     yosys and Vivado remove such LUTs, so they cost no site anyway);
 //   - the union of their distinct non-constant input signals has ≤ 5
-//     members;
+//     members, and neither cell reads the other (the site would feed
+//     itself);
 //   - both are in the same pipeline stage (pipeline_stages(netlist, every)),
 //     so each union input is read through the same pipeline tap.
 
@@ -127,8 +128,8 @@ struct pipeline_plan {
 // ones; pins beyond them are tied to 0) and its INIT, both tables
 // re-indexed onto those pins. Throws lutra::error naming the rule broken
 // when the pair breaks a rule of the cells alone (not a LUT, delays, more
-// than 5 inputs in the union); the part, MUXF and stage rules need the
-// netlist (check_lut6_2_pairs).
+// than 5 inputs in the union); the part, MUXF, stage and reading rules need
+// the netlist (check_lut6_2_pairs).
 struct lut6_2_site {
     std::vector<signal> inputs;  // I0.. (≤ 5)
     std::uint64_t init = 0;
