@@ -505,7 +505,8 @@ module_interface write_network_xilinx(const core::network& net, const verilog_op
     logic_design design = network_design(net);
     const simplify_stats done = simplify(design);
     if (stats) *stats = done;
-    const cell_netlist netlist = map_cells(design);
+    cell_netlist netlist = map_cells(design);
+    (void)pack_lut6_2(netlist);  // as lutra export writes the Xilinx style
     verilog_options written = options;
     written.design = &design;
     return write_xilinx(netlist, written, out);

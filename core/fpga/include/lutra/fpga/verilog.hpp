@@ -93,8 +93,8 @@ module_interface write_generic(const core::network& net, const core::encoder& en
 // node is compared tick by tick in simulation.
 //
 // write_network_xilinx runs the path `lutra export` runs — network_design,
-// simplify (every pass), map_cells, write_xilinx with the design's node<n>
-// names — and, when stats is given, stores what the passes did. A node a
+// simplify (every pass), map_cells, pack_lut6_2, write_xilinx with the
+// design's node<n> names — and, when stats is given, stores what the passes did. A node a
 // pass merged or folded away has no node<n> wire, but its port bit still
 // reads an equal signal. Throws lutra::error if options.pipeline_every ≠ 0
 // (pipelining would shift node outputs against the ticks).
