@@ -229,8 +229,9 @@ std::size_t pack_lut6_2(cell_netlist& netlist, std::uint32_t pipeline_every) {
         if (best != none) pair_up(c, best);
     }
 
-    // 4. Any two whose inputs together are ≤ 5 (they share none): the cell
-    // with the largest partner that fits, the lowest index of that size.
+    // 4. Any two whose input counts add up to ≤ 5 (most share none, or
+    // round 3 would have paired them): for each cell the largest partner
+    // that fits, the lowest index of that size.
     std::map<std::tuple<part, std::uint32_t, std::size_t>, std::vector<std::uint32_t>> by_size;
     for (std::size_t c = 0; c < n; ++c)
         if (candidate[c] && !paired[c] && set[c].size() < site_inputs) {

@@ -137,15 +137,16 @@ struct lut6_2_site {
 [[nodiscard]] lut6_2_site make_lut6_2(const cell& o6, const cell& o5);
 
 // Pairs cells of the netlist into LUT6_2 sites (replacing any pairs it had),
-// greedily and deterministically, in three rounds over the cells in index
-// order: first cells with identical input sets, then a cell with one whose
-// inputs are a subset of its own (the largest such set first), then any two
-// that share an input with a union of ≤ 5 (the smallest union first),
-// then any two whose inputs together are ≤ 5. Ties go to the lowest cell
-// index. Cells are indexed by input set and by input signal, so it runs in
-// time linear in the cells (a signal's readers are looked at up to a fixed
-// number per cell). `pipeline_every` is the one the netlist will be written
-// and counted with. Returns the number of pairs.
+// greedily and deterministically, in four rounds over the cells in index
+// order: first cells with identical input sets (a full adder's sum and
+// carry), then a cell with one whose inputs are a subset of its own (the
+// largest such set first), then two that share an input with a union of
+// ≤ 5 (the smallest union first), then any two whose input counts add up
+// to ≤ 5. Ties go to the lowest cell index. Cells are indexed by input set,
+// by input signal and by input count, so it runs in n log n time (up to a
+// fixed number of a signal's readers are looked at per cell): about 0.2 s
+// for 30,000 cells. `pipeline_every` is the one the netlist will be
+// written and counted with. Returns the number of pairs.
 std::size_t pack_lut6_2(cell_netlist& netlist, std::uint32_t pipeline_every = 0);
 
 // Throws lutra::error (naming the pair and the rule) unless every pair of
