@@ -88,6 +88,8 @@ void check_request(const export_request& request) {
         throw error("export: comparators '" + request.comparators + "' is not one of one-table, two-tables");
     if (request.argmax != "tournament" && request.argmax != "all-pairs" && request.argmax != "auto")
         throw error("export: argmax '" + request.argmax + "' is not one of tournament, all-pairs, auto");
+    if (request.pack_lut6_2 != "on" && request.pack_lut6_2 != "off")
+        throw error("export: pack-lut6-2 '" + request.pack_lut6_2 + "' is not one of on, off");
 }
 
 // A classifier built, simplified, mapped and counted.
@@ -129,6 +131,8 @@ export_summary export_model(const export_request& request, const core::network& 
         }
         m.stats = fpga::simplify(m.design);
         m.netlist = fpga::map_cells(m.design);
+        if (request.target == "xilinx" && request.pack_lut6_2 == "on")
+            (void)fpga::pack_lut6_2(m.netlist, request.pipeline_every);
         m.report = fpga::make_report(m.netlist, report_options);
         return m;
     };

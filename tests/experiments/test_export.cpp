@@ -122,3 +122,51 @@ TEST_CASE("export_network: --argmax auto takes the fewest LUT6 within the depth 
     CHECK(message.find("give at least " + std::to_string(shallow_depth)) != std::string::npos);
     CHECK_FALSE(fs::exists(request.out_dir));
 }
+
+TEST_CASE("export_network: --pack-lut6-2 on (the default for xilinx) writes LUT6_2 sites and counts them; off and generic do not") {
+    const test::temp_dir dir("lutra-lut6-2");
+    const auto r = test::random_recurrent_classifier(4, 40, 4, 1, 2, 4, 3);  // for its encoder
+    const core::network net =
+        core::random_network({.num_inputs = r.enc.num_bits(), .nodes = 200, .layers = 2, .k = 4, .num_classes = 10}, 3);
+    const auto key = [](const std::string& report, const std::string& name) {
+        const std::size_t at = report.find("\n" + name + "=");
+        REQUIRE(at != std::string::npos);
+        return std::stoul(report.substr(at + name.size() + 2));
+    };
+    const auto count = [](const std::string& text, const std::string& what) {
+        std::size_t n = 0;
+        for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    };
+    experiments::export_request request;
+    request.vectors = 0;
+    request.out_dir = dir.path / "on";
+    CHECK(request.pack_lut6_2 == "on");
+    (void)experiments::export_network(request, net, r.enc, "hand-built");
+    const std::string on = read_text(request.out_dir / "report.txt");
+    const std::string verilog = read_text(request.out_dir / "lutra_classifier.v");
+    CHECK(key(on, "total.lut6_2_sites") > 0);
+    CHECK(count(verilog, "    LUT6_2 #(") == key(on, "total.lut6_2_sites"));
+    // The proof's copy is the same netlist: the equivalence proof covers the sites.
+    CHECK(count(read_text(request.out_dir / "equiv" / "xilinx.v"), "    LUT6_2 #(") == key(on, "total.lut6_2_sites"));
+
+    request.pack_lut6_2 = "off";
+    request.out_dir = dir.path / "off";
+    (void)experiments::export_network(request, net, r.enc, "hand-built");
+    const std::string off = read_text(request.out_dir / "report.txt");
+    CHECK(key(off, "total.lut6_2_sites") == 0);
+    CHECK(key(off, "total.lut6_sites") == key(on, "total.lut6_sites") + key(on, "total.lut6_2_sites"));
+    CHECK(count(read_text(request.out_dir / "lutra_classifier.v"), "    LUT6_2 #(") == 0);
+
+    request.pack_lut6_2 = "on";
+    request.target = "generic";  // yosys maps the behavioural RTL itself: one site per LUT counted
+    request.out_dir = dir.path / "generic";
+    (void)experiments::export_network(request, net, r.enc, "hand-built");
+    CHECK(key(read_text(request.out_dir / "report.txt"), "total.lut6_2_sites") == 0);
+
+    request.pack_lut6_2 = "yes";
+    request.out_dir = dir.path / "refused";
+    CHECK_THROWS_WITH_AS((void)experiments::export_network(request, net, r.enc, "hand-built"),
+                         doctest::Contains("pack-lut6-2 'yes' is not one of on, off"), error);
+    CHECK_FALSE(fs::exists(request.out_dir));
+}

@@ -307,10 +307,14 @@ TEST_CASE("simulation: LUT1 … LUT8 tables through map_cells and write_xilinx, 
         return;
     }
     const logic_design d = tables_1_to_8(5);
-    const cell_netlist netlist = map_cells(d);
     const test_vectors vectors{test::all_patterns(8), expected_tables_1_to_8(d)};
-    for (std::uint32_t every : {0U, 1U}) {
+    for (std::uint32_t every : {0U, 1U})
+    for (const bool packed : {false, true}) {
         CAPTURE(every);
+        CAPTURE(packed);
+        // Packed: LUT1 … LUT5 read inputs 0 … k-1, so they pair into LUT6_2 sites.
+        cell_netlist netlist = map_cells(d);
+        if (packed) REQUIRE(pack_lut6_2(netlist, every) == 2);
         const test::temp_dir dir("lutra-verilog");
         std::ostringstream text;
         const module_interface m = write_xilinx(netlist, {.pipeline_every = every}, text);
@@ -335,10 +339,13 @@ TEST_CASE("simulation: both styles of a classifier agree with the C++ model in I
     }
     const small_classifier c = make_classifier(6);
     const logic_design design = classifier_design(c.net, c.enc);
-    const cell_netlist netlist = map_cells(design);
     const test::temp_dir dir("lutra-verilog");
-    for (std::uint32_t every : {0U, 2U}) {
+    for (std::uint32_t every : {0U, 2U})
+    for (const bool packed : {false, true}) {
         CAPTURE(every);
+        CAPTURE(packed);
+        cell_netlist netlist = map_cells(design);
+        if (packed) REQUIRE(pack_lut6_2(netlist, every) > 0);  // comparators and popcount pair
         std::ostringstream text;
         const module_interface m = write_xilinx(netlist, {.pipeline_every = every, .design = &design}, text);
         const std::string printed = simulate(dir.path, text.str(), m, classifier_vectors(m, c.net, c.enc, c.data.test));
@@ -375,6 +382,12 @@ TEST_CASE("equivalence: yosys proves the two styles equal, and fails when one IN
     const run_result same = prove(netlist);
     CAPTURE(same.output);
     CHECK(same.exit_code == 0);
+    // And with LUT6_2 sites, proven through yosys's own LUT6_2 model.
+    cell_netlist packed = netlist;
+    REQUIRE(pack_lut6_2(packed) > 0);
+    const run_result same_packed = prove(packed);
+    CAPTURE(same_packed.output);
+    CHECK(same_packed.exit_code == 0);
 
     // Flip the INIT bit of a last-layer network LUT (read by the head's
     // popcount) at the address test sample 0 gives it, so the flip changes a

@@ -7,7 +7,8 @@
 #      (yosys_equiv.ys: the primitives flattened with yosys's own models);
 #   3. synthesises with yosys (synth_xilinx -noiopad) and compares the cell
 #      counts with report.txt: the Xilinx style must keep exactly the
-#      reported LUTs, MUXF7, MUXF8 and flip-flops; the generic style's counts
+#      reported LUT6 sites (LUT1..LUT6 and LUT6_2, two LUTs in one site),
+#      MUXF7, MUXF8 and flip-flops; the generic style's counts
 #      (yosys's own mapping of the behavioural RTL, slow for large networks:
 #      --no-generic skips it) are printed beside them.
 # An export without its COMPLETE mark, or whose files differ from it, is
@@ -61,7 +62,9 @@ need() {
 report() { sed -n "s/^$1=//p" report.txt; }
 # The count of one cell type in a yosys `stat` output file (0 if absent).
 cells() { awk -v t="$2" '$1 == t { n = $2 } END { print n + 0 }' "$1"; }
-luts() { awk '$1 ~ /^LUT[1-6]$/ { n += $2 } END { print n + 0 }' "$1"; }
+# LUT6 sites: LUT1..LUT6 one each, and LUT6_2 (two LUTs packed, pack_lut6_2) one each.
+luts() { awk '$1 ~ /^LUT[1-6]$/ || $1 == "LUT6_2" { n += $2 } END { print n + 0 }' "$1"; }
+lut6_2() { awk '$1 == "LUT6_2" { n += $2 } END { print n + 0 }' "$1"; }
 
 name=$(report design)
 need yosys
@@ -126,9 +129,11 @@ if [ "$synth" = yes ]; then
     ff=$(cells synth_stat.txt FDRE)
     r_lut=$(report total.lut6_sites); r_f7=$(report total.muxf7); r_f8=$(report total.muxf8)
     r_ff=$(report total.flip_flops)
+    pairs=$(lut6_2 synth_stat.txt); r_pairs=$(report total.lut6_2_sites); r_pairs=${r_pairs:-0}  # an older report has no LUT6_2
     echo "synthesis (yosys synth_xilinx -noiopad, $(($(date +%s) - start)) s) of ${name}.v:"
     printf '  %-8s %10s %10s\n' cell yosys report
-    printf '  %-8s %10s %10s\n' LUT "$lut" "$r_lut" MUXF7 "$f7" "$r_f7" MUXF8 "$f8" "$r_f8" FDRE "$ff" "$r_ff"
+    printf '  %-8s %10s %10s\n' LUT "$lut" "$r_lut" LUT6_2 "$pairs" "$r_pairs" \
+        MUXF7 "$f7" "$r_f7" MUXF8 "$f8" "$r_f8" FDRE "$ff" "$r_ff"
     if grep -q '^lutra export of .*(target xilinx)' report.txt; then
         # map_cells gives a constant cofactor of a 7- or 8-input table its own
         # LUT (a MUXF7 takes data only from its slice's LUTs), and the report
@@ -137,7 +142,8 @@ if [ "$synth" = yes ]; then
         constant=$(grep -cE "LUT1 #\(\.INIT\(2'h[03]\)\)|LUT2 #\(\.INIT\(4'h[0f]\)\)|LUT3 #\(\.INIT\(8'h(00|ff)\)\)|LUT4 #\(\.INIT\(16'h(0{4}|f{4})\)\)|LUT5 #\(\.INIT\(32'h(0{8}|f{8})\)\)|LUT6 #\(\.INIT\(64'h(0{16}|f{16})\)\)" "${name}.v" || true)
         expected=$((r_lut - constant))
         echo "  LUT: report $r_lut − $constant with a constant INIT (yosys removes them) = $expected expected"
-        if [ "$lut" = "$expected" ] && [ "$f7" = "$r_f7" ] && [ "$f8" = "$r_f8" ] && [ "$ff" = "$r_ff" ]; then
+        if [ "$lut" = "$expected" ] && [ "$pairs" = "$r_pairs" ] && [ "$f7" = "$r_f7" ] && [ "$f8" = "$r_f8" ] &&
+            [ "$ff" = "$r_ff" ]; then
             echo "  the Xilinx style keeps exactly the reported cells"
         else
             echo "  MISMATCH: yosys's counts differ from report.txt"

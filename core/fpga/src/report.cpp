@@ -24,6 +24,7 @@ std::uint32_t delay_of(const cell& c, std::size_t slot) { return c.delays.empty(
 void add(resource_counts& into, const resource_counts& from) {
     for (std::size_t i = 0; i < into.luts_by_inputs.size(); ++i) into.luts_by_inputs[i] += from.luts_by_inputs[i];
     into.lut6_sites += from.lut6_sites;
+    into.lut6_2_sites += from.lut6_2_sites;
     into.muxf7 += from.muxf7;
     into.muxf8 += from.muxf8;
     into.delay_flip_flops += from.delay_flip_flops;
@@ -134,6 +135,13 @@ resource_report make_report(const cell_netlist& netlist, const report_options& o
     for (const auto& [source, length] : delay_chain) group_of(source).delay_flip_flops += length;
 
     const pipeline_plan plan = pipeline_stages(netlist, options.pipeline_every);
+    // A LUT6_2 pair: two LUTs of one part in one site.
+    check_lut6_2_pairs(netlist, plan);
+    for (const auto& [o6, o5] : netlist.lut6_2_pairs) {
+        resource_counts& counts = r.per_part[static_cast<std::size_t>(netlist.cells[o6].role)];
+        --counts.lut6_sites;
+        ++counts.lut6_2_sites;
+    }
     for (std::uint32_t registers : plan.input_registers) r.inputs.pipeline_flip_flops += registers;
     for (std::size_t c = 0; c < netlist.cells.size(); ++c)
         group_of(signal::node(static_cast<std::uint32_t>(c))).pipeline_flip_flops += plan.cell_registers[c];
@@ -176,6 +184,8 @@ std::string to_text(const resource_report& r) {
         if (r.total.luts_by_inputs[n] > 0)
             row("LUT, " + std::to_string(n) + " inputs", [n](const resource_counts& c) { return c.luts_by_inputs[n]; });
     row("LUT6 sites", [](const resource_counts& c) { return c.lut6_sites; });
+    if (r.total.lut6_2_sites > 0)
+        row("  LUT6_2 (2 LUTs)", [](const resource_counts& c) { return c.lut6_2_sites; });
     row("MUXF7", [](const resource_counts& c) { return c.muxf7; });
     row("MUXF8", [](const resource_counts& c) { return c.muxf8; });
     row("flip-flops, delays", [](const resource_counts& c) { return c.delay_flip_flops; });
@@ -218,6 +228,7 @@ std::string to_key_values(const resource_report& r) {
         for (std::size_t n = 0; n <= 6; ++n)
             put(name + ".luts_" + std::to_string(n) + "_inputs", std::to_string(c.luts_by_inputs[n]));
         put(name + ".lut6_sites", std::to_string(c.lut6_sites));
+        put(name + ".lut6_2_sites", std::to_string(c.lut6_2_sites));
         put(name + ".muxf7", std::to_string(c.muxf7));
         put(name + ".muxf8", std::to_string(c.muxf8));
         put(name + ".delay_flip_flops", std::to_string(c.delay_flip_flops));

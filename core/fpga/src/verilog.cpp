@@ -321,7 +321,8 @@ module_interface write_xilinx(const cell_netlist& netlist, const verilog_options
     };
 
     out << "// " << m.name << ": written by Lutra (lutra::fpga::write_xilinx) as Xilinx 7-series primitives.\n"
-        << "// LUTk INIT bit a is the output for address a = sum of I<i> * 2^i. Registers are FDRE\n"
+        << "// LUTk INIT bit a is the output for address a = sum of I<i> * 2^i (a LUT6_2 with I5 = 1:\n"
+        << "// O6 = INIT[32 + a], O5 = INIT[a], two LUTs in one site). Registers are FDRE\n"
         << "// with INIT 0" << (netlist.clear_input ? "; R = " + clear + " clears every delay register"
                                                   : std::string(" and no reset")) << ": a delayed connection reads 0 before its first cycles.\n";
     if (plan.every > 0)
@@ -349,11 +350,30 @@ module_interface write_xilinx(const cell_netlist& netlist, const verilog_options
         write_chain(out, true, cell_wire[c], cell_wire[c], "_d", cell_delay[c], clear);
     }
 
+    // A LUT6_2 pair is written once, at its O6 cell: I0..I4 the union of the
+    // two cells' inputs (make_lut6_2's order, unused pins 0), I5 = 1.
+    check_lut6_2_pairs(netlist, plan);
+    std::vector<std::uint32_t> o5_of(netlist.cells.size(), UINT32_MAX);
+    std::vector<bool> is_o5(netlist.cells.size(), false);
+    for (const auto& [o6, o5] : netlist.lut6_2_pairs) {
+        o5_of[o6] = o5;
+        is_o5[o5] = true;
+    }
     for (std::size_t c = 0; c < netlist.cells.size(); ++c) {
         const cell& x = netlist.cells[c];
         const auto pin = [&](std::size_t i) {
             return read(x.inputs[i], x.delays.empty() ? 0 : x.delays[i], plan.cell_stage[c]);
         };
+        if (is_o5[c]) continue;
+        if (o5_of[c] != UINT32_MAX) {
+            const lut6_2_site site = make_lut6_2(x, netlist.cells[o5_of[c]]);
+            out << "    LUT6_2 #(.INIT(" << table_literal(6, std::span(&site.init, 1)) << ")) u" << c << " (";
+            for (std::size_t i = 0; i < 5; ++i)
+                out << ".I" << i << "(" << (i < site.inputs.size() ? read(site.inputs[i], 0, plan.cell_stage[c]) : "1'b0")
+                    << "), ";
+            out << ".I5(1'b1), .O6(" << cell_wire[c] << "), .O5(" << cell_wire[o5_of[c]] << "));\n";
+            continue;
+        }
         if (x.type == cell::kind::lut && x.inputs.empty()) {
             // No LUT0 primitive: a constant.
             out << "    assign " << cell_wire[c] << " = 1'b" << (x.init & 1U) << ";\n";
@@ -485,7 +505,8 @@ module_interface write_network_xilinx(const core::network& net, const verilog_op
     logic_design design = network_design(net);
     const simplify_stats done = simplify(design);
     if (stats) *stats = done;
-    const cell_netlist netlist = map_cells(design);
+    cell_netlist netlist = map_cells(design);
+    (void)pack_lut6_2(netlist);  // as lutra export writes the Xilinx style
     verilog_options written = options;
     written.design = &design;
     return write_xilinx(netlist, written, out);

@@ -34,6 +34,10 @@ void add_export_commands(CLI::App& app, command_table& table) {
     export_cmd->add_option("--max-depth", req->max_depth,
                            "depth budget in LUT levels: --argmax auto chooses among the forms within it; 0 = none")
         ->capture_default_str();
+    export_cmd->add_option("--pack-lut6-2", req->pack_lut6_2,
+                           "xilinx: two LUTs of at most 5 shared inputs in one LUT6 site (a LUT6_2): on or off")
+        ->check(CLI::IsMember({"on", "off"}))
+        ->capture_default_str();
     export_cmd->add_option("--vectors", req->vectors, "test samples as vectors (default all, 0 = none)");
     export_cmd->add_flag("--force", req->force, "write into a non-empty output directory");
     table.add(*export_cmd, [req] {

@@ -53,6 +53,11 @@ struct export_request {
     // A depth budget in LUT levels for the whole classifier: auto chooses
     // only among the forms within it; an export beyond it is refused. 0 = none.
     std::uint32_t max_depth = 0;
+    // Two LUTs of ≤ 5 shared inputs in one LUT6 site (fpga::pack_lut6_2,
+    // written as a LUT6_2): on | off. Applies to --target xilinx; the
+    // generic style's report counts one site per LUT (yosys maps that RTL
+    // itself).
+    std::string pack_lut6_2 = "on";
     std::optional<std::size_t> vectors;  // test samples to write as vectors; empty = all, 0 = none
     bool force = false;                  // write into a non-empty out_dir
     // A recurrent classifier over sequences (core/sequence.hpp): when set,

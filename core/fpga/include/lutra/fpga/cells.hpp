@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lutra/core/bit_matrix.hpp"
@@ -36,6 +37,11 @@ struct cell_netlist {
     std::vector<cell> cells;           // topological order
     std::vector<output_port> outputs;  // signal::kind::node = cell index
     std::optional<std::uint32_t> clear_input;  // as logic_design's: clears every delay register
+    // Placement, not logic (pack_lut6_2): pairs of LUT cells that share one
+    // LUT6 site as a Xilinx LUT6_2, {O6 cell, O5 cell}, the O6 cell the
+    // earlier. Every cell stays its own function (evaluate() ignores this);
+    // the report counts the site once and write_xilinx writes one LUT6_2.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> lut6_2_pairs;
 };
 
 // Validates the design, then maps node by node: a node's cells are
@@ -98,5 +104,54 @@ struct pipeline_plan {
     [[nodiscard]] std::uint64_t flip_flops() const noexcept;  // Σ of every chain's length
 };
 [[nodiscard]] pipeline_plan pipeline_stages(const cell_netlist& netlist, std::uint32_t every);
+
+// ------------------------------------------------------------ LUT6_2 sites
+//
+// A 7-series LUT6 site is a LUT6_2: with I5 tied to 1 it gives two
+// functions of the same ≤ 5 inputs I0..I4, O6 = INIT[32 + a] and
+// O5 = INIT[a] (a = Σ I<i>·2^i, i < 5). Two LUT cells may share a site when
+//   - both are LUTs of the same part (so every part's sites are its own and
+//     the parts add up to the total);
+//   - neither has a delay on any input (a delayed pin reads a register
+//     chain the other cell does not see);
+//   - neither feeds a MUXF7/MUXF8 (the slice multiplexers take O6 only);
+//   - neither is constant (no inputs, or a table that ignores them all:
+//     yosys and Vivado remove such LUTs, so they cost no site anyway);
+//   - the union of their distinct non-constant input signals has ≤ 5
+//     members, and neither cell reads the other (the site would feed
+//     itself);
+//   - both are in the same pipeline stage (pipeline_stages(netlist, every)),
+//     so each union input is read through the same pipeline tap.
+
+// The site two cells would share: its input signals in pin order (the O6
+// cell's distinct non-constant inputs in pin order, then the O5 cell's new
+// ones; pins beyond them are tied to 0) and its INIT, both tables
+// re-indexed onto those pins. Throws lutra::error naming the rule broken
+// when the pair breaks a rule of the cells alone (not a LUT, delays, more
+// than 5 inputs in the union); the part, MUXF, stage and reading rules need
+// the netlist (check_lut6_2_pairs).
+struct lut6_2_site {
+    std::vector<signal> inputs;  // I0.. (≤ 5)
+    std::uint64_t init = 0;
+};
+[[nodiscard]] lut6_2_site make_lut6_2(const cell& o6, const cell& o5);
+
+// Pairs cells of the netlist into LUT6_2 sites (replacing any pairs it had),
+// greedily and deterministically, in four rounds over the cells in index
+// order: first cells with identical input sets (a full adder's sum and
+// carry), then a cell with one whose inputs are a subset of its own (the
+// largest such set first), then two that share an input with a union of
+// ≤ 5 (the smallest union first), then any two whose input counts add up
+// to ≤ 5. Ties go to the lowest cell index. Cells are indexed by input set,
+// by input signal and by input count, so it runs in n log n time (up to a
+// fixed number of a signal's readers are looked at per cell): about 0.2 s
+// for 30,000 cells. `pipeline_every` is the one the netlist will be
+// written and counted with. Returns the number of pairs.
+std::size_t pack_lut6_2(cell_netlist& netlist, std::uint32_t pipeline_every = 0);
+
+// Throws lutra::error (naming the pair and the rule) unless every pair of
+// netlist.lut6_2_pairs keeps the rules above with `plan` (the pipeline the
+// netlist is written with) and no cell is in two pairs.
+void check_lut6_2_pairs(const cell_netlist& netlist, const pipeline_plan& plan);
 
 }  // namespace lutra::fpga

@@ -37,7 +37,11 @@ struct fpga_part {
 //   - pipeline registers: the chains of pipeline_stages() (cells.hpp).
 struct resource_counts {
     std::array<std::uint64_t, 7> luts_by_inputs{};  // LUTs by inputs wired to a non-constant signal, 0..6
-    std::uint64_t lut6_sites = 0;                   // every LUT takes one LUT6 site (no LUT5 pairs are packed)
+    // LUT6 sites: one per LUT, less one per LUT6_2 pair (cell_netlist::
+    // lut6_2_pairs): a pair's two cells belong to one part, so the site is
+    // that part's and the parts add up to the total.
+    std::uint64_t lut6_sites = 0;
+    std::uint64_t lut6_2_sites = 0;  // of them, sites that hold a LUT6_2 pair (two LUTs)
     std::uint64_t muxf7 = 0;
     std::uint64_t muxf8 = 0;
     std::uint64_t delay_flip_flops = 0;
@@ -81,7 +85,9 @@ struct resource_report {
 };
 
 // Counts the netlist against options.part (found with find_part). Throws
-// lutra::error for a clock that is not a positive number of MHz.
+// lutra::error for a clock that is not a positive number of MHz, or for a
+// LUT6_2 pair that breaks a rule (check_lut6_2_pairs with the pipeline of
+// options.pipeline_every).
 [[nodiscard]] resource_report make_report(const cell_netlist& netlist, const report_options& options);
 
 // A table for people.

@@ -3,8 +3,10 @@
 // test vectors.
 //
 //   write_xilinx   the cell_netlist as Xilinx 7-series primitives: LUT1..LUT6
-//                  with INIT = the cell's table, MUXF7/MUXF8, and FDRE
-//                  flip-flops for connection delays and pipeline registers.
+//                  with INIT = the cell's table, a LUT6_2 per pair of
+//                  netlist.lut6_2_pairs (make_lut6_2's pins and INIT, I5 = 1),
+//                  MUXF7/MUXF8, and FDRE flip-flops for connection delays and
+//                  pipeline registers.
 //   write_generic  portable behavioural RTL written straight from the trained
 //                  core::network and core::encoder — comparators, one table
 //                  per node indexed by its inputs, popcounts with `+`, argmax
@@ -70,7 +72,8 @@ struct module_interface {
 
 // Writes the netlist as one module of Xilinx primitives; returns its
 // interface. The latency is pipeline_stages(netlist, pipeline_every)'s.
-// Throws lutra::error if a primary input is on no input port or on two, or
+// Throws lutra::error if a LUT6_2 pair breaks a rule with that pipeline
+// (check_lut6_2_pairs), a primary input is on no input port or on two, or
 // a port name is not a plain Verilog identifier or collides with clk or a
 // generated wire name (in<i>, cell<i>, node<i>, enc<i>, u<i>, const<i>).
 module_interface write_xilinx(const cell_netlist& netlist, const verilog_options& options, std::ostream& out);
@@ -90,8 +93,8 @@ module_interface write_generic(const core::network& net, const core::encoder& en
 // node is compared tick by tick in simulation.
 //
 // write_network_xilinx runs the path `lutra export` runs — network_design,
-// simplify (every pass), map_cells, write_xilinx with the design's node<n>
-// names — and, when stats is given, stores what the passes did. A node a
+// simplify (every pass), map_cells, pack_lut6_2, write_xilinx with the
+// design's node<n> names — and, when stats is given, stores what the passes did. A node a
 // pass merged or folded away has no node<n> wire, but its port bit still
 // reads an equal signal. Throws lutra::error if options.pipeline_every ≠ 0
 // (pipelining would shift node outputs against the ticks).
