@@ -13,8 +13,9 @@
 # compiling for a 10,000-LUT classifier) and keep yosys's count; the CSV
 # says which points were simulated.
 #
-# A config whose run and export are already complete in OUT is not trained
-# again (delete OUT/NAME to redo it), so an interrupted frontier resumes. The
+# A config whose run finished in OUT/NAME is not trained again, and a
+# complete export is not made again (delete them to redo), so an interrupted
+# frontier resumes. The
 # accuracy is the exported netlist's on the test set, as `lutra export`
 # prints it (equal to the run's hardened test accuracy); the wall time is
 # the run's own (summary.txt's total_seconds).
@@ -41,18 +42,23 @@ mkdir -p "$out"
 key() { sed -n "s/^$2=//p" "$1/report.txt"; }
 
 csv=$out/frontier.csv
-echo "config,test_accuracy_percent,lut6_sites,encoder,network,popcount,argmax,yosys_lut6,depth,run_seconds,simulated" > "$csv.tmp"
+echo "config,test_accuracy_percent,lut6_sites,encoder,network,popcount,argmax,lut6_2_pairs,yosys_lut6,depth,run_seconds,simulated" > "$csv.tmp"
 for config in "$@"; do
   if [[ $config == --no-sim ]]; then sim=(--no-sim); continue; fi
   [[ -f $config ]] || { echo "frontier.sh: $config: no such config" >&2; exit 1; }
   name=$(basename "$config" .yaml)
   run=$out/$name
   export=$out/$name-export
-  if [[ ! -f $export/COMPLETE ]]; then
+  # A finished run (summary.txt, written last) is kept; anything else is
+  # trained again from the start.
+  if [[ ! -f $run/summary.txt ]]; then
     echo "== $name: training ($config)"
     rm -rf "$run" "$export"
     "$build/lutra" run "$config" --out "$run" > "$out/$name.log" 2>&1 ||
       { echo "frontier.sh: lutra run $config failed; see $out/$name.log" >&2; exit 1; }
+  fi
+  if [[ ! -f $export/COMPLETE ]]; then
+    rm -rf "$export"
     "$build/lutra" export "$run" --target xilinx --out "$export" > "$out/$name-export.log" 2>&1 ||
       { echo "frontier.sh: lutra export $run failed; see $out/$name-export.log" >&2; exit 1; }
   fi
@@ -61,7 +67,7 @@ for config in "$@"; do
     { echo "frontier.sh: verify_export.sh $export failed; see $out/$name-verify.log" >&2; exit 1; }
   accuracy=$(sed -n 's/^vectors: .*(\([0-9.]*\)%)$/\1/p' "$out/$name-export.log")
   yosys_luts=$(awk '$1 ~ /^LUT[1-6]$/ || $1 == "LUT6_2" { n += $2 } END { print n + 0 }' "$export/synth_stat.txt")
-  echo "$name,$accuracy,$(key "$export" total.lut6_sites),$(key "$export" encoder.lut6_sites),$(key "$export" network.lut6_sites),$(key "$export" popcount.lut6_sites),$(key "$export" argmax.lut6_sites),$yosys_luts,$(key "$export" total.depth),$(sed -n "s/^total_seconds: \\([0-9]*\\).*/\\1/p" "$run/summary.txt"),$([[ ${sim[0]} == --verilator ]] && echo yes || echo no)" >> "$csv.tmp"
+  echo "$name,$accuracy,$(key "$export" total.lut6_sites),$(key "$export" encoder.lut6_sites),$(key "$export" network.lut6_sites),$(key "$export" popcount.lut6_sites),$(key "$export" argmax.lut6_sites),$(key "$export" total.lut6_2_sites),$yosys_luts,$(key "$export" total.depth),$(sed -n "s/^total_seconds: \\([0-9]*\\).*/\\1/p" "$run/summary.txt"),$([[ ${sim[0]} == --verilator ]] && echo yes || echo no)" >> "$csv.tmp"
   tail -1 "$csv.tmp"
 done
 mv "$csv.tmp" "$csv"
