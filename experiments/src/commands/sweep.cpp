@@ -88,7 +88,7 @@ std::vector<std::size_t> points_to_run(const sweep_plan& plan, const fs::path& d
     return all;
 }
 
-int cmd_run(const sweep_options& o) {
+int cmd_sweep_run(const sweep_options& o) {
     for (const std::string& state : o.only)
         if (state != "pending" && state != "stopped" && state != "failed" && state != "done")
             throw error("--only " + state + ": not a state a point can be rerun from; valid: " + valid_states);
@@ -134,7 +134,7 @@ int cmd_run(const sweep_options& o) {
     return s.stopped != 0 ? stopped_exit_code : 0;
 }
 
-int cmd_collect(const sweep_options& o) {
+int cmd_sweep_collect(const sweep_options& o) {
     const sweep_plan plan = open_sweep_dir(o.target);
     const std::vector<point_status> status = sweep_status(o.target, plan, !o.no_slurm);
     collect_request request;
@@ -197,7 +197,7 @@ void add_sweep_commands(CLI::App& app, command_table& table) {
         ->each([o](const std::string&) { o->has_signal = true; });
     run->add_option("--sbatch", o->sbatch, "slurm: a further sbatch option, e.g. --sbatch=--constraint=avx512")
         ->type_name("OPTION");
-    table.add(*run, [o] { return cmd_run(*o); });
+    table.add(*run, [o] { return cmd_sweep_run(*o); });
 
     auto* one = sweep->add_subcommand("run-one", "run (or resume) one point of a sweep directory in this process; "
                                                  "what each worker and Slurm task runs");
@@ -226,7 +226,7 @@ void add_sweep_commands(CLI::App& app, command_table& table) {
     collect->add_option("--metric", o->metric, "the column that picks the best point and is plotted")
         ->capture_default_str();
     collect->add_flag("--no-slurm", o->no_slurm, "do not ask Slurm about points not done");
-    table.add(*collect, [o] { return cmd_collect(*o); });
+    table.add(*collect, [o] { return cmd_sweep_collect(*o); });
 }
 
 }  // namespace lutra::experiments::commands
