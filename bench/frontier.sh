@@ -81,8 +81,16 @@ set xlabel "LUT6 sites (encoder + network + popcount + argmax), lutra export --t
 set ylabel "test accuracy, % (10,000 images)"
 set logscale x
 set grid
-set key off
-plot "$csv" skip 1 using 3:2 with points pointtype 7 pointsize 1.5, \
-     "" skip 1 using 3:2:1 with labels offset 0,1 font ",9"
+set key top left
+set xrange [400:20000]
+# Issue 16's targets: at least this accuracy in at most these sites.
+\$targets << END
+1200,97.0,mnist-small target
+5000,98.5,mnist target
+END
+plot "$csv" skip 1 using 3:2 with points pointtype 7 pointsize 1.5 title "configs (bench/frontier.sh)", \
+     "" skip 1 using 3:2:1 with labels offset 0,1 font ",9" notitle, \
+     \$targets using 1:2 with points pointtype 6 pointsize 2.5 lc rgb "red" title "targets (≥ accuracy, ≤ sites)", \
+     \$targets using 1:2:3 with labels offset 0,-1.2 font ",8" tc rgb "red" notitle
 EOF
 echo "wrote $csv and $out/frontier.png"
