@@ -124,13 +124,24 @@ TEST_CASE("encoder: uniform thermometer thresholds follow the documented formula
     }
 }
 
-TEST_CASE("encoder: quantile thresholds split each feature's training values") {
-    // Feature f spans [2f, 2f + 150]: every feature has its own quantiles.
+namespace {
+
+// 50 features, feature f spanning [2f, 2f + 150] in the training split, so
+// every feature has its own quantiles; the test split is another
+// distribution, which fitting must not look at.
+dataset spread_features() {
     dataset d = shaped("spread", 50, 1, 1, 3);
     const auto lo = [](std::uint32_t f) { return static_cast<std::uint8_t>(2 * f); };
     const auto hi = [](std::uint32_t f) { return static_cast<std::uint8_t>(2 * f + 150); };
     d.train = random_split(20000, 50, 3, lo, hi);
-    d.test = random_split(777, 50, 4);  // another distribution: must not matter
+    d.test = random_split(777, 50, 4);
+    return d;
+}
+
+}  // namespace
+
+TEST_CASE("encoder: quantile thresholds split each feature's training values") {
+    const dataset d = spread_features();
 
     for (unsigned bits : {1U, 3U, 7U}) {
         CAPTURE(bits);
@@ -202,12 +213,7 @@ TEST_CASE("encoder: coinciding quantiles, plain or conditional, are spread into 
 }
 
 TEST_CASE("encoder: conditional thresholds split the training values above the previous threshold") {
-    // Feature f spans [2f, 2f + 150]: every feature has its own quantiles.
-    dataset d = shaped("spread", 50, 1, 1, 3);
-    const auto lo = [](std::uint32_t f) { return static_cast<std::uint8_t>(2 * f); };
-    const auto hi = [](std::uint32_t f) { return static_cast<std::uint8_t>(2 * f + 150); };
-    d.train = random_split(20000, 50, 3, lo, hi);
-    d.test = random_split(777, 50, 4);  // another distribution: must not matter
+    const dataset d = spread_features();
 
     for (unsigned bits : {1U, 3U, 7U}) {
         CAPTURE(bits);
